@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Runs every QuickCard test on a fresh Debian machine: installs the system packages the tests
+# need (when run as root or with sudo), starts a throw-away PostgreSQL on loopback for the
+# portal's tests, then runs the whole workspace's test suite.
+#
+#   ./scripts/test.sh            # everything
+#   ./scripts/test.sh -p quickcard   # extra arguments go to `cargo test`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages: libclang for nokhwa's bindings, poppler-utils to render PDFs in tests,
+# PostgreSQL for the portal's second database, Xvfb and friends for the kiosk's screenshots.
+PACKAGES=(libclang-dev pkg-config poppler-utils postgresql xvfb x11-apps imagemagick
+          matchbox-window-manager mesa-vulkan-drivers fonts-dejavu-core)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing system packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! command -v cargo >/dev/null; then
+  echo "cargo is missing: install Rust 1.95 with rustup first (https://rustup.rs)" >&2
+  exit 1
+fi
+
+# A PostgreSQL server of our own on loopback, for the portal's tests (skipped if a URL is given).
+if [ -z "${QUICKCARD_TEST_POSTGRES_URL:-}" ] && [ -x scripts/start-postgres.sh ]; then
+  QUICKCARD_TEST_POSTGRES_URL="$(scripts/start-postgres.sh)"
+  export QUICKCARD_TEST_POSTGRES_URL
+fi
+
+echo "==> cargo test --workspace"
+cargo test --workspace --all-targets "$@"
+cargo test --workspace --doc "$@"
