@@ -63,63 +63,185 @@ fn main() {
         )
     };
     let (iat, exp) = (t("2026-08-15"), t("2027-06-30"));
-    let student = card(STUDENT, Role::Student, SCHOOL, iat, exp, Flags::default(), &demo);
+    let student = card(
+        STUDENT,
+        Role::Student,
+        SCHOOL,
+        iat,
+        exp,
+        Flags::default(),
+        &demo,
+    );
 
     let mut vectors: Vec<(&str, &str, String, &str)> = vec![
-        ("valid-student-uuid", "A student card with a UUID roster id.", student.clone(), "ok"),
+        (
+            "valid-student-uuid",
+            "A student card with a UUID roster id.",
+            student.clone(),
+            "ok",
+        ),
         (
             "valid-teacher-text-id-second-factor",
             "A teacher card with a non-UUID roster id that asks for a PIN.",
-            card("tch-0007", Role::Teacher, SCHOOL, iat, exp, Flags { second_factor: true }, &demo),
+            card(
+                "tch-0007",
+                Role::Teacher,
+                SCHOOL,
+                iat,
+                exp,
+                Flags {
+                    second_factor: true,
+                },
+                &demo,
+            ),
             "ok",
         ),
         (
             "valid-old-key-after-rotation",
             "Issued by a retired key inside its window: still valid until the card expires.",
-            card(STUDENT, Role::Student, SCHOOL, t("2025-03-01"), t("2027-01-31"), Flags::default(), &retired),
+            card(
+                STUDENT,
+                Role::Student,
+                SCHOOL,
+                t("2025-03-01"),
+                t("2027-01-31"),
+                Flags::default(),
+                &retired,
+            ),
             "ok",
         ),
         (
             "valid-expired-within-skew",
             "Expired two minutes ago; the verifier allows five minutes of clock skew.",
-            card(STUDENT, Role::Student, SCHOOL, iat, now - 120, Flags::default(), &demo),
+            card(
+                STUDENT,
+                Role::Student,
+                SCHOOL,
+                iat,
+                now - 120,
+                Flags::default(),
+                &demo,
+            ),
             "ok",
         ),
-        ("reject-not-quickcard", "A URL QR code from a library book.", "https://library.example.org/book/4711".into(), "not_quickcard"),
-        ("reject-unsupported-version", "A card from a later format version.", recode(&student, |b| b[0] = 2), "unsupported_version"),
-        ("reject-truncated", "The last characters are missing.", student[..student.len() - 6].to_string(), "malformed"),
-        ("reject-lowercase", "Text lower-cased by a careless tool.", format!("QC:{}", student[3..].to_ascii_lowercase()), "malformed"),
-        ("reject-unknown-key", "Signed by a key that is not on the trust list.", card(STUDENT, Role::Student, SCHOOL, iat, exp, Flags::default(), &unlisted), "unknown_key"),
-        ("reject-bad-signature-role-changed", "A student card edited to say teacher.", recode(&student, |b| b[5] = Role::Teacher.code()), "bad_signature"),
-        ("reject-bad-signature-bit-flipped", "One bit of the signature flipped.", recode(&student, |b| *b.last_mut().unwrap() ^= 1), "bad_signature"),
+        (
+            "reject-not-quickcard",
+            "A URL QR code from a library book.",
+            "https://library.example.org/book/4711".into(),
+            "not_quickcard",
+        ),
+        (
+            "reject-unsupported-version",
+            "A card from a later format version.",
+            recode(&student, |b| b[0] = 2),
+            "unsupported_version",
+        ),
+        (
+            "reject-truncated",
+            "The last characters are missing.",
+            student[..student.len() - 6].to_string(),
+            "malformed",
+        ),
+        (
+            "reject-lowercase",
+            "Text lower-cased by a careless tool.",
+            format!("QC:{}", student[3..].to_ascii_lowercase()),
+            "malformed",
+        ),
+        (
+            "reject-unknown-key",
+            "Signed by a key that is not on the trust list.",
+            card(
+                STUDENT,
+                Role::Student,
+                SCHOOL,
+                iat,
+                exp,
+                Flags::default(),
+                &unlisted,
+            ),
+            "unknown_key",
+        ),
+        (
+            "reject-bad-signature-role-changed",
+            "A student card edited to say teacher.",
+            recode(&student, |b| b[5] = Role::Teacher.code()),
+            "bad_signature",
+        ),
+        (
+            "reject-bad-signature-bit-flipped",
+            "One bit of the signature flipped.",
+            recode(&student, |b| *b.last_mut().unwrap() ^= 1),
+            "bad_signature",
+        ),
         (
             "reject-key-not-valid-at-issue",
             "Issued by the retired key after it was retired.",
-            card(STUDENT, Role::Student, SCHOOL, t("2026-09-01"), exp, Flags::default(), &retired),
+            card(
+                STUDENT,
+                Role::Student,
+                SCHOOL,
+                t("2026-09-01"),
+                exp,
+                Flags::default(),
+                &retired,
+            ),
             "key_not_valid_at_issue",
         ),
         (
             "reject-key-not-for-school",
             "Signed by Roosevelt's key for a Lincoln student.",
-            card(STUDENT, Role::Student, SCHOOL, iat, exp, Flags::default(), &restricted),
+            card(
+                STUDENT,
+                Role::Student,
+                SCHOOL,
+                iat,
+                exp,
+                Flags::default(),
+                &restricted,
+            ),
             "key_not_for_school",
         ),
         (
             "reject-not-yet-valid",
             "Issued tomorrow (a printer with a wrong clock).",
-            card(STUDENT, Role::Student, SCHOOL, now + 86_400, exp, Flags::default(), &demo),
+            card(
+                STUDENT,
+                Role::Student,
+                SCHOOL,
+                now + 86_400,
+                exp,
+                Flags::default(),
+                &demo,
+            ),
             "not_yet_valid",
         ),
         (
             "reject-expired",
             "Expired at the end of last school year.",
-            card(STUDENT, Role::Student, SCHOOL, t("2025-08-15"), t("2026-06-30"), Flags::default(), &demo),
+            card(
+                STUDENT,
+                Role::Student,
+                SCHOOL,
+                t("2025-08-15"),
+                t("2026-06-30"),
+                Flags::default(),
+                &demo,
+            ),
             "expired",
         ),
         (
             "reject-wrong-school",
             "A valid Roosevelt card shown at a Lincoln kiosk.",
-            card(STUDENT, Role::Student, OTHER_SCHOOL, iat, exp, Flags::default(), &demo),
+            card(
+                STUDENT,
+                Role::Student,
+                OTHER_SCHOOL,
+                iat,
+                exp,
+                Flags::default(),
+                &demo,
+            ),
             "wrong_school",
         ),
     ];
@@ -140,7 +262,10 @@ fn main() {
             },
             "expected": expected,
         });
-        write(&dir.join(format!("{name}.json")), &serde_json::to_string_pretty(&v).unwrap());
+        write(
+            &dir.join(format!("{name}.json")),
+            &serde_json::to_string_pretty(&v).unwrap(),
+        );
     }
 }
 

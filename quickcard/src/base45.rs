@@ -60,8 +60,10 @@ pub fn decode(text: &[u8]) -> Result<Vec<u8>, Base45Error> {
     for (i, group) in text.chunks(3).enumerate() {
         let pos = i * 3;
         let mut n = 0u32;
-        for (j, &ch) in group.iter().enumerate().rev() {
-            n = n * 45 + value(pos + j, ch)?;
+        let mut weight = 1u32;
+        for (j, &ch) in group.iter().enumerate() {
+            n += value(pos + j, ch)? * weight;
+            weight *= 45;
         }
         if group.len() == 3 {
             if n > 0xFFFF {

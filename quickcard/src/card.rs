@@ -6,10 +6,10 @@
 use ed25519_dalek::Signature;
 use sha2::{Digest, Sha256};
 
+use crate::CardError;
 use crate::base45;
 use crate::claims::{Claims, Flags, MAX_TEXT_SUBJECT, Role, SchoolTag, Subject};
 use crate::keys::{IssuerKey, KeyId};
-use crate::CardError;
 
 /// Every card's text starts with this.
 pub const PREFIX: &str = "QC:";
@@ -87,7 +87,10 @@ impl<'a> Reader<'a> {
         Ok(self.take(1, what)?[0])
     }
     fn array<const N: usize>(&mut self, what: &'static str) -> Result<[u8; N], CardError> {
-        Ok(self.take(N, what)?.try_into().expect("take returned N bytes"))
+        Ok(self
+            .take(N, what)?
+            .try_into()
+            .expect("take returned N bytes"))
     }
     fn u32(&mut self, what: &'static str) -> Result<u64, CardError> {
         Ok(u32::from_be_bytes(self.array(what)?) as u64)

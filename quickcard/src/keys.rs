@@ -19,9 +19,12 @@ use thiserror::Error;
 /// Text prefix of a public key.
 pub const PUBLIC_KEY_PREFIX: &str = "qcpk1:";
 
-const SECRET_HEADER: &str = "# QuickCard issuer SECRET key. Anyone holding this file can print cards: keep it offline.";
-const DEMO_WARNING: &str = "# DEMO KEY: published with QuickCard's source. Never trust it outside demos.";
-const DEMO_SEED_TEXT: &[u8] = b"QuickCard DEMO issuer key. Published; never trust it outside demos.";
+const SECRET_HEADER: &str =
+    "# QuickCard issuer SECRET key. Anyone holding this file can print cards: keep it offline.";
+const DEMO_WARNING: &str =
+    "# DEMO KEY: published with QuickCard's source. Never trust it outside demos.";
+const DEMO_SEED_TEXT: &[u8] =
+    b"QuickCard DEMO issuer key. Published; never trust it outside demos.";
 
 /// A key file or key text that could not be used.
 #[derive(Debug, Error)]
@@ -109,7 +112,8 @@ pub struct PublicKey {
 impl PublicKey {
     /// Wraps raw Ed25519 public key bytes, rejecting bytes that are not a curve point.
     pub fn from_bytes(bytes: &[u8; 32]) -> Result<PublicKey, KeyError> {
-        let key = VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::InvalidPoint(hex(bytes)))?;
+        let key =
+            VerifyingKey::from_bytes(bytes).map_err(|_| KeyError::InvalidPoint(hex(bytes)))?;
         Ok(PublicKey::from_dalek(key))
     }
 
@@ -135,11 +139,7 @@ impl PublicKey {
             .chain_update(b"QuickCard fingerprint v1\0")
             .chain_update(self.key.as_bytes())
             .finalize();
-        d[..10]
-            .chunks(2)
-            .map(hex)
-            .collect::<Vec<_>>()
-            .join(" ")
+        d[..10].chunks(2).map(hex).collect::<Vec<_>>().join(" ")
     }
 
     /// Whether this is the published demo key, which real deployments must refuse.
@@ -425,11 +425,7 @@ mod tests {
     fn damaged_key_id_is_caught() {
         let dir = tempfile::tempdir().unwrap();
         let s = dir.path().join("k.secret");
-        fs::write(
-            &s,
-            format!("key-id: 00000000\nsecret: {}\n", hex(&[3; 32])),
-        )
-        .unwrap();
+        fs::write(&s, format!("key-id: 00000000\nsecret: {}\n", hex(&[3; 32]))).unwrap();
         assert!(matches!(
             IssuerKey::load(&s),
             Err(KeyError::KeyIdMismatch { .. })

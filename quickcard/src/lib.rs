@@ -37,7 +37,9 @@ pub mod verify;
 pub use card::{PREFIX, UnverifiedCard, VERSION, decode, sign};
 pub use claims::{ClaimError, Claims, Flags, Role, SchoolTag, Subject};
 pub use keys::{IssuerKey, KeyError, KeyId, PublicKey};
-pub use verify::{TrustError, TrustList, TrustedKey, VerifiedCard, VerifyOptions, verify, verify_card};
+pub use verify::{
+    TrustError, TrustList, TrustedKey, VerifiedCard, VerifyOptions, verify, verify_card,
+};
 
 use thiserror::Error;
 
@@ -51,7 +53,9 @@ pub enum CardError {
     UnsupportedVersion(u8),
     #[error("the card is damaged or truncated ({0}); print it again")]
     Malformed(&'static str),
-    #[error("the card was signed by key {0}, which is not trusted here; add that key to the trust list if it is your district's")]
+    #[error(
+        "the card was signed by key {0}, which is not trusted here; add that key to the trust list if it is your district's"
+    )]
     UnknownKey(KeyId),
     #[error("the card's signature is not valid: it was altered or forged")]
     BadSignature,

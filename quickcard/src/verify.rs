@@ -7,10 +7,10 @@
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::CardError;
 use crate::card::{UnverifiedCard, decode};
 use crate::claims::{Claims, SchoolTag};
 use crate::keys::{KeyId, PublicKey};
-use crate::CardError;
 
 /// One issuer key the verifier trusts, with the window in which it may sign cards.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -21,10 +21,18 @@ pub struct TrustedKey {
     #[serde(default)]
     pub name: String,
     /// Cards issued before this are refused (Unix seconds or a date).
-    #[serde(default, with = "crate::time::opt_serde", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::time::opt_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub valid_from: Option<u64>,
     /// Cards issued after this are refused; cards issued before keep working until they expire.
-    #[serde(default, with = "crate::time::opt_serde", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::time::opt_serde",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub valid_until: Option<u64>,
     /// When set, the key may only sign cards for this school id.
     #[serde(default, skip_serializing_if = "Option::is_none")]

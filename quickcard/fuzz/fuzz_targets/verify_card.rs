@@ -1,0 +1,28 @@
+//! Feeds arbitrary bytes to the card decoder and verifier: they must never panic.
+//!
+//! `cargo fuzz run verify_card` (nightly), or with stable:
+//! `RUSTC_BOOTSTRAP=1 cargo fuzz run verify_card`.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+use quickcard::{IssuerKey, TrustList, TrustedKey, VerifyOptions};
+
+fuzz_target!(|data: &[u8]| {
+    let trust = TrustList::new(vec![TrustedKey::new(IssuerKey::demo().public(), "demo")], true)
+        .expect("one key");
+    let opts = VerifyOptions {
+        now: 1_800_000_000,
+        skew_secs: 300,
+        school: Some("sch-lincoln-elementary".into()),
+    };
+    // As given, and as the Base45 body of a card, so the fuzzer reaches the layout parser.
+    let _ = quickcard::verify(data, &trust, &opts);
+    if let Ok(bytes) = quickcard::base45::decode(data) {
+        let mut text = b"QC:".to_vec();
+        text.extend_from_slice(quickcard::base45::encode(&bytes).as_bytes());
+        let _ = quickcard::verify(&text, &trust, &opts);
+    }
+    let mut text = b"QC:".to_vec();
+    text.extend_from_slice(quickcard::base45::encode(data).as_bytes());
+    let _ = quickcard::verify(&text, &trust, &opts);
+});

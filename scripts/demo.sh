@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the QuickCard kiosk demo on a fresh Debian machine: installs the system packages the
+# kiosk needs (when run as root or with sudo), then starts the kiosk with no config, which
+# means demo mode (embedded portal, sample roster, demo key, camera or replayed sample photos).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PACKAGES=(libclang-dev pkg-config libxkbcommon-x11-0 libgl1 libegl1 fonts-dejavu-core)
+missing=()
+for p in "${PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "==> installing system packages: ${missing[*]}"
+  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+exec cargo run -p quickcard-kiosk -- "$@"
