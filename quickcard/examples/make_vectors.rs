@@ -23,7 +23,7 @@ fn test_key(n: u8, name: &str) -> IssuerKey {
 }
 
 fn recode(text: &str, edit: impl FnOnce(&mut Vec<u8>)) -> String {
-    let mut bytes = base45::decode(text[3..].as_bytes()).unwrap();
+    let mut bytes = base45::decode(&text.as_bytes()[3..]).unwrap();
     edit(&mut bytes);
     format!("QC:{}", base45::encode(&bytes))
 }
@@ -44,7 +44,7 @@ fn main() {
     let retired = test_key(0x21, "TEST retired key (2024-25)");
     let unlisted = test_key(0x33, "TEST key nobody trusts");
     let restricted = test_key(0x44, "TEST key for Roosevelt only");
-    let mut old = TrustedKey::new(retired.public(), &retired.name().to_string());
+    let mut old = TrustedKey::new(retired.public(), retired.name());
     old.valid_from = Some(t("2024-07-01"));
     old.valid_until = Some(t("2025-06-30"));
     let mut only_roosevelt = TrustedKey::new(restricted.public(), restricted.name());
