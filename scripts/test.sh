@@ -37,3 +37,11 @@ fi
 echo "==> cargo test --workspace"
 cargo test --workspace --all-targets "$@"
 cargo test --workspace --doc "$@"
+
+echo "==> the fuzz target builds, and survives a short random run"
+cargo build --quiet --manifest-path quickcard/fuzz/Cargo.toml
+quickcard/fuzz/target/debug/verify_card -runs=20000 2>&1 | tail -1
+
+echo "==> the card format builds for the browser (wasm32)"
+rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+cargo check --quiet -p quickcard --no-default-features --target wasm32-unknown-unknown
