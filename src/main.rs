@@ -1,13 +1,16 @@
-//! `quickcard-kiosk`: the full-screen scan-to-dashboard app.
-//!
-//! Placeholder until the kiosk issue lands: it only says what it will be.
+//! `quickcard-kiosk`: parse the command line and hand it to the library.
 
-fn main() -> anyhow::Result<()> {
-    println!(
-        "quickcard-kiosk {}: the full-screen kiosk is not built yet.\n\
-         It will read a signed QuickCard from the camera, check it offline with the `quickcard`\n\
-         crate, exchange it with the portal and show the user's app tiles.",
-        env!("CARGO_PKG_VERSION")
-    );
-    Ok(())
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = quickcard_kiosk::cli::Cli::parse();
+    match quickcard_kiosk::cli::run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
 }

@@ -1,0 +1,241 @@
+//! The command line: `quickcard-kiosk` with no subcommand runs the kiosk; subcommands are
+//! headless tools. Each subcommand is one variant of [`Command`] and one function here, so
+//! more can be added without touching the others.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use clap::{Args, Parser, Subcommand};
+
+use crate::scanner::report::scan_and_report;
+use crate::scanner::{FrameSource, ReplaySource, ScanConfig, Scanner, SourceError};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "quickcard-kiosk",
+    version,
+    about = "QuickCard kiosk: scan a signed QR card, get a session, see your apps"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Read QR codes from image files and print one JSON object per image.
+    Decode(DecodeArgs),
+    /// Scan frames from a camera (or replayed files) and print one JSON line per result.
+    Scan(ScanArgs),
+}
+
+/// Trust options shared by the commands that verify cards.
+#[derive(Debug, Args)]
+pub struct TrustArgs {
+    /// A trusted issuer public key (`qcpk1:…`) or a file holding one; repeatable.
+    #[arg(long = "trust", value_name = "PUBKEY")]
+    pub trust: Vec<String>,
+    /// Also trust the published demo key (anyone can print cards with it: demos only).
+    #[arg(long)]
+    pub demo: bool,
+    /// Refuse cards for other schools than this school id.
+    #[arg(long)]
+    pub school: Option<String>,
+    /// Verify as of this time (RFC 3339 or YYYY-MM-DD) instead of now.
+    #[arg(long)]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DecodeArgs {
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Image files (PNG or JPEG).
+    #[arg(required = true, value_name = "IMAGE")]
+    pub images: Vec<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ScanArgs {
+    #[command(flatten)]
+    pub trust: TrustArgs,
+    /// Camera index or (part of its) name.
+    #[arg(long, default_value = "0", conflicts_with = "replay")]
+    pub camera: String,
+    /// Requested camera resolution, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1280x720")]
+    pub resolution: String,
+    /// Requested frame rate (camera) or replay rate (files).
+    #[arg(long, default_value_t = 30)]
+    pub fps: u32,
+    /// Replay these image files or folders instead of a camera.
+    #[arg(long, num_args = 1.., value_name = "PATH")]
+    pub replay: Vec<PathBuf>,
+    /// Loop the replay.
+    #[arg(long = "loop")]
+    pub looping: bool,
+    /// Stop after this many frames.
+    #[arg(long)]
+    pub frames: Option<u64>,
+    /// List the cameras and exit.
+    #[arg(long)]
+    pub list: bool,
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        None => {
+            println!(
+                "quickcard-kiosk {}: the full-screen kiosk is not built yet. Try `quickcard-kiosk decode --demo IMAGE` \
+                 or `quickcard-kiosk scan --demo`.",
+                env!("CARGO_PKG_VERSION")
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Decode(args)) => decode(args),
+        Some(Command::Scan(args)) => scan(args),
+    }
+}
+
+/// Builds the trust list and verification options; `None` when no key is trusted.
+pub fn trust_from(
+    args: &TrustArgs,
+) -> anyhow::Result<Option<(quickcard::TrustList, quickcard::VerifyOptions)>> {
+    let mut keys = Vec::new();
+    for t in &args.trust {
+        let k =
+            quickcard::PublicKey::from_text_or_file(t).with_context(|| format!("--trust {t}"))?;
+        keys.push(quickcard::TrustedKey::new(k, t));
+    }
+    if args.demo && !keys.iter().any(|k| k.public.is_demo()) {
+        keys.push(quickcard::TrustedKey::new(
+            quickcard::IssuerKey::demo().public(),
+            "QuickCard demo key",
+        ));
+    }
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    let list = quickcard::TrustList::new(keys, args.demo)?;
+    let now = match &args.now {
+        Some(s) => quickcard::time::parse(s).map_err(|e| anyhow::anyhow!("--now {s}: {e}"))?,
+        None => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0),
+    };
+    let opts = quickcard::VerifyOptions {
+        now,
+        skew_secs: 300,
+        school: args.school.clone(),
+    };
+    Ok(Some((list, opts)))
+}
+
+fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
+    let trust = trust_from(&args.trust)?;
+    let trust = trust.as_ref().map(|(l, o)| (l, o));
+    let mut scanner = Scanner::new(ScanConfig {
+        budget_ms: None,
+        ..ScanConfig::default()
+    });
+    let mut stdout = std::io::stdout().lock();
+    let mut unreadable = 0;
+    for path in &args.images {
+        let file = path.display().to_string();
+        match crate::scanner::replay::load_frame(path) {
+            Ok(frame) => {
+                // Each image is its own scene: no memory carried over from the previous one.
+                scanner.forget();
+                let report = scan_and_report(&mut scanner, &file, &frame, trust);
+                writeln!(stdout, "{}", serde_json::to_string(&report)?)?;
+            }
+            Err(e) => {
+                unreadable += 1;
+                let obj = serde_json::json!({ "file": file, "error": e.to_string() });
+                writeln!(stdout, "{obj}")?;
+                eprintln!("error: {e}");
+            }
+        }
+    }
+    Ok(if unreadable > 0 {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
+
+fn parse_resolution(s: &str) -> anyhow::Result<(u32, u32)> {
+    let (w, h) = s
+        .split_once(['x', 'X'])
+        .context("resolution must look like 1280x720")?;
+    Ok((w.trim().parse()?, h.trim().parse()?))
+}
+
+fn scan(args: ScanArgs) -> anyhow::Result<ExitCode> {
+    let trust = trust_from(&args.trust)?;
+    let trust = trust.as_ref().map(|(l, o)| (l, o));
+    let mut source: Box<dyn FrameSource> = if !args.replay.is_empty() {
+        Box::new(
+            ReplaySource::from_paths(&args.replay)?
+                .looping(args.looping)
+                .rate(Some(args.fps as f64)),
+        )
+    } else {
+        open_camera(&args)?
+    };
+    eprintln!("scanning from {}", source.describe());
+    let mut scanner = Scanner::new(ScanConfig::default());
+    let mut stdout = std::io::stdout().lock();
+    let mut n = 0u64;
+    let mut last_error: Option<SourceError> = None;
+    while args.frames.is_none_or(|max| n < max) {
+        match source.next_frame() {
+            Ok(Some(frame)) => {
+                last_error = None;
+                n += 1;
+                let report = scan_and_report(&mut scanner, &format!("frame {n}"), &frame, trust);
+                writeln!(stdout, "{}", serde_json::to_string(&report)?)?;
+            }
+            Ok(None) => std::thread::sleep(std::time::Duration::from_millis(5)),
+            Err(SourceError::Finished) => break,
+            Err(e) if e.is_transient() => {
+                if last_error.as_ref() != Some(&e) {
+                    eprintln!("{e}");
+                    last_error = Some(e);
+                }
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
+            Err(e) => bail!(e),
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(feature = "camera")]
+fn open_camera(args: &ScanArgs) -> anyhow::Result<Box<dyn FrameSource>> {
+    use crate::scanner::camera::{CameraConfig, CameraSource, DeviceChoice};
+    if args.list {
+        for c in crate::scanner::camera::list_cameras()? {
+            println!("{}\t{}", c.index, c.name);
+        }
+        std::process::exit(0);
+    }
+    let (width, height) = parse_resolution(&args.resolution)?;
+    let config = CameraConfig {
+        device: DeviceChoice::parse(&args.camera),
+        width,
+        height,
+        fps: args.fps,
+    };
+    Ok(Box::new(CameraSource::start(config)))
+}
+
+#[cfg(not(feature = "camera"))]
+fn open_camera(args: &ScanArgs) -> anyhow::Result<Box<dyn FrameSource>> {
+    let _ = parse_resolution(&args.resolution)?;
+    bail!("this build has no camera support (built without the `camera` feature); use --replay")
+}

@@ -1,0 +1,141 @@
+//! A cheap finder-pattern spotter (the three 1:1:3:1:1 squares in a QR code's corners).
+//!
+//! It does not decode anything. It tells the scanner whether a code is in view at all, how big
+//! its modules are (to say "come closer") and where it is (to crop there), even when rqrr
+//! cannot read the grid.
+
+/// A finder pattern candidate in the coordinates of the bitmap it was found in.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Finder {
+    pub x: f32,
+    pub y: f32,
+    /// Estimated module size in pixels.
+    pub module: f32,
+    /// How many scan lines confirmed it.
+    pub hits: u32,
+}
+
+fn ratio_ok(r: [usize; 5]) -> Option<f32> {
+    let total: usize = r.iter().sum();
+    if total < 7 {
+        return None;
+    }
+    let m = total as f32 / 7.0;
+    let tol = m * 0.7;
+    let ok = (r[0] as f32 - m).abs() < tol
+        && (r[1] as f32 - m).abs() < tol
+        && (r[2] as f32 - 3.0 * m).abs() < 3.0 * tol
+        && (r[3] as f32 - m).abs() < tol
+        && (r[4] as f32 - m).abs() < tol;
+    ok.then_some(m)
+}
+
+/// Counts 1:1:3:1:1 runs through `(x, y)` vertically; returns (centre y, module) if it holds.
+fn vertical_check(
+    bits: &[bool],
+    w: usize,
+    h: usize,
+    x: usize,
+    y: usize,
+    m: f32,
+) -> Option<(f32, f32)> {
+    let at = |yy: usize| bits[yy * w + x];
+    if !at(y) {
+        return None;
+    }
+    let max = (m * 5.0) as usize + 2;
+    let mut runs = [0usize; 5];
+    // Up: centre (dark), light, dark.
+    let mut yy = y as isize;
+    for (i, want) in [(2, true), (1, false), (0, true)] {
+        while yy >= 0 && at(yy as usize) == want && runs[i] <= max {
+            runs[i] += 1;
+            yy -= 1;
+        }
+        if runs[i] == 0 || runs[i] > max {
+            return None;
+        }
+    }
+    let top = yy + 1;
+    let mut yy = y + 1;
+    let mut extra = 0;
+    while yy < h && at(yy) && extra <= max {
+        extra += 1;
+        yy += 1;
+    }
+    runs[2] += extra;
+    for (i, want) in [(3, false), (4, true)] {
+        while yy < h && at(yy) == want && runs[i] <= max {
+            runs[i] += 1;
+            yy += 1;
+        }
+        if runs[i] == 0 || runs[i] > max {
+            return None;
+        }
+    }
+    let mv = ratio_ok(runs)?;
+    if (mv - m).abs() > m.max(mv) * 0.6 {
+        return None;
+    }
+    let centre = top as f32 + runs[0] as f32 + runs[1] as f32 + runs[2] as f32 / 2.0;
+    Some((centre, mv))
+}
+
+/// Finder candidates in a bitmap (`true` = dark), merged per pattern, strongest first.
+pub fn find(bits: &[bool], w: usize, h: usize, row_step: usize) -> Vec<Finder> {
+    let mut found: Vec<Finder> = Vec::new();
+    let mut runs: Vec<usize> = Vec::with_capacity(64);
+    for y in (0..h).step_by(row_step.max(1)) {
+        let row = &bits[y * w..(y + 1) * w];
+        runs.clear();
+        let mut starts: Vec<usize> = Vec::new();
+        let mut cur = row[0];
+        let mut len = 0;
+        for (x, &b) in row.iter().enumerate() {
+            if b == cur {
+                len += 1;
+            } else {
+                starts.push(x - len);
+                runs.push(len);
+                cur = b;
+                len = 1;
+            }
+        }
+        starts.push(w - len);
+        runs.push(len);
+        // Runs alternate colour; the first run's colour is row[0].
+        let first_is_dark = row[0];
+        for i in 0..runs.len().saturating_sub(4) {
+            let dark = (i % 2 == 0) == first_is_dark;
+            if !dark {
+                continue;
+            }
+            let r = [runs[i], runs[i + 1], runs[i + 2], runs[i + 3], runs[i + 4]];
+            let Some(m) = ratio_ok(r) else { continue };
+            let cx = starts[i + 2] as f32 + runs[i + 2] as f32 / 2.0;
+            let Some((cy, mv)) = vertical_check(bits, w, h, cx as usize, y, m) else {
+                continue;
+            };
+            let module = (m + mv) / 2.0;
+            if let Some(f) = found
+                .iter_mut()
+                .find(|f| (f.x - cx).abs() < f.module * 3.0 && (f.y - cy).abs() < f.module * 3.0)
+            {
+                let n = f.hits as f32;
+                f.x = (f.x * n + cx) / (n + 1.0);
+                f.y = (f.y * n + cy) / (n + 1.0);
+                f.module = (f.module * n + module) / (n + 1.0);
+                f.hits += 1;
+            } else {
+                found.push(Finder {
+                    x: cx,
+                    y: cy,
+                    module,
+                    hits: 1,
+                });
+            }
+        }
+    }
+    found.sort_by_key(|f| std::cmp::Reverse(f.hits));
+    found
+}

@@ -1,0 +1,196 @@
+//! Grayscale working images: downscaling, cropping, contrast normalisation and statistics.
+//!
+//! The scanner never decodes more pixels than it needs: a half-size copy of a 720p frame is
+//! enough for a card held at a normal distance, a crop around the last code is enough while the
+//! card stays put, and only small codes need the full frame.
+
+/// An 8-bit grayscale image.
+#[derive(Debug, Clone)]
+pub struct Gray {
+    pub w: usize,
+    pub h: usize,
+    pub px: Vec<u8>,
+}
+
+/// Rectangle in pixels of some image: x0..x1, y0..y1 (exclusive ends).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Rect {
+    pub x0: usize,
+    pub y0: usize,
+    pub x1: usize,
+    pub y1: usize,
+}
+
+impl Rect {
+    pub fn w(&self) -> usize {
+        self.x1 - self.x0
+    }
+    pub fn h(&self) -> usize {
+        self.y1 - self.y0
+    }
+}
+
+/// Luma statistics of an image or region.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Stats {
+    pub mean: f32,
+    /// 2nd and 98th percentile.
+    pub lo: u8,
+    pub hi: u8,
+    /// Fraction of pixels at 250 or more.
+    pub saturated: f32,
+}
+
+impl Gray {
+    pub fn new(w: usize, h: usize, px: Vec<u8>) -> Gray {
+        debug_assert_eq!(px.len(), w * h);
+        Gray { w, h, px }
+    }
+
+    /// Box-filter downscale by an integer factor (1 = copy).
+    pub fn downscale(&self, f: usize) -> Gray {
+        let f = f.max(1);
+        if f == 1 {
+            return self.clone();
+        }
+        let (w, h) = (self.w / f, self.h / f);
+        let mut px = vec![0u8; w * h];
+        let n = (f * f) as u32;
+        if f == 2 {
+            for y in 0..h {
+                let r0 = &self.px[(2 * y) * self.w..];
+                let r1 = &self.px[(2 * y + 1) * self.w..];
+                let out = &mut px[y * w..(y + 1) * w];
+                for (x, o) in out.iter_mut().enumerate() {
+                    let s = r0[2 * x] as u32
+                        + r0[2 * x + 1] as u32
+                        + r1[2 * x] as u32
+                        + r1[2 * x + 1] as u32;
+                    *o = ((s + 2) >> 2) as u8;
+                }
+            }
+            return Gray { w, h, px };
+        }
+        for y in 0..h {
+            for x in 0..w {
+                let mut s = 0u32;
+                for dy in 0..f {
+                    let row = &self.px[(y * f + dy) * self.w + x * f..][..f];
+                    s += row.iter().map(|&v| v as u32).sum::<u32>();
+                }
+                px[y * w + x] = ((s + n / 2) / n) as u8;
+            }
+        }
+        Gray { w, h, px }
+    }
+
+    /// A copy of a region, downscaled by `f`.
+    pub fn crop(&self, r: Rect, f: usize) -> Gray {
+        let f = f.max(1);
+        let (w, h) = (r.w() / f, r.h() / f);
+        let mut px = Vec::with_capacity(w * h);
+        if f == 1 {
+            for y in r.y0..r.y0 + h {
+                px.extend_from_slice(&self.px[y * self.w + r.x0..][..w]);
+            }
+            return Gray { w, h, px };
+        }
+        let n = (f * f) as u32;
+        for y in 0..h {
+            for x in 0..w {
+                let mut s = 0u32;
+                for dy in 0..f {
+                    let row = &self.px[(r.y0 + y * f + dy) * self.w + r.x0 + x * f..][..f];
+                    s += row.iter().map(|&v| v as u32).sum::<u32>();
+                }
+                px.push(((s + n / 2) / n) as u8);
+            }
+        }
+        Gray { w, h, px }
+    }
+
+    /// Statistics over a region, sampling every `step`th pixel.
+    pub fn stats(&self, r: Rect, step: usize) -> Stats {
+        let step = step.max(1);
+        let mut hist = [0u32; 256];
+        let mut n = 0u32;
+        let mut sum = 0u64;
+        for y in (r.y0..r.y1).step_by(step) {
+            for x in (r.x0..r.x1).step_by(step) {
+                let v = self.px[y * self.w + x];
+                hist[v as usize] += 1;
+                sum += v as u64;
+                n += 1;
+            }
+        }
+        if n == 0 {
+            return Stats::default();
+        }
+        let pct = |p: f32| {
+            let target = (n as f32 * p) as u32;
+            let mut acc = 0;
+            for (v, &c) in hist.iter().enumerate() {
+                acc += c;
+                if acc > target {
+                    return v as u8;
+                }
+            }
+            255
+        };
+        let sat: u32 = hist[250..].iter().sum();
+        Stats {
+            mean: sum as f32 / n as f32,
+            lo: pct(0.02),
+            hi: pct(0.98),
+            saturated: sat as f32 / n as f32,
+        }
+    }
+
+    pub fn full(&self) -> Rect {
+        Rect {
+            x0: 0,
+            y0: 0,
+            x1: self.w,
+            y1: self.h,
+        }
+    }
+
+    /// Stretches `lo..hi` to `0..255` in place (contrast normalisation for dim or flat frames).
+    pub fn stretch(&mut self, lo: u8, hi: u8) {
+        if hi <= lo.saturating_add(8) || (lo < 8 && hi > 247) {
+            return;
+        }
+        let span = (hi - lo) as u32;
+        let mut lut = [0u8; 256];
+        for (v, o) in lut.iter_mut().enumerate() {
+            let c = (v as i32 - lo as i32).clamp(0, span as i32) as u32;
+            *o = ((c * 255 + span / 2) / span) as u8;
+        }
+        for p in &mut self.px {
+            *p = lut[*p as usize];
+        }
+    }
+
+    /// Mean absolute horizontal+vertical gradient over a region relative to its contrast: near
+    /// 0.5 for sharp black/white edges, small for blurred ones. Used for the "hold still" hint.
+    pub fn sharpness(&self, r: Rect) -> f32 {
+        let st = self.stats(r, 2);
+        let contrast = (st.hi as f32 - st.lo as f32).max(1.0);
+        let mut best = Vec::new();
+        for y in (r.y0 + 1..r.y1.saturating_sub(1)).step_by(2) {
+            for x in (r.x0 + 1..r.x1.saturating_sub(1)).step_by(2) {
+                let i = y * self.w + x;
+                let gx = (self.px[i + 1] as i32 - self.px[i - 1] as i32).unsigned_abs();
+                let gy = (self.px[i + self.w] as i32 - self.px[i - self.w] as i32).unsigned_abs();
+                best.push(gx.max(gy));
+            }
+        }
+        if best.is_empty() {
+            return 0.0;
+        }
+        // The strongest edges say how sharp the picture is: look at the top 2 %.
+        let k = best.len() - 1 - best.len() / 50;
+        let (_, v, _) = best.select_nth_unstable(k);
+        *v as f32 / 2.0 / contrast
+    }
+}
