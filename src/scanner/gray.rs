@@ -28,6 +28,17 @@ impl Rect {
     pub fn h(&self) -> usize {
         self.y1 - self.y0
     }
+    /// The part inside a `w`×`h` image (possibly empty).
+    pub fn clip(&self, w: usize, h: usize) -> Rect {
+        let x0 = self.x0.min(w);
+        let y0 = self.y0.min(h);
+        Rect {
+            x0,
+            y0,
+            x1: self.x1.clamp(x0, w),
+            y1: self.y1.clamp(y0, h),
+        }
+    }
 }
 
 /// Luma statistics of an image or region.
@@ -84,9 +95,10 @@ impl Gray {
         Gray { w, h, px }
     }
 
-    /// A copy of a region, downscaled by `f`.
+    /// A copy of a region (clipped to the image), downscaled by `f`.
     pub fn crop(&self, r: Rect, f: usize) -> Gray {
         let f = f.max(1);
+        let r = r.clip(self.w, self.h);
         let (w, h) = (r.w() / f, r.h() / f);
         let mut px = Vec::with_capacity(w * h);
         if f == 1 {
@@ -112,6 +124,7 @@ impl Gray {
     /// Statistics over a region, sampling every `step`th pixel.
     pub fn stats(&self, r: Rect, step: usize) -> Stats {
         let step = step.max(1);
+        let r = r.clip(self.w, self.h);
         let mut hist = [0u32; 256];
         let mut n = 0u32;
         let mut sum = 0u64;
@@ -174,6 +187,7 @@ impl Gray {
     /// Mean absolute horizontal+vertical gradient over a region relative to its contrast: near
     /// 0.5 for sharp black/white edges, small for blurred ones. Used for the "hold still" hint.
     pub fn sharpness(&self, r: Rect) -> f32 {
+        let r = r.clip(self.w, self.h);
         let st = self.stats(r, 2);
         let contrast = (st.hi as f32 - st.lo as f32).max(1.0);
         let mut best = Vec::new();

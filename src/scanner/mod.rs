@@ -268,7 +268,10 @@ impl Scanner {
                     self.stats.panics += 1;
                     self.total_panics += 1;
                 }
-                seen.extend(p.seen);
+                seen.extend(p.seen.into_iter().filter_map(|mut s| {
+                    s.rect = s.rect.clip(full.w, full.h);
+                    (s.rect.w() >= 16 && s.rect.h() >= 16).then_some(s)
+                }));
                 if found.is_none()
                     && let Some((bytes, corners)) = pick(p.decoded)
                 {
