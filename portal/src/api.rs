@@ -1,0 +1,472 @@
+//! The HTTP API (`portal/API.md`): routes, authentication extractors and JSON shapes.
+//!
+//! Handlers stay thin: they authenticate, parse, and call [`crate::exchange`] or
+//! [`crate::store`]. Every failure is an [`ApiError`] with its own code and status.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use crate::AppState;
+use crate::error::ApiError;
+use crate::exchange::{self, ExchangeRequest, SessionReply};
+use crate::secrets::{self, Secret, hash_token, normalise_code};
+use crate::store::{self, AuditEntry, Kiosk, SessionView};
+
+/// Header carrying the session token on session calls.
+pub const SESSION_HEADER: &str = "quickcard-session";
+/// Kiosks' last-seen time is written at most this often.
+const LAST_SEEN_GRANULARITY: i64 = 30;
+
+/// The portal's router over `state`.
+pub fn app(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/v1/kiosks/enroll", post(enroll))
+        .route("/v1/kiosk/config", get(kiosk_config))
+        .route("/v1/exchange", post(exchange_card))
+        .route("/v1/session", get(get_session).delete(delete_session))
+        .route("/v1/session/apps/{id}/launch", post(launch))
+        .route("/v1/launch/{token}", get(open_launch))
+        .route("/v1/admin/users/{id}/revoke", post(admin_revoke))
+        .route("/v1/admin/audit", get(admin_audit))
+        .route("/v1/admin/kiosks", post(admin_add_kiosk))
+        .route("/v1/admin/kiosks/{id}/disable", post(admin_disable_kiosk))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+}
+
+fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
+    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get(header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+async fn healthz(State(state): State<AppState>) -> Response {
+    match sqlx::query("SELECT 1").execute(&state.db.pool).await {
+        Ok(_) => axum::Json(json!({"status": "ok"})).into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "health check: database unreachable");
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                axum::Json(json!({"status": "database_unavailable"})),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// An enrolled, enabled kiosk (from `Authorization: Bearer <credential>`).
+#[derive(Debug, Clone)]
+pub struct AuthedKiosk(pub Kiosk);
+
+impl FromRequestParts<AppState> for AuthedKiosk {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let token = bearer(&parts.headers).ok_or_else(ApiError::kiosk_unauthorized)?;
+        let kiosk = store::kiosk_by_credential(&state.db, &hash_token(token))
+            .await?
+            .ok_or_else(ApiError::kiosk_unauthorized)?;
+        if kiosk.disabled_at.is_some() {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                "kiosk_disabled",
+                "this kiosk was disabled by an administrator",
+            ));
+        }
+        let now = state.now();
+        if kiosk
+            .last_seen_at
+            .is_none_or(|t| now - t >= LAST_SEEN_GRANULARITY)
+        {
+            store::touch_kiosk(&state.db, &kiosk.id, now).await?;
+        }
+        Ok(AuthedKiosk(kiosk))
+    }
+}
+
+/// A live session of the calling kiosk (kiosk auth plus the `QuickCard-Session` header).
+#[derive(Debug, Clone)]
+pub struct LiveSession {
+    pub kiosk: Kiosk,
+    pub session: SessionView,
+    pub token: String,
+}
+
+impl FromRequestParts<AppState> for LiveSession {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let AuthedKiosk(kiosk) = AuthedKiosk::from_request_parts(parts, state).await?;
+        let token = parts
+            .headers
+            .get(SESSION_HEADER)
+            .and_then(|v| v.to_str().ok())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(ApiError::session_expired)?
+            .to_string();
+        let session = store::session(&state.db, &hash_token(&token))
+            .await?
+            .filter(|s| {
+                s.kiosk_id == kiosk.id && s.ended_at.is_none() && s.expires_at > state.now()
+            })
+            .ok_or_else(ApiError::session_expired)?;
+        Ok(LiveSession {
+            kiosk,
+            session,
+            token,
+        })
+    }
+}
+
+#[derive(Debug, Deserialize)]
+struct EnrollRequest {
+    code: String,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct EnrollReply {
+    pub kiosk_id: String,
+    pub name: String,
+    pub credential: String,
+    pub school_id: String,
+    pub trust: Vec<quickcard::TrustedKey>,
+}
+
+async fn enroll(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+    let req: EnrollRequest = parse(&body)?;
+    let now = state.now();
+    let w = state.config.rate_limit.window_secs.max(1) as i64;
+    let start = now - now.rem_euclid(w);
+    let hits = store::rate_hit(&state.db, "enrol", start).await?;
+    if hits as u64 > state.config.rate_limit.enrol_max {
+        return Err(ApiError::rate_limited((start + w - now) as u64));
+    }
+    let hash = secrets::hash_token(&normalise_code(&req.code));
+    match store::enrol_kiosk(&state.db, &hash, now).await? {
+        Some((kiosk, credential)) => {
+            tracing::info!(kiosk = %kiosk.id, "kiosk enrolled");
+            let reply = EnrollReply {
+                kiosk_id: kiosk.id,
+                name: kiosk.name,
+                credential: credential.expose().to_string(),
+                school_id: kiosk.school_id,
+                trust: state.trust.keys().to_vec(),
+            };
+            Ok((StatusCode::OK, axum::Json(reply)).into_response())
+        }
+        None => {
+            let named = req
+                .name
+                .map(|n| format!(" (kiosk calls itself {n:?})"))
+                .unwrap_or_default();
+            store::audit_now(
+                &state.db,
+                &AuditEntry::new(now, "kiosk_enrol", "enrolment_code_invalid")
+                    .flagged()
+                    .detail(format!("unknown, used or expired enrolment code{named}")),
+            )
+            .await?;
+            Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "enrolment_code_invalid",
+                "the enrolment code is unknown, already used, or expired; ask for a new one",
+            ))
+        }
+    }
+}
+
+async fn kiosk_config(
+    State(state): State<AppState>,
+    AuthedKiosk(kiosk): AuthedKiosk,
+) -> Result<Response, ApiError> {
+    let revoked = store::revocations_for_school(&state.db, &kiosk.school_id).await?;
+    let revoked: Vec<_> = revoked
+        .into_iter()
+        .map(|(user_id, before)| json!({"user_id": user_id, "issued_before": before}))
+        .collect();
+    Ok(axum::Json(json!({
+        "kiosk_id": kiosk.id,
+        "name": kiosk.name,
+        "school_id": kiosk.school_id,
+        "trust": state.trust.keys(),
+        "revoked": revoked,
+        "idle_timeout_secs": state.config.kiosk.idle_timeout_secs,
+        "clock_skew_secs": state.config.session.clock_skew_secs,
+        "server_time": state.now(),
+        "demo": state.demo,
+    }))
+    .into_response())
+}
+
+async fn exchange_card(
+    State(state): State<AppState>,
+    AuthedKiosk(kiosk): AuthedKiosk,
+    body: Bytes,
+) -> Result<axum::Json<SessionReply>, ApiError> {
+    let req: ExchangeRequest = parse(&body)?;
+    let reply = exchange::exchange(&state, &kiosk, req).await?;
+    Ok(axum::Json(reply))
+}
+
+async fn get_session(
+    State(state): State<AppState>,
+    live: LiveSession,
+) -> Result<axum::Json<SessionReply>, ApiError> {
+    let s = &live.session;
+    Ok(axum::Json(exchange::reply(
+        &state,
+        live.token.clone(),
+        s.expires_at,
+        &s.user_id,
+        s.role,
+        &s.given_name,
+        &s.display_name,
+        &live.kiosk.school_id,
+        s.second_factor,
+    )))
+}
+
+async fn delete_session(
+    State(state): State<AppState>,
+    live: LiveSession,
+) -> Result<StatusCode, ApiError> {
+    if store::end_session(&state.db, &live.session, state.now()).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::session_expired())
+    }
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct LaunchReply {
+    pub url: String,
+    pub expires_at: i64,
+}
+
+async fn launch(
+    State(state): State<AppState>,
+    Path(app_id): Path<String>,
+    live: LiveSession,
+) -> Result<axum::Json<LaunchReply>, ApiError> {
+    let schools = [live.kiosk.school_id.clone()];
+    let app = state
+        .apps
+        .iter()
+        .find(|a| a.id == app_id && a.visible_to(live.session.role, &schools))
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_app",
+                "no such app for this user",
+            )
+        })?;
+    let now = state.now();
+    let token = Secret::token("qcl_");
+    let expires_at = now + state.config.session.launch_ttl_secs as i64;
+    store::create_launch(
+        &state.db,
+        &live.session,
+        &app.id,
+        &token.hash(),
+        now,
+        expires_at,
+    )
+    .await?;
+    Ok(axum::Json(LaunchReply {
+        url: format!(
+            "{}/v1/launch/{}",
+            state.config.public_base(),
+            token.expose()
+        ),
+        expires_at,
+    }))
+}
+
+async fn open_launch(
+    State(state): State<AppState>,
+    Path(token): Path<String>,
+) -> Result<Response, ApiError> {
+    let invalid = || {
+        ApiError::new(
+            StatusCode::GONE,
+            "launch_invalid",
+            "this launch link was already used, has expired, or its session ended; open the app from the kiosk again",
+        )
+    };
+    let app_id = store::redeem_launch(&state.db, &hash_token(&token), state.now())
+        .await?
+        .ok_or_else(invalid)?;
+    let app = state
+        .apps
+        .iter()
+        .find(|a| a.id == app_id)
+        .ok_or_else(invalid)?;
+    Ok(Redirect::to(&app.launch_url).into_response())
+}
+
+fn admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+    let Some(expected) = state.config.admin.token_sha256.as_deref() else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "admin_api_disabled",
+            "the admin API is off: set admin.token_sha256 in the config",
+        ));
+    };
+    let given = bearer(headers).map(hash_token).unwrap_or_default();
+    if secrets::ct_eq(&given, &expected.to_ascii_lowercase()) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "admin_unauthorized",
+            "missing or wrong admin token",
+        ))
+    }
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct RevokeRequest {
+    #[serde(default)]
+    reason: Option<String>,
+}
+
+async fn admin_revoke(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    admin(&state, &headers)?;
+    let req: RevokeRequest = if body.is_empty() {
+        RevokeRequest::default()
+    } else {
+        parse(&body)?
+    };
+    let user_id = normalise_user(&user_id)?;
+    let now = state.now();
+    let reason = req.reason.unwrap_or_else(|| "card replaced".into());
+    let ended = store::revoke(&state.db, &user_id, now, &reason, "admin API")
+        .await?
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::NOT_FOUND,
+                "unknown_user",
+                "no such user on the roster",
+            )
+        })?;
+    Ok(axum::Json(json!({
+        "user_id": user_id,
+        "issued_before": now,
+        "sessions_ended": ended,
+    }))
+    .into_response())
+}
+
+/// Roster ids are compared in the card format's normal form (UUIDs lower-case).
+pub fn normalise_user(id: &str) -> Result<String, ApiError> {
+    quickcard::Subject::parse(id.trim())
+        .map(|s| s.to_string())
+        .map_err(|e| ApiError::bad_request(format!("user id: {e}")))
+}
+
+#[derive(Debug, Deserialize)]
+struct AuditQuery {
+    #[serde(default)]
+    user: Option<String>,
+    #[serde(default)]
+    since: Option<i64>,
+    #[serde(default)]
+    limit: Option<i64>,
+}
+
+async fn admin_audit(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Query(q): Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    admin(&state, &headers)?;
+    let user = q.user.as_deref().map(normalise_user).transpose()?;
+    let rows = store::audit_rows(
+        &state.db,
+        user.as_deref(),
+        q.since.unwrap_or(0),
+        q.limit.unwrap_or(1000).clamp(1, 10_000),
+    )
+    .await?;
+    Ok(axum::Json(json!({ "rows": rows })).into_response())
+}
+
+#[derive(Debug, Deserialize)]
+struct AddKioskRequest {
+    name: String,
+    school_id: String,
+}
+
+async fn admin_add_kiosk(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Result<Response, ApiError> {
+    admin(&state, &headers)?;
+    let req: AddKioskRequest = parse(&body)?;
+    if req.name.trim().is_empty() || req.school_id.trim().is_empty() {
+        return Err(ApiError::bad_request(
+            "name and school_id must not be empty",
+        ));
+    }
+    let now = state.now();
+    let ttl = state.config.kiosk.enrolment_code_ttl_secs as i64;
+    let (id, code) =
+        store::add_kiosk(&state.db, req.name.trim(), req.school_id.trim(), now, ttl).await?;
+    Ok((
+        StatusCode::CREATED,
+        axum::Json(json!({
+            "kiosk_id": id,
+            "enrolment_code": code.expose(),
+            "expires_at": now + ttl,
+        })),
+    )
+        .into_response())
+}
+
+async fn admin_disable_kiosk(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    admin(&state, &headers)?;
+    let found = store::find_kiosk(&state.db, &id).await?;
+    let [kiosk] = found.as_slice() else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "unknown_kiosk",
+            "no such kiosk (or the name is not unique; use the id)",
+        ));
+    };
+    let ended = store::disable_kiosk(&state.db, &kiosk.id, state.now()).await?;
+    Ok(axum::Json(json!({"kiosk_id": kiosk.id, "sessions_ended": ended})).into_response())
+}

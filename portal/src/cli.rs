@@ -1,0 +1,360 @@
+//! The `quickcard-portal` command line. `main.rs` only parses arguments and calls [`run`].
+
+use std::io::{BufRead, Write};
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::db::{Db, redact_url};
+use crate::secrets::{Secret, hash_pin};
+use crate::{AppState, demo, roster_import, serve, store};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "quickcard-portal",
+    version,
+    about = "QuickCard portal: cards in, sessions out"
+)]
+pub struct Cli {
+    /// The TOML config file (settings can be overridden by QUICKCARD_PORTAL_* variables).
+    #[arg(long, short, global = true, env = "QUICKCARD_PORTAL_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Trust the published demo key. Only for demos: anyone can print cards with it.
+    #[arg(long, global = true)]
+    pub demo: bool,
+    /// Check the config (syntax, values, trust list) and exit.
+    #[arg(long)]
+    pub check_config: bool,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the portal. With --demo and no --config: an in-memory demo with the sample roster.
+    Serve,
+    /// Import a roster (OneRoster 1.1 CSV folder or simple CSV); removed users' sessions end.
+    Import {
+        #[arg(long)]
+        roster: PathBuf,
+    },
+    /// Kiosk enrolment.
+    #[command(subcommand)]
+    Kiosk(KioskCommand),
+    /// Revoke every card of a user issued before now (a reprinted card keeps working).
+    Revoke {
+        #[arg(long)]
+        user: String,
+        #[arg(long, default_value = "card replaced")]
+        reason: String,
+    },
+    /// Print the audit log.
+    Audit {
+        #[arg(long)]
+        user: Option<String>,
+        /// YYYY-MM-DD or YYYY-MM-DDTHH:MM:SSZ (UTC).
+        #[arg(long)]
+        since: Option<String>,
+        #[arg(long, default_value_t = 1000)]
+        limit: i64,
+        /// One JSON object per line.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Staff PINs for second-factor cards.
+    #[command(subcommand)]
+    Pin(PinCommand),
+    /// Make an admin API token: the token on stdout, the config line on stderr.
+    AdminToken,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KioskCommand {
+    /// Add a kiosk and print its one-time enrolment code.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        school: String,
+    },
+    /// Disable a kiosk (by id or name); its live sessions end.
+    Disable {
+        #[arg(long)]
+        kiosk: String,
+    },
+    /// List kiosks with their last-seen time.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PinCommand {
+    /// Set a user's PIN, read from the first line of standard input (never an argument).
+    Set {
+        #[arg(long)]
+        user: String,
+    },
+}
+
+fn load_config(cli: &Cli) -> Result<Config> {
+    Ok(match &cli.config {
+        Some(p) => Config::load(p)?,
+        None => Config::from_env()?,
+    })
+}
+
+async fn open_db(config: &Config) -> Result<Db> {
+    let db = Db::connect(&config.database_url, config.database_max_connections)
+        .await
+        .with_context(|| format!("opening {}", redact_url(&config.database_url)))?;
+    db.migrate().await?;
+    Ok(db)
+}
+
+fn user_id(id: &str) -> Result<String> {
+    Ok(quickcard::Subject::parse(id.trim())
+        .map_err(|e| anyhow::anyhow!("--user: {e}"))?
+        .to_string())
+}
+
+async fn shutdown_signal() {
+    {
+        let ctrl_c = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        #[cfg(unix)]
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let term = std::future::pending::<()>();
+        tokio::select! { _ = ctrl_c => {}, _ = term => {} }
+        tracing::info!("shutting down");
+    }
+}
+
+/// Runs one command line.
+pub async fn run(cli: Cli) -> Result<()> {
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    if cli.check_config {
+        let config = load_config(&cli)?;
+        let trust = config.trust_list(cli.demo)?;
+        println!("config ok");
+        println!("  listen        {}", config.listen);
+        println!("  database      {}", redact_url(&config.database_url));
+        println!("  trusted keys  {}", trust.keys().len());
+        for k in trust.keys() {
+            println!(
+                "    {} {} {}",
+                k.public.key_id(),
+                k.name,
+                if k.public.is_demo() { "(DEMO KEY)" } else { "" }
+            );
+        }
+        println!("  apps          {}", config.catalogue().len());
+        if trust.is_empty() {
+            println!("  warning: no trusted keys: every card will be refused");
+        }
+        return Ok(());
+    }
+    let Some(command) = &cli.command else {
+        bail!("no command given; try `quickcard-portal --help`");
+    };
+    match command {
+        Command::Serve => {
+            if cli.demo && cli.config.is_none() {
+                let mut config = Config::from_env()?;
+                config.database_url = "sqlite::memory:".into();
+                let listener = tokio::net::TcpListener::bind(config.listen)
+                    .await
+                    .with_context(|| format!("listening on {}", config.listen))?;
+                let p = demo::prepare(config, None, "DEMO-KIOSK", None, clock).await?;
+                eprintln!(
+                    "DEMO MODE: the published demo key is trusted; never use this for a school.\n\
+                     demo kiosk {} (school {}) credential: {}\n\
+                     enrolment code for another kiosk: {}\n\
+                     admin token: {}\n\
+                     demo PIN for staff cards: {}",
+                    p.kiosk_id,
+                    p.school_id,
+                    p.kiosk_credential,
+                    p.enrolment_code,
+                    p.admin_token,
+                    demo::DEMO_PIN
+                );
+                tracing::info!(addr = %listener.local_addr()?, "portal listening (demo)");
+                serve(p.state, listener, shutdown_signal()).await?;
+                return Ok(());
+            }
+            let config = load_config(&cli)?;
+            let listen = config.listen;
+            let state = AppState::connect(config, clock, cli.demo).await?;
+            if cli.demo {
+                tracing::warn!("DEMO MODE: the published demo key is trusted");
+            }
+            if state.trust.is_empty() {
+                tracing::warn!("no trusted issuer keys: every card will be refused");
+            }
+            let listener = tokio::net::TcpListener::bind(listen)
+                .await
+                .with_context(|| format!("listening on {listen}"))?;
+            tracing::info!(addr = %listener.local_addr()?, db = ?state.db.kind, "portal listening");
+            serve(state, listener, shutdown_signal()).await?;
+        }
+        Command::Import { roster } => {
+            let config = load_config(&cli)?;
+            let db = open_db(&config).await?;
+            let r = roster_import::import(&db, roster, clock.now() as i64).await?;
+            println!(
+                "imported {}: {} schools, {} users added, {} updated, {} removed ({} sessions ended), {} classes, {} enrolments, {} parent links",
+                roster.display(),
+                r.schools,
+                r.users_added,
+                r.users_updated,
+                r.users_removed,
+                r.sessions_ended,
+                r.classes,
+                r.enrollments,
+                r.guardian_links
+            );
+            for s in &r.skipped {
+                println!("  skipped: {s}");
+            }
+        }
+        Command::Kiosk(KioskCommand::Add { name, school }) => {
+            let config = load_config(&cli)?;
+            let db = open_db(&config).await?;
+            let ttl = config.kiosk.enrolment_code_ttl_secs as i64;
+            let now = clock.now() as i64;
+            let (id, code) = store::add_kiosk(&db, name, school, now, ttl).await?;
+            eprintln!(
+                "kiosk {id} ({name}, school {school}) added; enrol it before {} with:\n  quickcard-kiosk enroll --portal {} --code {}",
+                quickcard::time::format_utc((now + ttl) as u64),
+                config.public_base(),
+                code.expose()
+            );
+            println!("{}", code.expose());
+        }
+        Command::Kiosk(KioskCommand::Disable { kiosk }) => {
+            let config = load_config(&cli)?;
+            let db = open_db(&config).await?;
+            let found = store::find_kiosk(&db, kiosk).await?;
+            let k = match found.as_slice() {
+                [k] => k,
+                [] => return Err(crate::PortalError::UnknownKiosk(kiosk.clone()).into()),
+                _ => bail!("several kiosks are named {kiosk:?}; give the id"),
+            };
+            let ended = store::disable_kiosk(&db, &k.id, clock.now() as i64).await?;
+            println!(
+                "kiosk {} ({}) disabled; {ended} live sessions ended",
+                k.id, k.name
+            );
+        }
+        Command::Kiosk(KioskCommand::List) => {
+            let config = load_config(&cli)?;
+            let db = open_db(&config).await?;
+            let t = |v: Option<i64>| {
+                v.map(|s| quickcard::time::format_utc(s.max(0) as u64))
+                    .unwrap_or_else(|| "-".into())
+            };
+            println!(
+                "{:<18} {:<16} {:<16} {:<9} last seen",
+                "id", "name", "school", "state"
+            );
+            for k in store::list_kiosks(&db).await? {
+                let st = if k.disabled_at.is_some() {
+                    "disabled"
+                } else if k.enrolled_at.is_some() {
+                    "enrolled"
+                } else {
+                    "pending"
+                };
+                println!(
+                    "{:<18} {:<16} {:<16} {:<9} {}",
+                    k.id,
+                    k.name,
+                    k.school_id,
+                    st,
+                    t(k.last_seen_at)
+                );
+            }
+        }
+        Command::Revoke { user, reason } => {
+            let config = load_config(&cli)?;
+            let db = open_db(&config).await?;
+            let user = user_id(user)?;
+            let now = clock.now() as i64;
+            match store::revoke(&db, &user, now, reason, "command line").await? {
+                Some(ended) => println!(
+                    "cards of {user} issued before {} are revoked; {ended} live sessions ended",
+                    quickcard::time::format_utc(now as u64)
+                ),
+                None => return Err(crate::PortalError::UnknownUser(user).into()),
+            }
+        }
+        Command::Audit {
+            user,
+            since,
+            limit,
+            json,
+        } => {
+            let config = load_config(&cli)?;
+            let db = open_db(&config).await?;
+            let user = user.as_deref().map(user_id).transpose()?;
+            let since = match since {
+                Some(s) => quickcard::time::parse(s)? as i64,
+                None => 0,
+            };
+            let rows = store::audit_rows(&db, user.as_deref(), since, *limit).await?;
+            let mut out = std::io::stdout().lock();
+            for r in rows {
+                if *json {
+                    writeln!(out, "{}", serde_json::to_string(&r)?)?;
+                } else {
+                    writeln!(
+                        out,
+                        "{} {:<14} {:<22} user={} kiosk={} card={}{} {}",
+                        quickcard::time::format_utc(r.at.max(0) as u64),
+                        r.kind,
+                        r.result,
+                        r.user_id.as_deref().unwrap_or("-"),
+                        r.kiosk_id.as_deref().unwrap_or("-"),
+                        r.card_id.as_deref().unwrap_or("-"),
+                        if r.flagged { " FLAGGED" } else { "" },
+                        r.detail
+                    )?;
+                }
+            }
+        }
+        Command::Pin(PinCommand::Set { user }) => {
+            let config = load_config(&cli)?;
+            let user = user_id(user)?;
+            let mut line = String::new();
+            std::io::stdin().lock().read_line(&mut line)?;
+            let pin = line.trim().to_string();
+            let hash = tokio::task::spawn_blocking(move || hash_pin(&pin)).await??;
+            let db = open_db(&config).await?;
+            if !store::set_pin(&db, &user, &hash, clock.now() as i64).await? {
+                return Err(crate::PortalError::UnknownUser(user).into());
+            }
+            println!("PIN set for {user}");
+        }
+        Command::AdminToken => {
+            let token = Secret::token("qca_");
+            eprintln!(
+                "put this in the config ([admin] section) and keep the token itself secret:\n  token_sha256 = \"{}\"",
+                token.hash()
+            );
+            println!("{}", token.expose());
+        }
+    }
+    Ok(())
+}

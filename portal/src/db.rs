@@ -1,0 +1,172 @@
+//! The database: one sqlx `Any` pool over SQLite (default) or PostgreSQL (several replicas),
+//! with the schema migrations for each embedded in the binary.
+//!
+//! Every query in the portal is written once, in the SQL both databases accept (`$1`
+//! parameters, `ON CONFLICT … DO UPDATE`, `RETURNING`, integers for times and flags), so the
+//! two backends cannot drift apart in behaviour; only the schema files differ in column types.
+
+use std::borrow::Cow;
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
+use sqlx::{Any, AnyPool, Executor, SqlSafeStr, Transaction};
+
+use crate::error::PortalError;
+
+/// Which database a pool talks to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DbKind {
+    Sqlite,
+    Postgres,
+}
+
+/// A connection pool and its kind. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Db {
+    pub pool: AnyPool,
+    pub kind: DbKind,
+}
+
+const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../migrations/sqlite/0001_init.sql"),
+)];
+const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[(
+    1,
+    "init",
+    include_str!("../migrations/postgres/0001_init.sql"),
+)];
+
+#[derive(Debug)]
+struct Embedded(&'static [(i64, &'static str, &'static str)]);
+
+type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+impl MigrationSource<'static> for Embedded {
+    fn resolve(
+        self,
+    ) -> BoxFuture<'static, Result<Vec<Migration>, Box<dyn std::error::Error + Send + Sync>>> {
+        Box::pin(async move {
+            Ok(self
+                .0
+                .iter()
+                .map(|(version, name, sql)| {
+                    Migration::new(
+                        *version,
+                        Cow::Borrowed(*name),
+                        MigrationType::Simple,
+                        sql.into_sql_str(),
+                        false,
+                    )
+                })
+                .collect())
+        })
+    }
+}
+
+impl Db {
+    /// Connects to `url`: `sqlite://PATH` (the file is created when missing),
+    /// `sqlite::memory:` (one private database held by a single connection), or
+    /// `postgres://USER@HOST/DB`.
+    pub async fn connect(url: &str, max_connections: Option<u32>) -> Result<Db, PortalError> {
+        install_default_drivers();
+        let kind = if url.starts_with("sqlite:") {
+            DbKind::Sqlite
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            DbKind::Postgres
+        } else {
+            return Err(PortalError::Invalid(format!(
+                "database_url {:?}: use sqlite://FILE, sqlite::memory: or postgres://…",
+                redact_url(url)
+            )));
+        };
+        let memory = kind == DbKind::Sqlite && url.contains(":memory:");
+        let mut url = url.to_string();
+        if kind == DbKind::Sqlite && !memory && !url.contains("mode=") {
+            url.push_str(if url.contains('?') {
+                "&mode=rwc"
+            } else {
+                "?mode=rwc"
+            });
+        }
+        let mut opts = AnyPoolOptions::new().acquire_timeout(Duration::from_secs(30));
+        opts = if memory {
+            // An in-memory SQLite database lives as long as its one connection.
+            opts.max_connections(1)
+                .min_connections(1)
+                .idle_timeout(None)
+                .max_lifetime(None)
+        } else {
+            let default = if kind == DbKind::Sqlite { 4 } else { 10 };
+            opts.max_connections(max_connections.unwrap_or(default))
+        };
+        if kind == DbKind::Sqlite {
+            opts = opts.after_connect(|conn, _meta| {
+                Box::pin(async move {
+                    // WAL: readers never wait for the writer; synchronous=NORMAL in WAL mode
+                    // keeps every committed transaction across a crash of the process.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                         PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON;",
+                    )
+                    .await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = opts.connect(&url).await?;
+        Ok(Db { pool, kind })
+    }
+
+    /// Brings the schema up to date (safe to run from several replicas at once).
+    pub async fn migrate(&self) -> Result<(), PortalError> {
+        let source = match self.kind {
+            DbKind::Sqlite => Embedded(SQLITE_MIGRATIONS),
+            DbKind::Postgres => Embedded(POSTGRES_MIGRATIONS),
+        };
+        let migrator = Migrator::new(source).await?;
+        migrator.run(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A transaction that will write. On SQLite it takes the write lock up front
+    /// (`BEGIN IMMEDIATE`), so two writers queue instead of failing with "database is locked".
+    pub async fn begin_write(&self) -> Result<Transaction<'static, Any>, sqlx::Error> {
+        match self.kind {
+            DbKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
+            DbKind::Postgres => self.pool.begin().await,
+        }
+    }
+}
+
+/// The URL without its password, for messages.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact_url("postgres://qc:secret@127.0.0.1:5432/db"),
+            "postgres://qc:***@127.0.0.1:5432/db"
+        );
+        assert_eq!(redact_url("sqlite://x.db"), "sqlite://x.db");
+    }
+}

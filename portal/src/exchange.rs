@@ -1,0 +1,367 @@
+//! The card exchange: the portal's decision whether a scanned card becomes a session.
+//!
+//! Order matters and is part of the contract: the kiosk's own rate limit first (a flood of
+//! scans costs one counter update each), then full verification of the card against the
+//! portal's trust list and the kiosk's school, then the card's own rate limit, the roster,
+//! revocation (before anything PIN-related, so a revoked lost card can never count towards a
+//! lockout of its owner), the role policy, the lockout, the PIN, and finally the session.
+//! Every outcome is written to the audit log.
+
+use axum::http::StatusCode;
+use quickcard::{Role, VerifyOptions};
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::AppState;
+use crate::config::PolicyRefusal;
+use crate::error::ApiError;
+use crate::secrets::{self, Secret};
+use crate::store::{self, AuditEntry, Kiosk};
+
+/// `POST /v1/exchange` body.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ExchangeRequest {
+    /// The card's text, `QC:…`.
+    pub card: String,
+    /// The PIN, for cards that require a second factor.
+    #[serde(default)]
+    pub pin: Option<String>,
+}
+
+/// A session as the kiosk sees it (exchange reply and `GET /v1/session`).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct SessionReply {
+    pub token: String,
+    pub expires_at: i64,
+    pub user: UserView,
+    pub apps: Vec<AppTile>,
+    pub second_factor_used: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct UserView {
+    pub id: String,
+    pub display_name: String,
+    pub given_name: String,
+    pub role: Role,
+    pub avatar: Avatar,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Avatar {
+    pub initial: String,
+    pub color: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct AppTile {
+    pub id: String,
+    pub name: String,
+    pub icon: String,
+    pub color: String,
+}
+
+/// Avatar backgrounds; each has at least 4.5:1 contrast with white text (WCAG AA).
+const AVATAR_COLORS: &[&str] = &[
+    "#1565C0", "#2E7D32", "#AD1457", "#6A1B9A", "#C62828", "#00695C", "#283593", "#4E342E",
+    "#37474F",
+];
+
+pub fn avatar(user_id: &str, given_name: &str) -> Avatar {
+    let d = Sha256::digest(user_id.as_bytes());
+    Avatar {
+        initial: given_name
+            .chars()
+            .next()
+            .map(|c| c.to_uppercase().collect())
+            .unwrap_or_else(|| "?".into()),
+        color: AVATAR_COLORS[d[0] as usize % AVATAR_COLORS.len()].into(),
+    }
+}
+
+/// The reply for a session of `user` at `school`.
+#[allow(clippy::too_many_arguments)]
+pub fn reply(
+    state: &AppState,
+    token: String,
+    expires_at: i64,
+    user_id: &str,
+    role: Role,
+    given_name: &str,
+    display_name: &str,
+    school: &str,
+    second_factor: bool,
+) -> SessionReply {
+    let schools = [school.to_string()];
+    SessionReply {
+        token,
+        expires_at,
+        user: UserView {
+            id: user_id.to_string(),
+            display_name: display_name.to_string(),
+            given_name: given_name.to_string(),
+            role,
+            avatar: avatar(user_id, given_name),
+        },
+        apps: state
+            .apps
+            .iter()
+            .filter(|a| a.visible_to(role, &schools))
+            .map(|a| AppTile {
+                id: a.id.clone(),
+                name: a.name.clone(),
+                icon: a.icon.clone(),
+                color: a.color.clone(),
+            })
+            .collect(),
+        second_factor_used: second_factor,
+    }
+}
+
+fn window(state: &AppState, now: i64) -> (i64, i64) {
+    let w = state.config.rate_limit.window_secs.max(1) as i64;
+    let start = now - now.rem_euclid(w);
+    (start, start + w - now)
+}
+
+/// Counts a hit in `bucket`; refuses once the window's budget is spent. The first refusal in a
+/// window is audited (later ones are not, so a flood cannot fill the audit log).
+async fn rate_check(
+    state: &AppState,
+    bucket: String,
+    max: u64,
+    entry: impl FnOnce() -> AuditEntry,
+) -> Result<(), ApiError> {
+    let now = state.now();
+    let (start, retry) = window(state, now);
+    let hits = store::rate_hit(&state.db, &bucket, start).await?;
+    if hits as u64 > max {
+        if hits as u64 == max + 1 {
+            store::audit_now(&state.db, &entry().flagged()).await?;
+        }
+        return Err(ApiError::rate_limited(retry as u64));
+    }
+    Ok(())
+}
+
+/// Audits a refused exchange and returns the refusal.
+async fn refuse(state: &AppState, entry: AuditEntry, err: ApiError) -> ApiError {
+    let entry = AuditEntry {
+        result: err.code.to_string(),
+        ..entry
+    };
+    if let Err(e) = store::audit_now(&state.db, &entry).await {
+        return ApiError::from(e);
+    }
+    tracing::info!(code = err.code, kiosk = ?entry.kiosk_id, "exchange refused");
+    err
+}
+
+/// Runs the exchange for an authenticated kiosk.
+pub async fn exchange(
+    state: &AppState,
+    kiosk: &Kiosk,
+    req: ExchangeRequest,
+) -> Result<SessionReply, ApiError> {
+    let now = state.now();
+    let base = || AuditEntry::new(now, "exchange", "").kiosk(&kiosk.id);
+
+    let rl = &state.config.rate_limit;
+    rate_check(state, format!("kiosk:{}", kiosk.id), rl.kiosk_max, || {
+        base()
+            .detail("kiosk exceeded its scan rate limit".into())
+            .into_result("rate_limited")
+    })
+    .await?;
+
+    let opts = VerifyOptions {
+        now: now.max(0) as u64,
+        skew_secs: state.config.session.clock_skew_secs,
+        school: Some(kiosk.school_id.clone()),
+    };
+    let raw = req.card.trim();
+    let card = match quickcard::verify(raw.as_bytes(), &state.trust, &opts) {
+        Ok(card) => card,
+        Err(e) => {
+            let mut entry = base().detail(e.to_string());
+            if let Ok(unverified) = quickcard::decode(raw.as_bytes()) {
+                entry = entry.card(&unverified.card_id()).detail(format!(
+                    "{e} (card claims user {}, unverified)",
+                    unverified.claims.subject
+                ));
+            }
+            if matches!(e, quickcard::CardError::BadSignature) {
+                entry = entry.flagged();
+            }
+            return Err(refuse(state, entry, ApiError::card(&e)).await);
+        }
+    };
+    let claims = &card.claims;
+    let user_id = claims.subject.to_string();
+    let entry = || base().user(&user_id).card(&card.card_id);
+
+    rate_check(state, format!("card:{}", card.card_id), rl.card_max, || {
+        entry()
+            .detail("card exceeded its scan rate limit".into())
+            .into_result("rate_limited")
+    })
+    .await?;
+
+    let holder = match store::holder(&state.db, &user_id, &kiosk.school_id).await? {
+        Some(h) if h.in_school => h,
+        found => {
+            let msg = if found.is_some() {
+                "the user is no longer on this school's roster"
+            } else {
+                "the user is not on the roster"
+            };
+            let err = ApiError::new(StatusCode::FORBIDDEN, "unknown_user", msg);
+            return Err(refuse(state, entry().detail(msg.into()), err).await);
+        }
+    };
+
+    if let Some(before) = holder.revoked_before
+        && (claims.issued_at as i64) < before
+    {
+        let err = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "card_revoked",
+            "this card was replaced or reported lost; use the newest card",
+        );
+        let detail = format!(
+            "scan of a revoked card (issued {}, cards before {} are revoked)",
+            quickcard::time::format_utc(claims.issued_at),
+            quickcard::time::format_utc(before as u64)
+        );
+        return Err(refuse(state, entry().flagged().detail(detail), err).await);
+    }
+
+    if let Err(refusal) = state
+        .config
+        .policy
+        .check(&kiosk.school_id, holder.role, &holder.grades)
+    {
+        let (msg, err) = match refusal {
+            PolicyRefusal::Role(role) => {
+                let msg = format!("card login is not allowed for role {role} at this school");
+                let err = ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", msg.clone())
+                    .with("role", role.as_str());
+                (msg, err)
+            }
+            PolicyRefusal::Grade(grades) => {
+                let msg = format!(
+                    "card login is not allowed for grade {} at this school",
+                    grades.join("/")
+                );
+                let err = ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", msg.clone())
+                    .with("role", holder.role.as_str())
+                    .with("grade", grades.join(","));
+                (msg, err)
+            }
+        };
+        return Err(refuse(state, entry().detail(msg), err).await);
+    }
+
+    if let Some(until) = holder.locked_until
+        && until > now
+    {
+        let err = ApiError::locked_out((until - now) as u64);
+        return Err(refuse(state, entry(), err).await);
+    }
+
+    let second_factor = claims.flags.second_factor;
+    if second_factor {
+        let Some(pin) = req.pin.as_deref().filter(|p| !p.is_empty()) else {
+            let err = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "pin_required",
+                "this card needs a PIN",
+            );
+            return Err(refuse(state, entry(), err).await);
+        };
+        let Some(hash) = holder.pin_hash.clone() else {
+            let err = ApiError::new(
+                StatusCode::FORBIDDEN,
+                "pin_not_set",
+                "this card needs a PIN but none is set for the user; ask the school office",
+            );
+            return Err(refuse(state, entry(), err).await);
+        };
+        let pin = pin.to_string();
+        let ok = tokio::task::spawn_blocking(move || secrets::verify_pin(&pin, &hash))
+            .await
+            .map_err(ApiError::internal)?;
+        if !ok {
+            let lo = &state.config.lockout;
+            let (failures, locked) = store::record_pin_failure(
+                &state.db,
+                &user_id,
+                now,
+                lo.window_secs as i64,
+                lo.max_failures as i64,
+                lo.duration_secs as i64,
+            )
+            .await?;
+            let err = match locked {
+                Some(until) => ApiError::locked_out((until - now) as u64),
+                None => ApiError::new(StatusCode::UNAUTHORIZED, "wrong_pin", "wrong PIN")
+                    .with("attempts_left", (lo.max_failures as i64 - failures).max(0)),
+            };
+            let mut e = entry().detail(format!("wrong PIN ({failures} in a row)"));
+            if locked.is_some() {
+                e = e.flagged().detail(format!(
+                    "wrong PIN {} times: card login locked for {} s",
+                    lo.max_failures, lo.duration_secs
+                ));
+            }
+            return Err(refuse(state, e, err).await);
+        }
+        store::clear_pin_failures(&state.db, &user_id).await?;
+    }
+
+    let token = Secret::token("qcs_");
+    let expires_at = now + state.config.session.lifetime_secs as i64;
+    let detail = format!(
+        "key {} ({}), role {}{}",
+        card.key_id,
+        card.key_name,
+        holder.role,
+        if second_factor { ", with PIN" } else { "" }
+    );
+    store::start_session(
+        &state.db,
+        &store::NewSession {
+            token_hash: token.hash(),
+            user_id: &user_id,
+            kiosk_id: &kiosk.id,
+            card_id: &card.card_id,
+            second_factor,
+            now,
+            expires_at,
+        },
+        &detail,
+    )
+    .await?;
+    Ok(reply(
+        state,
+        token.expose().to_string(),
+        expires_at,
+        &holder.id,
+        holder.role,
+        &holder.given_name,
+        &holder.display_name,
+        &kiosk.school_id,
+        second_factor,
+    ))
+}
+
+trait IntoResult {
+    fn into_result(self, result: &str) -> AuditEntry;
+}
+
+impl IntoResult for AuditEntry {
+    fn into_result(mut self, result: &str) -> AuditEntry {
+        self.result = result.to_string();
+        self
+    }
+}

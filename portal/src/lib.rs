@@ -1,0 +1,124 @@
+//! # QuickCard portal
+//!
+//! The portal is the authority behind every kiosk: a kiosk's offline check only gives quick
+//! feedback, the portal verifies each card again ([`quickcard::verify`]) and decides. It turns a
+//! card into a session, ends sessions, hands out one-time app launch URLs, keeps revocations,
+//! PIN lockouts, rate limits and the audit log — all in the database, so any number of
+//! replicas on one PostgreSQL behave as one portal.
+//!
+//! - [`app`] builds the HTTP API (documented in `portal/API.md`) over an [`AppState`];
+//! - [`serve`] runs it on a listener until a shutdown signal;
+//! - [`demo::spawn`] starts a complete in-process demo portal for the kiosk's demo and tests;
+//! - [`cli`] holds the `quickcard-portal` commands (the binary is a thin `main.rs`).
+
+pub mod api;
+pub mod catalogue;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod error;
+pub mod exchange;
+pub mod roster_import;
+pub mod secrets;
+pub mod store;
+
+use std::future::Future;
+use std::sync::Arc;
+
+use quickcard::TrustList;
+
+pub use api::app;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::Config;
+pub use db::{Db, DbKind};
+pub use error::{ApiError, PortalError};
+
+/// Everything a request handler needs. Cheap to clone (one `Arc`).
+#[derive(Debug, Clone)]
+pub struct AppState(Arc<Inner>);
+
+#[derive(Debug)]
+pub struct Inner {
+    pub db: Db,
+    pub config: Config,
+    pub trust: TrustList,
+    pub apps: Vec<catalogue::App>,
+    pub clock: Arc<dyn Clock>,
+    pub demo: bool,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    /// Builds the state from a loaded config and an open database. Fails when the trust list
+    /// is invalid, including when it holds the demo key and `demo` is false.
+    pub fn new(
+        config: Config,
+        db: Db,
+        clock: Arc<dyn Clock>,
+        demo: bool,
+    ) -> Result<AppState, PortalError> {
+        let trust = config.trust_list(demo)?;
+        let apps = config.catalogue();
+        Ok(AppState(Arc::new(Inner {
+            db,
+            config,
+            trust,
+            apps,
+            clock,
+            demo,
+        })))
+    }
+
+    /// Connects to the configured database, runs the migrations and builds the state.
+    pub async fn connect(
+        config: Config,
+        clock: Arc<dyn Clock>,
+        demo: bool,
+    ) -> Result<AppState, PortalError> {
+        // Check the trust list before touching the database.
+        config.trust_list(demo)?;
+        let db = Db::connect(&config.database_url, config.database_max_connections).await?;
+        db.migrate().await?;
+        AppState::new(config, db, clock, demo)
+    }
+
+    /// The current time from the state's clock, as the database stores it.
+    pub fn now(&self) -> i64 {
+        self.clock.now() as i64
+    }
+}
+
+/// Serves the API on `listener` until `shutdown` completes, then finishes open requests.
+/// Also prunes old rate-limit windows once a minute.
+pub async fn serve(
+    state: AppState,
+    listener: tokio::net::TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let pruner = {
+        let state = state.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+            loop {
+                tick.tick().await;
+                let before = state.now() - 2 * state.config.rate_limit.window_secs as i64;
+                if let Err(e) = store::prune_rate_buckets(&state.db, before).await {
+                    tracing::warn!(error = %e, "could not prune rate-limit windows");
+                }
+            }
+        })
+    };
+    let result = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
+    pruner.abort();
+    result
+}

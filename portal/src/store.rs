@@ -1,0 +1,986 @@
+//! Every query the portal makes, in one place, written in the SQL that SQLite and PostgreSQL
+//! both accept. Handlers and commands call these; nothing else touches SQL.
+
+use quickcard::Role;
+use sqlx::{AnyConnection, Row};
+
+use crate::db::Db;
+use crate::secrets::{self, Secret};
+
+type Result<T> = std::result::Result<T, sqlx::Error>;
+
+/// A kiosk row.
+#[derive(Debug, Clone)]
+pub struct Kiosk {
+    pub id: String,
+    pub name: String,
+    pub school_id: String,
+    pub credential_hash: Option<String>,
+    pub enrolled_at: Option<i64>,
+    pub disabled_at: Option<i64>,
+    pub last_seen_at: Option<i64>,
+    pub created_at: i64,
+}
+
+fn kiosk_from(row: &sqlx::any::AnyRow) -> Result<Kiosk> {
+    Ok(Kiosk {
+        id: row.try_get("id")?,
+        name: row.try_get("name")?,
+        school_id: row.try_get("school_id")?,
+        credential_hash: row.try_get("credential_hash")?,
+        enrolled_at: row.try_get("enrolled_at")?,
+        disabled_at: row.try_get("disabled_at")?,
+        last_seen_at: row.try_get("last_seen_at")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// The kiosk holding this credential hash, if any (the hash is re-compared in constant time).
+pub async fn kiosk_by_credential(db: &Db, credential_hash: &str) -> Result<Option<Kiosk>> {
+    let row = sqlx::query(
+        "SELECT id, name, school_id, credential_hash, enrolled_at, disabled_at, last_seen_at, created_at \
+         FROM kiosks WHERE credential_hash = $1",
+    )
+    .bind(credential_hash.to_string())
+    .fetch_optional(&db.pool)
+    .await?;
+    let kiosk = row.as_ref().map(kiosk_from).transpose()?;
+    Ok(kiosk.filter(|k| {
+        k.credential_hash
+            .as_deref()
+            .is_some_and(|h| secrets::ct_eq(h, credential_hash))
+    }))
+}
+
+pub async fn touch_kiosk(db: &Db, id: &str, now: i64) -> Result<()> {
+    sqlx::query("UPDATE kiosks SET last_seen_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(id.to_string())
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn list_kiosks(db: &Db) -> Result<Vec<Kiosk>> {
+    let rows = sqlx::query(
+        "SELECT id, name, school_id, credential_hash, enrolled_at, disabled_at, last_seen_at, created_at \
+         FROM kiosks ORDER BY school_id, name",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(kiosk_from).collect()
+}
+
+/// Adds a kiosk and returns it with its one-time enrolment code.
+pub async fn add_kiosk(
+    db: &Db,
+    name: &str,
+    school_id: &str,
+    now: i64,
+    code_ttl: i64,
+) -> Result<(String, Secret)> {
+    let id = format!("kio-{}", &Secret::token("").hash()[..12]);
+    let code = Secret::enrolment_code();
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO kiosks (id, name, school_id, enrol_code_hash, enrol_expires_at, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(id.clone())
+    .bind(name.to_string())
+    .bind(school_id.to_string())
+    .bind(code.hash())
+    .bind(now + code_ttl)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    audit(
+        &mut tx,
+        &AuditEntry::new(now, "kiosk_add", "ok")
+            .kiosk(&id)
+            .detail(format!("name {name:?}, school {school_id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok((id, code))
+}
+
+/// Trades an enrolment code (its hash) for a new credential, once. `None` if the code is
+/// unknown, used, expired, or its kiosk disabled.
+pub async fn enrol_kiosk(db: &Db, code_hash: &str, now: i64) -> Result<Option<(Kiosk, Secret)>> {
+    let credential = Secret::token("qck_");
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "UPDATE kiosks SET credential_hash = $1, enrolled_at = $2, last_seen_at = $2, \
+         enrol_code_hash = NULL, enrol_expires_at = NULL \
+         WHERE enrol_code_hash = $3 AND enrol_expires_at > $2 AND disabled_at IS NULL \
+         RETURNING id, name, school_id, credential_hash, enrolled_at, disabled_at, last_seen_at, created_at",
+    )
+    .bind(credential.hash())
+    .bind(now)
+    .bind(code_hash.to_string())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let kiosk = kiosk_from(&row)?;
+    audit(
+        &mut tx,
+        &AuditEntry::new(now, "kiosk_enrol", "ok").kiosk(&kiosk.id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some((kiosk, credential)))
+}
+
+/// Finds a kiosk by id or by name.
+pub async fn find_kiosk(db: &Db, id_or_name: &str) -> Result<Vec<Kiosk>> {
+    let rows = sqlx::query(
+        "SELECT id, name, school_id, credential_hash, enrolled_at, disabled_at, last_seen_at, created_at \
+         FROM kiosks WHERE id = $1 OR name = $1",
+    )
+    .bind(id_or_name.to_string())
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter().map(kiosk_from).collect()
+}
+
+/// Disables a kiosk and ends its live sessions. Returns how many sessions ended.
+pub async fn disable_kiosk(db: &Db, id: &str, now: i64) -> Result<u64> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("UPDATE kiosks SET disabled_at = $1 WHERE id = $2 AND disabled_at IS NULL")
+        .bind(now)
+        .bind(id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    let ended = sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = 'kiosk_disabled' \
+         WHERE kiosk_id = $2 AND ended_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(id.to_string())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    audit(
+        &mut tx,
+        &AuditEntry::new(now, "kiosk_disable", "ok")
+            .kiosk(id)
+            .detail(format!("{ended} live sessions ended")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(ended)
+}
+
+/// Counts one hit in a fixed-window bucket; returns the hits in the current window.
+pub async fn rate_hit(db: &Db, bucket: &str, window_start: i64) -> Result<i64> {
+    let row = sqlx::query(
+        "INSERT INTO rate_buckets (bucket, window_start, hits) VALUES ($1, $2, 1) \
+         ON CONFLICT (bucket) DO UPDATE SET \
+           hits = CASE WHEN rate_buckets.window_start = excluded.window_start \
+                  THEN rate_buckets.hits + 1 ELSE 1 END, \
+           window_start = excluded.window_start \
+         RETURNING hits",
+    )
+    .bind(bucket.to_string())
+    .bind(window_start)
+    .fetch_one(&db.pool)
+    .await?;
+    row.try_get("hits")
+}
+
+/// Forgets rate-limit windows that have ended.
+pub async fn prune_rate_buckets(db: &Db, before: i64) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM rate_buckets WHERE window_start < $1")
+            .bind(before)
+            .execute(&db.pool)
+            .await?
+            .rows_affected(),
+    )
+}
+
+/// What the exchange needs to know about a card holder, in one query.
+#[derive(Debug, Clone)]
+pub struct Holder {
+    pub id: String,
+    pub role: Role,
+    pub given_name: String,
+    pub display_name: String,
+    pub grades: Vec<String>,
+    pub in_school: bool,
+    pub revoked_before: Option<i64>,
+    pub locked_until: Option<i64>,
+    pub pin_hash: Option<String>,
+}
+
+pub async fn holder(db: &Db, user_id: &str, school_id: &str) -> Result<Option<Holder>> {
+    let row = sqlx::query(
+        "SELECT u.id, u.role, u.given_name, u.display_name, u.grades, \
+           (SELECT COUNT(*) FROM user_schools s WHERE s.user_id = u.id AND s.school_id = $2) AS in_school, \
+           r.issued_before, l.locked_until, p.hash AS pin_hash \
+         FROM users u \
+         LEFT JOIN revocations r ON r.user_id = u.id \
+         LEFT JOIN lockouts l ON l.user_id = u.id \
+         LEFT JOIN pins p ON p.user_id = u.id \
+         WHERE u.id = $1",
+    )
+    .bind(user_id.to_string())
+    .bind(school_id.to_string())
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let role: String = row.try_get("role")?;
+    let grades: String = row.try_get("grades")?;
+    Ok(Some(Holder {
+        id: row.try_get("id")?,
+        role: role.parse().unwrap_or(Role::Student),
+        given_name: row.try_get("given_name")?,
+        display_name: row.try_get("display_name")?,
+        grades: split_list(&grades),
+        in_school: row.try_get::<i64, _>("in_school")? > 0,
+        revoked_before: row.try_get("issued_before")?,
+        locked_until: row.try_get("locked_until")?,
+        pin_hash: row.try_get("pin_hash")?,
+    }))
+}
+
+fn split_list(s: &str) -> Vec<String> {
+    s.split(',')
+        .filter(|g| !g.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Records one wrong PIN. Returns `(failures, locked_until)`: when the failures within
+/// `window` reach `max`, the user is locked until `now + duration` and the count restarts.
+pub async fn record_pin_failure(
+    db: &Db,
+    user_id: &str,
+    now: i64,
+    window: i64,
+    max: i64,
+    duration: i64,
+) -> Result<(i64, Option<i64>)> {
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "INSERT INTO lockouts (user_id, failures, first_failure_at, locked_until) VALUES ($1, 1, $2, 0) \
+         ON CONFLICT (user_id) DO UPDATE SET \
+           failures = CASE WHEN lockouts.first_failure_at <= $3 THEN 1 ELSE lockouts.failures + 1 END, \
+           first_failure_at = CASE WHEN lockouts.first_failure_at <= $3 THEN $2 ELSE lockouts.first_failure_at END \
+         RETURNING failures",
+    )
+    .bind(user_id.to_string())
+    .bind(now)
+    .bind(now - window)
+    .fetch_one(&mut *tx)
+    .await?;
+    let failures: i64 = row.try_get("failures")?;
+    let mut locked = None;
+    if failures >= max {
+        let until = now + duration;
+        sqlx::query(
+            "UPDATE lockouts SET locked_until = $1, failures = 0, first_failure_at = 0 WHERE user_id = $2",
+        )
+        .bind(until)
+        .bind(user_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+        locked = Some(until);
+    }
+    tx.commit().await?;
+    Ok((failures, locked))
+}
+
+/// Forgets wrong PINs after a successful one.
+pub async fn clear_pin_failures(db: &Db, user_id: &str) -> Result<()> {
+    sqlx::query("DELETE FROM lockouts WHERE user_id = $1 AND locked_until = 0")
+        .bind(user_id.to_string())
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// A new session to store.
+#[derive(Debug)]
+pub struct NewSession<'a> {
+    pub token_hash: String,
+    pub user_id: &'a str,
+    pub kiosk_id: &'a str,
+    pub card_id: &'a str,
+    pub second_factor: bool,
+    pub now: i64,
+    pub expires_at: i64,
+}
+
+/// A live session of the same card that the new one replaced.
+#[derive(Debug, Clone)]
+pub struct Replaced {
+    pub kiosk_id: String,
+}
+
+/// Stores a session, ending any live session of the same card (a copied card, or a re-scan on
+/// the same kiosk), and writes the audit rows, in one transaction.
+pub async fn start_session(db: &Db, s: &NewSession<'_>, detail: &str) -> Result<Vec<Replaced>> {
+    let mut tx = db.begin_write().await?;
+    let rows = sqlx::query(
+        "UPDATE sessions SET ended_at = $1, \
+           end_reason = CASE WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END \
+         WHERE card_id = $2 AND ended_at IS NULL AND expires_at > $1 \
+         RETURNING kiosk_id",
+    )
+    .bind(s.now)
+    .bind(s.card_id.to_string())
+    .bind(s.kiosk_id.to_string())
+    .fetch_all(&mut *tx)
+    .await?;
+    let replaced: Vec<Replaced> = rows
+        .iter()
+        .map(|r| {
+            Ok(Replaced {
+                kiosk_id: r.try_get("kiosk_id")?,
+            })
+        })
+        .collect::<Result<_>>()?;
+    sqlx::query(
+        "INSERT INTO sessions (token_hash, user_id, kiosk_id, card_id, second_factor, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(s.token_hash.clone())
+    .bind(s.user_id.to_string())
+    .bind(s.kiosk_id.to_string())
+    .bind(s.card_id.to_string())
+    .bind(i64::from(s.second_factor))
+    .bind(s.now)
+    .bind(s.expires_at)
+    .execute(&mut *tx)
+    .await?;
+    let copied: Vec<&Replaced> = replaced
+        .iter()
+        .filter(|r| r.kiosk_id != s.kiosk_id)
+        .collect();
+    for old in &copied {
+        audit(
+            &mut tx,
+            &AuditEntry::new(s.now, "session_end", "copied_card")
+                .user(s.user_id)
+                .kiosk(&old.kiosk_id)
+                .card(s.card_id)
+                .flagged()
+                .detail(format!(
+                    "the same card started a session on kiosk {}; this session was ended",
+                    s.kiosk_id
+                )),
+        )
+        .await?;
+    }
+    let mut entry = AuditEntry::new(s.now, "exchange", "ok")
+        .user(s.user_id)
+        .kiosk(s.kiosk_id)
+        .card(s.card_id)
+        .detail(detail.to_string());
+    if !copied.is_empty() {
+        let others: Vec<&str> = copied.iter().map(|r| r.kiosk_id.as_str()).collect();
+        entry = entry.flagged().detail(format!(
+            "{detail}; the card was still signed in on kiosk {} (copied card?)",
+            others.join(", ")
+        ));
+    }
+    audit(&mut tx, &entry).await?;
+    tx.commit().await?;
+    Ok(replaced)
+}
+
+/// A session with its user, as the session endpoints need it.
+#[derive(Debug, Clone)]
+pub struct SessionView {
+    pub token_hash: String,
+    pub user_id: String,
+    pub kiosk_id: String,
+    pub card_id: String,
+    pub expires_at: i64,
+    pub ended_at: Option<i64>,
+    pub second_factor: bool,
+    pub role: Role,
+    pub given_name: String,
+    pub display_name: String,
+}
+
+pub async fn session(db: &Db, token_hash: &str) -> Result<Option<SessionView>> {
+    let row = sqlx::query(
+        "SELECT s.token_hash, s.user_id, s.kiosk_id, s.card_id, s.expires_at, s.ended_at, \
+           s.second_factor, u.role, u.given_name, u.display_name \
+         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+    )
+    .bind(token_hash.to_string())
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let stored: String = row.try_get("token_hash")?;
+    if !secrets::ct_eq(&stored, token_hash) {
+        return Ok(None);
+    }
+    let role: String = row.try_get("role")?;
+    Ok(Some(SessionView {
+        token_hash: stored,
+        user_id: row.try_get("user_id")?,
+        kiosk_id: row.try_get("kiosk_id")?,
+        card_id: row.try_get("card_id")?,
+        expires_at: row.try_get("expires_at")?,
+        ended_at: row.try_get("ended_at")?,
+        second_factor: row.try_get::<i64, _>("second_factor")? != 0,
+        role: role.parse().unwrap_or(Role::Student),
+        given_name: row.try_get("given_name")?,
+        display_name: row.try_get("display_name")?,
+    }))
+}
+
+/// Ends a live session (sign-out). Returns false if it had already ended.
+pub async fn end_session(db: &Db, s: &SessionView, now: i64) -> Result<bool> {
+    let mut tx = db.begin_write().await?;
+    let n = sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = 'sign_out' \
+         WHERE token_hash = $2 AND ended_at IS NULL",
+    )
+    .bind(now)
+    .bind(s.token_hash.clone())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n > 0 {
+        audit(
+            &mut tx,
+            &AuditEntry::new(now, "sign_out", "ok")
+                .user(&s.user_id)
+                .kiosk(&s.kiosk_id)
+                .card(&s.card_id),
+        )
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(n > 0)
+}
+
+/// Stores a one-time launch token for an app and audits it.
+pub async fn create_launch(
+    db: &Db,
+    s: &SessionView,
+    app_id: &str,
+    token_hash: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query(
+        "INSERT INTO launches (token_hash, session_hash, user_id, kiosk_id, app_id, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(token_hash.to_string())
+    .bind(s.token_hash.clone())
+    .bind(s.user_id.clone())
+    .bind(s.kiosk_id.clone())
+    .bind(app_id.to_string())
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *tx)
+    .await?;
+    audit(
+        &mut tx,
+        &AuditEntry::new(now, "launch", "ok")
+            .user(&s.user_id)
+            .kiosk(&s.kiosk_id)
+            .detail(format!("app {app_id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Redeems a launch token once. Returns the app id when the token was unused, unexpired, and
+/// its session is still live.
+pub async fn redeem_launch(db: &Db, token_hash: &str, now: i64) -> Result<Option<String>> {
+    let mut tx = db.begin_write().await?;
+    let row = sqlx::query(
+        "UPDATE launches SET used_at = $1 \
+         WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
+         RETURNING app_id, session_hash, user_id, kiosk_id",
+    )
+    .bind(now)
+    .bind(token_hash.to_string())
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some(row) = row else {
+        tx.rollback().await?;
+        return Ok(None);
+    };
+    let app_id: String = row.try_get("app_id")?;
+    let session_hash: String = row.try_get("session_hash")?;
+    let user_id: String = row.try_get("user_id")?;
+    let kiosk_id: String = row.try_get("kiosk_id")?;
+    let live = sqlx::query(
+        "SELECT COUNT(*) AS n FROM sessions WHERE token_hash = $1 AND ended_at IS NULL AND expires_at > $2",
+    )
+    .bind(session_hash)
+    .bind(now)
+    .fetch_one(&mut *tx)
+    .await?
+    .try_get::<i64, _>("n")?
+        > 0;
+    let result = if live { "ok" } else { "session_expired" };
+    audit(
+        &mut tx,
+        &AuditEntry::new(now, "launch_open", result)
+            .user(&user_id)
+            .kiosk(&kiosk_id)
+            .detail(format!("app {app_id}")),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(live.then_some(app_id))
+}
+
+/// Revokes every card of `user_id` issued before `now` and ends the user's live sessions.
+/// Returns the number of sessions ended, or `None` when the user is not on the roster.
+pub async fn revoke(
+    db: &Db,
+    user_id: &str,
+    now: i64,
+    reason: &str,
+    by: &str,
+) -> Result<Option<u64>> {
+    let mut tx = db.begin_write().await?;
+    let exists = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE id = $1")
+        .bind(user_id.to_string())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get::<i64, _>("n")?
+        > 0;
+    if !exists {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    sqlx::query(
+        "INSERT INTO revocations (user_id, issued_before, revoked_at, reason) VALUES ($1, $2, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET issued_before = excluded.issued_before, \
+           revoked_at = excluded.revoked_at, reason = excluded.reason",
+    )
+    .bind(user_id.to_string())
+    .bind(now)
+    .bind(reason.to_string())
+    .execute(&mut *tx)
+    .await?;
+    let ended = sqlx::query(
+        "UPDATE sessions SET ended_at = $1, end_reason = 'revoked' \
+         WHERE user_id = $2 AND ended_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(user_id.to_string())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    audit(
+        &mut tx,
+        &AuditEntry::new(now, "revocation", "ok")
+            .user(user_id)
+            .detail(format!(
+                "cards issued before {} revoked by {by}: {reason}; {ended} live sessions ended",
+                quickcard::time::format_utc(now as u64)
+            )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Some(ended))
+}
+
+/// Revocations that concern users of a school (for the kiosk's offline check).
+pub async fn revocations_for_school(db: &Db, school_id: &str) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT r.user_id, r.issued_before FROM revocations r \
+         JOIN user_schools s ON s.user_id = r.user_id WHERE s.school_id = $1 ORDER BY r.user_id",
+    )
+    .bind(school_id.to_string())
+    .fetch_all(&db.pool)
+    .await?;
+    rows.iter()
+        .map(|r| Ok((r.try_get("user_id")?, r.try_get("issued_before")?)))
+        .collect()
+}
+
+/// Sets (or replaces) a user's PIN hash. Returns false when the user is not on the roster.
+pub async fn set_pin(db: &Db, user_id: &str, hash: &str, now: i64) -> Result<bool> {
+    let mut tx = db.begin_write().await?;
+    let exists = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE id = $1")
+        .bind(user_id.to_string())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get::<i64, _>("n")?
+        > 0;
+    if !exists {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO pins (user_id, hash, set_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash, set_at = excluded.set_at",
+    )
+    .bind(user_id.to_string())
+    .bind(hash.to_string())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    // A new PIN also lifts a lockout.
+    sqlx::query("DELETE FROM lockouts WHERE user_id = $1")
+        .bind(user_id.to_string())
+        .execute(&mut *tx)
+        .await?;
+    audit(
+        &mut tx,
+        &AuditEntry::new(now, "pin_set", "ok").user(user_id),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// One audit row to write.
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub at: i64,
+    pub kind: &'static str,
+    pub result: String,
+    pub user_id: Option<String>,
+    pub kiosk_id: Option<String>,
+    pub card_id: Option<String>,
+    pub flagged: bool,
+    pub detail: String,
+}
+
+impl AuditEntry {
+    pub fn new(at: i64, kind: &'static str, result: &str) -> AuditEntry {
+        AuditEntry {
+            at,
+            kind,
+            result: result.to_string(),
+            user_id: None,
+            kiosk_id: None,
+            card_id: None,
+            flagged: false,
+            detail: String::new(),
+        }
+    }
+    pub fn user(mut self, id: &str) -> Self {
+        self.user_id = Some(id.to_string());
+        self
+    }
+    pub fn kiosk(mut self, id: &str) -> Self {
+        self.kiosk_id = Some(id.to_string());
+        self
+    }
+    pub fn card(mut self, id: &str) -> Self {
+        self.card_id = Some(id.to_string());
+        self
+    }
+    pub fn flagged(mut self) -> Self {
+        self.flagged = true;
+        self
+    }
+    pub fn detail(mut self, d: String) -> Self {
+        self.detail = d;
+        self
+    }
+}
+
+/// Writes an audit row on a connection (usually inside the transaction it describes).
+pub async fn audit(conn: &mut AnyConnection, e: &AuditEntry) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(e.at)
+    .bind(e.kind.to_string())
+    .bind(e.result.clone())
+    .bind(e.user_id.clone())
+    .bind(e.kiosk_id.clone())
+    .bind(e.card_id.clone())
+    .bind(i64::from(e.flagged))
+    .bind(e.detail.clone())
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Writes an audit row on its own.
+pub async fn audit_now(db: &Db, e: &AuditEntry) -> Result<()> {
+    let mut conn = db.pool.acquire().await?;
+    audit(&mut conn, e).await
+}
+
+/// A stored audit row.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AuditRow {
+    pub id: i64,
+    pub at: i64,
+    pub kind: String,
+    pub result: String,
+    pub user_id: Option<String>,
+    pub kiosk_id: Option<String>,
+    pub card_id: Option<String>,
+    pub flagged: bool,
+    pub detail: String,
+}
+
+/// Audit rows since `since` (Unix seconds), optionally of one user, oldest first.
+pub async fn audit_rows(
+    db: &Db,
+    user: Option<&str>,
+    since: i64,
+    limit: i64,
+) -> Result<Vec<AuditRow>> {
+    let rows = match user {
+        Some(u) => sqlx::query(
+            "SELECT id, at, kind, result, user_id, kiosk_id, card_id, flagged, detail FROM audit \
+                 WHERE user_id = $1 AND at >= $2 ORDER BY id LIMIT $3",
+        )
+        .bind(u.to_string())
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?,
+        None => sqlx::query(
+            "SELECT id, at, kind, result, user_id, kiosk_id, card_id, flagged, detail FROM audit \
+                 WHERE at >= $1 ORDER BY id LIMIT $2",
+        )
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&db.pool)
+        .await?,
+    };
+    rows.iter()
+        .map(|r| {
+            Ok(AuditRow {
+                id: r.try_get("id")?,
+                at: r.try_get("at")?,
+                kind: r.try_get("kind")?,
+                result: r.try_get("result")?,
+                user_id: r.try_get("user_id")?,
+                kiosk_id: r.try_get("kiosk_id")?,
+                card_id: r.try_get("card_id")?,
+                flagged: r.try_get::<i64, _>("flagged")? != 0,
+                detail: r.try_get("detail")?,
+            })
+        })
+        .collect()
+}
+
+/// Everything the roster import writes, already checked and normalised.
+#[derive(Debug, Clone, Default)]
+pub struct RosterSnapshot {
+    pub schools: Vec<(String, String)>,
+    pub users: Vec<RosterUser>,
+    /// (id, school id, name)
+    pub classes: Vec<(String, String, String)>,
+    /// (class id, user id, role)
+    pub enrollments: Vec<(String, String, Role)>,
+    /// (parent id, child id)
+    pub guardians: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub struct RosterUser {
+    pub id: String,
+    pub role: Role,
+    pub given_name: String,
+    pub family_name: String,
+    pub display_name: String,
+    pub email: Option<String>,
+    pub username: Option<String>,
+    pub grades: Vec<String>,
+    pub school_ids: Vec<String>,
+}
+
+/// What an import changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
+pub struct ImportReport {
+    pub schools: u64,
+    pub users_added: u64,
+    pub users_updated: u64,
+    pub users_removed: u64,
+    pub sessions_ended: u64,
+    pub classes: u64,
+    pub enrollments: u64,
+    pub guardian_links: u64,
+    pub skipped: Vec<String>,
+}
+
+/// Replaces the roster with `snap` in one transaction: users are updated in place, users no
+/// longer present are removed and their live sessions end.
+pub async fn import_roster(
+    db: &Db,
+    snap: &RosterSnapshot,
+    now: i64,
+    source: &str,
+) -> Result<ImportReport> {
+    use std::collections::HashSet;
+    let mut report = ImportReport::default();
+    let mut tx = db.begin_write().await?;
+    let existing: HashSet<String> = sqlx::query("SELECT id FROM users")
+        .fetch_all(&mut *tx)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>("id"))
+        .collect::<Result<_>>()?;
+    let incoming: HashSet<&str> = snap.users.iter().map(|u| u.id.as_str()).collect();
+
+    for (id, name) in &snap.schools {
+        sqlx::query(
+            "INSERT INTO schools (id, name) VALUES ($1, $2) \
+             ON CONFLICT (id) DO UPDATE SET name = excluded.name",
+        )
+        .bind(id.clone())
+        .bind(name.clone())
+        .execute(&mut *tx)
+        .await?;
+        report.schools += 1;
+    }
+    // Links are replaced wholesale; users are upserted so their PINs, lockouts and
+    // revocations stay.
+    for table in ["guardians", "enrollments", "classes", "user_schools"] {
+        let sql: &'static str = match table {
+            "guardians" => "DELETE FROM guardians",
+            "enrollments" => "DELETE FROM enrollments",
+            "classes" => "DELETE FROM classes",
+            _ => "DELETE FROM user_schools",
+        };
+        sqlx::query(sql).execute(&mut *tx).await?;
+    }
+    for gone in existing.iter().filter(|id| !incoming.contains(id.as_str())) {
+        let ended = sqlx::query(
+            "UPDATE sessions SET ended_at = $1, end_reason = 'removed_from_roster' \
+             WHERE user_id = $2 AND ended_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(gone.clone())
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        report.sessions_ended += ended;
+        for sql in [
+            "DELETE FROM pins WHERE user_id = $1",
+            "DELETE FROM lockouts WHERE user_id = $1",
+            "DELETE FROM revocations WHERE user_id = $1",
+            "DELETE FROM users WHERE id = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(gone.clone())
+                .execute(&mut *tx)
+                .await?;
+        }
+        report.users_removed += 1;
+    }
+    for u in &snap.users {
+        sqlx::query(
+            "INSERT INTO users (id, role, given_name, family_name, display_name, email, username, grades, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+             ON CONFLICT (id) DO UPDATE SET role = excluded.role, given_name = excluded.given_name, \
+               family_name = excluded.family_name, display_name = excluded.display_name, \
+               email = excluded.email, username = excluded.username, grades = excluded.grades, \
+               updated_at = excluded.updated_at",
+        )
+        .bind(u.id.clone())
+        .bind(u.role.as_str().to_string())
+        .bind(u.given_name.clone())
+        .bind(u.family_name.clone())
+        .bind(u.display_name.clone())
+        .bind(u.email.clone())
+        .bind(u.username.clone())
+        .bind(u.grades.join(","))
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if existing.contains(&u.id) {
+            report.users_updated += 1;
+        } else {
+            report.users_added += 1;
+        }
+        for school in &u.school_ids {
+            sqlx::query(
+                "INSERT INTO user_schools (user_id, school_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            )
+            .bind(u.id.clone())
+            .bind(school.clone())
+            .execute(&mut *tx)
+            .await?;
+        }
+    }
+    let mut class_ids = HashSet::new();
+    for (id, school, name) in &snap.classes {
+        sqlx::query(
+            "INSERT INTO classes (id, school_id, name) VALUES ($1, $2, $3) ON CONFLICT (id) DO NOTHING",
+        )
+        .bind(id.clone())
+        .bind(school.clone())
+        .bind(name.clone())
+        .execute(&mut *tx)
+        .await?;
+        class_ids.insert(id.as_str());
+        report.classes += 1;
+    }
+    for (class, user, role) in &snap.enrollments {
+        if !class_ids.contains(class.as_str()) || !incoming.contains(user.as_str()) {
+            report.skipped.push(format!(
+                "enrolment of {user} in {class}: unknown class or user"
+            ));
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO enrollments (class_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(class.clone())
+        .bind(user.clone())
+        .bind(role.as_str().to_string())
+        .execute(&mut *tx)
+        .await?;
+        report.enrollments += 1;
+    }
+    for (parent, child) in &snap.guardians {
+        if !incoming.contains(parent.as_str()) || !incoming.contains(child.as_str()) {
+            report
+                .skipped
+                .push(format!("parent link {parent} -> {child}: unknown user"));
+            continue;
+        }
+        sqlx::query(
+            "INSERT INTO guardians (parent_id, child_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+        )
+        .bind(parent.clone())
+        .bind(child.clone())
+        .execute(&mut *tx)
+        .await?;
+        report.guardian_links += 1;
+    }
+    audit(
+        &mut tx,
+        &AuditEntry::new(now, "roster_import", "ok").detail(format!(
+            "{source}: {} added, {} updated, {} removed ({} sessions ended)",
+            report.users_added, report.users_updated, report.users_removed, report.sessions_ended
+        )),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(report)
+}
+
+/// How many live sessions a user has.
+pub async fn live_sessions_of(db: &Db, user_id: &str, now: i64) -> Result<i64> {
+    sqlx::query(
+        "SELECT COUNT(*) AS n FROM sessions WHERE user_id = $1 AND ended_at IS NULL AND expires_at > $2",
+    )
+    .bind(user_id.to_string())
+    .bind(now)
+    .fetch_one(&db.pool)
+    .await?
+    .try_get("n")
+}
