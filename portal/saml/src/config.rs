@@ -1,0 +1,239 @@
+//! What the identity provider is and which service providers it answers: the allow-list that
+//! makes the ACS URL and the audience of every response come from configuration, never from the
+//! request alone.
+
+/// Configuration error: a value that would make the IdP unsafe or unusable.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("the Google Workspace domain {0:?} is not a valid domain name")]
+    BadDomain(String),
+    #[error("the SSO profile id {0:?} is not valid (expected letters, digits, '-', '_', '.')")]
+    BadRpid(String),
+    #[error("the IdP entity id must be a non-empty URI without spaces")]
+    BadEntityId,
+    #[error("the sign-in URL {0:?} must be https:// (http:// only for 127.0.0.1/localhost tests)")]
+    BadSsoUrl(String),
+    #[error("service provider {0:?}: entity id and ACS URL must be non-empty, without spaces; the ACS URL must be https://")]
+    BadServiceProvider(String),
+    #[error("the allow-list is empty: no service provider could sign in")]
+    EmptyAllowList,
+    #[error("response validity must be between 30 seconds and 10 minutes, skew at most 5 minutes, request age between 1 and 30 minutes")]
+    BadTiming,
+}
+
+/// One service provider we answer: its entity id (the `Issuer` of its requests and the
+/// `Audience` of our assertions) and the one ACS URL responses may be posted to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServiceProvider {
+    entity_id: String,
+    acs_url: String,
+}
+
+impl ServiceProvider {
+    /// A service provider; `acs_url` must be `https://` (or `http://` on loopback, for tests).
+    pub fn new(entity_id: &str, acs_url: &str) -> Result<ServiceProvider, ConfigError> {
+        let ok = |s: &str| !s.is_empty() && s.len() <= 1024 && !s.chars().any(char::is_whitespace);
+        if !ok(entity_id) || !ok(acs_url) || !is_https_or_loopback(acs_url) {
+            return Err(ConfigError::BadServiceProvider(entity_id.to_owned()));
+        }
+        Ok(ServiceProvider {
+            entity_id: entity_id.to_owned(),
+            acs_url: acs_url.to_owned(),
+        })
+    }
+
+    /// The entity id (request `Issuer`, response `Audience`).
+    pub fn entity_id(&self) -> &str {
+        &self.entity_id
+    }
+
+    /// The assertion consumer service URL (response `Destination` and `Recipient`).
+    pub fn acs_url(&self) -> &str {
+        &self.acs_url
+    }
+}
+
+/// The service providers the IdP answers. A request is accepted only when its `Issuer` is one
+/// of them and its ACS URL (when given) is that provider's ACS URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SpAllowList {
+    sps: Vec<ServiceProvider>,
+}
+
+impl SpAllowList {
+    /// An explicit list (e.g. for a non-Google SP in tests).
+    pub fn new(sps: Vec<ServiceProvider>) -> Result<SpAllowList, ConfigError> {
+        if sps.is_empty() {
+            return Err(ConfigError::EmptyAllowList);
+        }
+        Ok(SpAllowList { sps })
+    }
+
+    /// Google Workspace for `domain`:
+    /// - the legacy SSO profile with a domain-specific issuer: entity `google.com/a/<domain>`,
+    ///   ACS `https://www.google.com/a/<domain>/acs`;
+    /// - one entry per SSO profile id (`rpid`) of the newer "SSO profiles": entity
+    ///   `https://accounts.google.com/samlrp/metadata?rpid=<rpid>`, ACS
+    ///   `https://accounts.google.com/samlrp/acs?rpid=<rpid>`.
+    ///
+    /// The legacy profile without "use a domain specific issuer" sends the bare issuer
+    /// `google.com`, which would not tie the assertion to one domain: it is deliberately not
+    /// allowed (the admin guide says to tick that box).
+    pub fn google(domain: &str, sso_profile_rpids: &[&str]) -> Result<SpAllowList, ConfigError> {
+        let domain = domain.trim().to_ascii_lowercase();
+        if !is_domain(&domain) {
+            return Err(ConfigError::BadDomain(domain));
+        }
+        let mut sps = vec![ServiceProvider::new(
+            &format!("google.com/a/{domain}"),
+            &format!("https://www.google.com/a/{domain}/acs"),
+        )?];
+        for rpid in sso_profile_rpids {
+            let ok = !rpid.is_empty()
+                && rpid.len() <= 128
+                && rpid
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+            if !ok {
+                return Err(ConfigError::BadRpid((*rpid).to_owned()));
+            }
+            sps.push(ServiceProvider::new(
+                &format!("https://accounts.google.com/samlrp/metadata?rpid={rpid}"),
+                &format!("https://accounts.google.com/samlrp/acs?rpid={rpid}"),
+            )?);
+        }
+        SpAllowList::new(sps)
+    }
+
+    /// The allowed providers.
+    pub fn providers(&self) -> &[ServiceProvider] {
+        &self.sps
+    }
+
+    pub(crate) fn find(&self, entity_id: &str) -> Option<&ServiceProvider> {
+        self.sps.iter().find(|sp| sp.entity_id == entity_id)
+    }
+}
+
+/// The identity provider's own settings.
+#[derive(Debug, Clone)]
+pub struct IdpConfig {
+    entity_id: String,
+    sso_url: String,
+    allow: SpAllowList,
+    /// How long a response is valid (`NotOnOrAfter` − now). Default 300 s.
+    pub response_validity_secs: u64,
+    /// How far `NotBefore` lies before now, for clock skew at the SP. Default 60 s.
+    pub clock_skew_secs: u64,
+    /// How old an `AuthnRequest` may be when it is answered. Default 600 s: a child needs time
+    /// to find the card, but an old request id must not stay answerable.
+    pub request_max_age_secs: u64,
+}
+
+impl IdpConfig {
+    /// `entity_id` is the IdP's entity id (the `Issuer` of responses; any URI, usually the
+    /// metadata URL), `sso_url` the sign-in URL the SP redirects to (must be `https://`).
+    pub fn new(entity_id: &str, sso_url: &str, allow: SpAllowList) -> Result<IdpConfig, ConfigError> {
+        if entity_id.is_empty() || entity_id.len() > 1024 || entity_id.chars().any(char::is_whitespace) {
+            return Err(ConfigError::BadEntityId);
+        }
+        if sso_url.chars().any(char::is_whitespace) || !is_https_or_loopback(sso_url) {
+            return Err(ConfigError::BadSsoUrl(sso_url.to_owned()));
+        }
+        Ok(IdpConfig {
+            entity_id: entity_id.to_owned(),
+            sso_url: sso_url.to_owned(),
+            allow,
+            response_validity_secs: 300,
+            clock_skew_secs: 60,
+            request_max_age_secs: 600,
+        })
+    }
+
+    /// Checks the timing fields (call after changing them).
+    pub fn check(&self) -> Result<(), ConfigError> {
+        let ok = (30..=600).contains(&self.response_validity_secs)
+            && self.clock_skew_secs <= 300
+            && (60..=1800).contains(&self.request_max_age_secs);
+        if ok { Ok(()) } else { Err(ConfigError::BadTiming) }
+    }
+
+    /// The IdP entity id.
+    pub fn entity_id(&self) -> &str {
+        &self.entity_id
+    }
+
+    /// The sign-in (SingleSignOnService) URL.
+    pub fn sso_url(&self) -> &str {
+        &self.sso_url
+    }
+
+    /// The allowed service providers.
+    pub fn allow_list(&self) -> &SpAllowList {
+        &self.allow
+    }
+}
+
+fn is_domain(d: &str) -> bool {
+    d.len() <= 253
+        && d.contains('.')
+        && d.split('.').all(|label| {
+            !label.is_empty()
+                && label.len() <= 63
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        })
+}
+
+fn is_https_or_loopback(url: &str) -> bool {
+    if let Some(rest) = url.strip_prefix("https://") {
+        return !rest.is_empty() && !rest.starts_with('/');
+    }
+    if let Some(rest) = url.strip_prefix("http://") {
+        let host = rest.split(['/', '?']).next().unwrap_or("");
+        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
+        return matches!(host, "127.0.0.1" | "localhost" | "[::1]");
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn google_allow_list() {
+        let a = SpAllowList::google("Example.EDU", &["abc123"]).unwrap();
+        assert_eq!(a.providers()[0].entity_id(), "google.com/a/example.edu");
+        assert_eq!(a.providers()[0].acs_url(), "https://www.google.com/a/example.edu/acs");
+        assert_eq!(
+            a.providers()[1].acs_url(),
+            "https://accounts.google.com/samlrp/acs?rpid=abc123"
+        );
+        assert!(a.find("google.com").is_none());
+        assert!(matches!(SpAllowList::google("exa mple.edu", &[]), Err(ConfigError::BadDomain(_))));
+        assert!(matches!(SpAllowList::google("localhost", &[]), Err(ConfigError::BadDomain(_))));
+        assert!(matches!(
+            SpAllowList::google("example.edu", &["a&b=c"]),
+            Err(ConfigError::BadRpid(_))
+        ));
+    }
+
+    #[test]
+    fn urls() {
+        let a = SpAllowList::google("example.edu", &[]).unwrap();
+        assert!(IdpConfig::new("https://idp/x", "https://portal.example.edu/saml/sso", a.clone()).is_ok());
+        assert!(IdpConfig::new("https://idp/x", "http://127.0.0.1:8080/saml/sso", a.clone()).is_ok());
+        assert!(matches!(
+            IdpConfig::new("https://idp/x", "http://portal.example.edu/sso", a.clone()),
+            Err(ConfigError::BadSsoUrl(_))
+        ));
+        assert!(matches!(IdpConfig::new("", "https://p/sso", a.clone()), Err(ConfigError::BadEntityId)));
+        assert!(ServiceProvider::new("sp", "http://evil.example/acs").is_err());
+        let mut c = IdpConfig::new("https://idp/x", "https://p/sso", a).unwrap();
+        assert!(c.check().is_ok());
+        c.response_validity_secs = 3600;
+        assert_eq!(c.check(), Err(ConfigError::BadTiming));
+    }
+}
