@@ -46,11 +46,18 @@ struct Img {
 
 impl Img {
     fn new(w: usize, h: usize, c: [f32; 3]) -> Img {
-        Img { w, h, px: vec![c; w * h] }
+        Img {
+            w,
+            h,
+            px: vec![c; w * h],
+        }
     }
     fn rect(&mut self, x0: f32, y0: f32, x1: f32, y1: f32, c: [f32; 3]) {
         let (x0, y0) = (x0.max(0.0) as usize, y0.max(0.0) as usize);
-        let (x1, y1) = ((x1.max(0.0) as usize).min(self.w), (y1.max(0.0) as usize).min(self.h));
+        let (x1, y1) = (
+            (x1.max(0.0) as usize).min(self.w),
+            (y1.max(0.0) as usize).min(self.h),
+        );
         for y in y0..y1 {
             for x in x0..x1 {
                 self.px[y * self.w + x] = c;
@@ -152,13 +159,26 @@ fn card(text: &str, hue: [f32; 3]) -> Printed {
     let qy = 90.0 + (ch as f32 - 90.0 - n as f32 * m) / 2.0;
     draw_qr(&mut img, qx, qy, m, n, &dark);
     let side = n as f32 * m;
-    img.circle(700.0, 250.0, 90.0, [hue[0] * 0.8, hue[1] * 0.8, hue[2] * 0.8]);
+    img.circle(
+        700.0,
+        250.0,
+        90.0,
+        [hue[0] * 0.8, hue[1] * 0.8, hue[2] * 0.8],
+    );
     img.rect(560.0, 380.0, 930.0, 420.0, [0.2, 0.2, 0.25]);
     img.rect(560.0, 450.0, 860.0, 475.0, [0.5, 0.5, 0.55]);
     img.rect(560.0, 500.0, 800.0, 525.0, [0.5, 0.5, 0.55]);
-    let qr = [[qx, qy], [qx + side, qy], [qx + side, qy + side], [qx, qy + side]];
+    let qr = [
+        [qx, qy],
+        [qx + side, qy],
+        [qx + side, qy + side],
+        [qx, qy + side],
+    ];
     // Transparent-ish rounded corners are not needed: the card edge is a straight border.
-    Printed { levels: pyramid(img), qr }
+    Printed {
+        levels: pyramid(img),
+        qr,
+    }
 }
 
 /// A book page with a URL QR code and some text lines.
@@ -169,18 +189,36 @@ fn book(url: &str) -> Printed {
     let mut img = Img::new(cw, ch, [0.93, 0.91, 0.85]);
     for i in 0..12 {
         let y = 60.0 + i as f32 * 40.0;
-        img.rect(60.0, y, 740.0 - (i % 3) as f32 * 80.0, y + 14.0, [0.3, 0.3, 0.3]);
+        img.rect(
+            60.0,
+            y,
+            740.0 - (i % 3) as f32 * 80.0,
+            y + 14.0,
+            [0.3, 0.3, 0.3],
+        );
     }
     let side = n as f32 * m;
     let (qx, qy) = ((cw as f32 - side) / 2.0, 600.0);
     draw_qr(&mut img, qx, qy, m, n, &dark);
-    let qr = [[qx, qy], [qx + side, qy], [qx + side, qy + side], [qx, qy + side]];
-    Printed { levels: pyramid(img), qr }
+    let qr = [
+        [qx, qy],
+        [qx + side, qy],
+        [qx + side, qy + side],
+        [qx, qy + side],
+    ];
+    Printed {
+        levels: pyramid(img),
+        qr,
+    }
 }
 
 /// A classroom-ish background: a wall gradient, a window, posters, a desk edge.
 fn background(rng: &mut Rng) -> Img {
-    let base = [rng.range(0.5, 0.8), rng.range(0.5, 0.75), rng.range(0.45, 0.7)];
+    let base = [
+        rng.range(0.5, 0.8),
+        rng.range(0.5, 0.75),
+        rng.range(0.45, 0.7),
+    ];
     let mut img = Img::new(W as usize, H as usize, base);
     for y in 0..H as usize {
         let t = y as f32 / H as f32;
@@ -194,18 +232,33 @@ fn background(rng: &mut Rng) -> Img {
     for _ in 0..4 {
         let (x, y) = (rng.range(0.0, W as f32), rng.range(0.0, H as f32 * 0.7));
         let (w, h) = (rng.range(60.0, 260.0), rng.range(60.0, 200.0));
-        let c = [rng.range(0.1, 0.9), rng.range(0.1, 0.9), rng.range(0.1, 0.9)];
+        let c = [
+            rng.range(0.1, 0.9),
+            rng.range(0.1, 0.9),
+            rng.range(0.1, 0.9),
+        ];
         img.rect(x, y, x + w, y + h, c);
         // Poster text lines.
         for i in 0..3 {
             let yy = y + 15.0 + i as f32 * 18.0;
-            img.rect(x + 10.0, yy, x + w * 0.7, yy + 6.0, [c[0] * 0.4, c[1] * 0.4, c[2] * 0.4]);
+            img.rect(
+                x + 10.0,
+                yy,
+                x + w * 0.7,
+                yy + 6.0,
+                [c[0] * 0.4, c[1] * 0.4, c[2] * 0.4],
+            );
         }
     }
     let desk = rng.range(0.75, 0.9) * H as f32;
     img.rect(0.0, desk, W as f32, H as f32, [0.45, 0.32, 0.2]);
     // A person's shoulders (a big dark blob) behind the card.
-    img.circle(rng.range(400.0, 880.0), H as f32 + 150.0, 420.0, [0.2, 0.22, 0.3]);
+    img.circle(
+        rng.range(400.0, 880.0),
+        H as f32 + 150.0,
+        420.0,
+        [0.2, 0.22, 0.3],
+    );
     img
 }
 
@@ -265,7 +318,10 @@ struct Pose {
 fn project(p: &Printed, pose: &Pose) -> [[f32; 2]; 4] {
     let tex = &p.levels[0];
     let qr_w = p.qr[1][0] - p.qr[0][0];
-    let qc = [(p.qr[0][0] + p.qr[2][0]) / 2.0, (p.qr[0][1] + p.qr[2][1]) / 2.0];
+    let qc = [
+        (p.qr[0][0] + p.qr[2][0]) / 2.0,
+        (p.qr[0][1] + p.qr[2][1]) / 2.0,
+    ];
     let f = 1000.0f32;
     let z0 = f * qr_w / pose.qr_px; // distance giving qr_px when facing the camera
     let (yaw, pitch, roll) = (
@@ -282,9 +338,15 @@ fn project(p: &Printed, pose: &Pose) -> [[f32; 2]; 4] {
     corners.map(|[u, v]| {
         let (x, y) = (u - qc[0], v - qc[1]);
         // roll (in plane), then pitch (around x), then yaw (around y)
-        let (x, y) = (x * roll.cos() - y * roll.sin(), x * roll.sin() + y * roll.cos());
+        let (x, y) = (
+            x * roll.cos() - y * roll.sin(),
+            x * roll.sin() + y * roll.cos(),
+        );
         let (y, z) = (y * pitch.cos(), y * pitch.sin());
-        let (x, z) = (x * yaw.cos() + z * yaw.sin(), -x * yaw.sin() + z * yaw.cos());
+        let (x, z) = (
+            x * yaw.cos() + z * yaw.sin(),
+            -x * yaw.sin() + z * yaw.cos(),
+        );
         let zz = z0 + z;
         [pose.cx + f * x / zz, pose.cy + f * y / zz]
     })
@@ -304,9 +366,10 @@ fn composite(frame: &mut Img, p: &Printed, pose: &Pose) -> [[f32; 2]; 4] {
     let to_tex = homography(&quad, &corners0);
     // Texture pixels per frame pixel → pyramid level.
     let qr_frame = p.qr.map(|[x, y]| apply(&to_frame, x, y));
-    let span = ((qr_frame[1][0] - qr_frame[0][0]).powi(2) + (qr_frame[1][1] - qr_frame[0][1]).powi(2))
-        .sqrt()
-        .max(1.0);
+    let span = ((qr_frame[1][0] - qr_frame[0][0]).powi(2)
+        + (qr_frame[1][1] - qr_frame[0][1]).powi(2))
+    .sqrt()
+    .max(1.0);
     let ratio = (p.qr[1][0] - p.qr[0][0]) / span;
     let level = (ratio.max(1.0).log2().floor() as usize).min(p.levels.len() - 1);
     let tex = &p.levels[level];
@@ -367,7 +430,9 @@ fn motion_blur(img: &Img, len: f32, angle: f32) -> Img {
 
 fn gaussian_blur(img: &Img, sigma: f32) -> Img {
     let r = (sigma * 2.5).ceil() as i32;
-    let k: Vec<f32> = (-r..=r).map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp()).collect();
+    let k: Vec<f32> = (-r..=r)
+        .map(|i| (-(i * i) as f32 / (2.0 * sigma * sigma)).exp())
+        .collect();
     let ks: f32 = k.iter().sum();
     let pass = |src: &Img, horiz: bool| {
         let mut out = src.clone();
@@ -437,20 +502,35 @@ const CATEGORIES: [&str; 15] = [
 ];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "sample-cards/photos".into()));
+    let out = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .unwrap_or_else(|| "sample-cards/photos".into()),
+    );
     std::fs::create_dir_all(&out)?;
     let key = IssuerKey::demo();
     let issued = quickcard::time::parse("2026-08-01")?;
     let expires = quickcard::time::parse("2031-07-31")?;
     let people: [(&str, Role, [f32; 3]); 4] = [
         ("stu-0042", Role::Student, [0.2, 0.5, 0.85]),
-        ("3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f", Role::Student, [0.9, 0.55, 0.15]),
+        (
+            "3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f",
+            Role::Student,
+            [0.9, 0.55, 0.15],
+        ),
         ("stu-1187", Role::Student, [0.3, 0.7, 0.35]),
         ("tch-ramirez", Role::Teacher, [0.6, 0.3, 0.7]),
     ];
     let mut cards = Vec::new();
     for (id, role, hue) in people {
-        let claims = Claims::new(id, role, "sch-lincoln-elementary", issued, expires, Flags::default())?;
+        let claims = Claims::new(
+            id,
+            role,
+            "sch-lincoln-elementary",
+            issued,
+            expires,
+            Flags::default(),
+        )?;
         let text = quickcard::sign(&claims, &key);
         cards.push((id.to_string(), text.clone(), card(&text, hue)));
     }
@@ -516,7 +596,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 // A blank card in view: card-shaped but no code.
                 let mut blank = Img::new(1000, 630, [0.96, 0.96, 0.93]);
                 blank.rect(0.0, 0.0, 1000.0, 90.0, [0.2, 0.5, 0.85]);
-                let p = Printed { levels: pyramid(blank), qr: [[48.0, 150.0], [376.0, 150.0], [376.0, 478.0], [48.0, 478.0]] };
+                let p = Printed {
+                    levels: pyramid(blank),
+                    qr: [[48.0, 150.0], [376.0, 150.0], [376.0, 478.0], [48.0, 478.0]],
+                };
                 composite(&mut frame, &p, &pose);
                 params = "blank card".into();
             }
@@ -560,7 +643,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let ang = rng.range(0.0, std::f32::consts::TAU);
                     for y in 0..H as usize {
                         for x in 0..W as usize {
-                            let d = ((x as f32 - lx) * ang.cos() + (y as f32 - ly) * ang.sin()) / W as f32;
+                            let d = ((x as f32 - lx) * ang.cos() + (y as f32 - ly) * ang.sin())
+                                / W as f32;
                             let g = (1.0 - strength * (d + 0.5).clamp(0.0, 1.0)).max(0.08);
                             let p = &mut frame.px[y * W as usize + x];
                             for c in p.iter_mut() {
@@ -589,7 +673,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             }
                         }
                     }
-                    params = format!("glare radius {:.0} % of code, peak {peak:.1}", r / side * 100.0);
+                    params = format!(
+                        "glare radius {:.0} % of code, peak {peak:.1}",
+                        r / side * 100.0
+                    );
                 }
                 "jpeg" => {
                     quality = (40.0 - 32.0 * t) as u8;
@@ -612,7 +699,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                     let nl = (nx * nx + ny * ny).sqrt().max(1.0);
                     let (nx, ny) = (nx / nl, ny / nl);
                     let depth = module * (1.0 + 2.5 * t); // how far into the quiet zone, from the code
-                    let tip = [px + nx * (4.0 * module - depth).max(0.5 * module), py + ny * (4.0 * module - depth).max(0.5 * module)];
+                    let tip = [
+                        px + nx * (4.0 * module - depth).max(0.5 * module),
+                        py + ny * (4.0 * module - depth).max(0.5 * module),
+                    ];
                     let radius = module * 7.0;
                     let skin = [0.85, 0.62, 0.5];
                     // Capsule from the tip outwards 400 px.
@@ -628,7 +718,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             }
                         }
                     }
-                    params = format!("finger {:.1} modules into the quiet zone", (4.0 * module - (4.0 * module - depth).max(0.5 * module)) / module + 0.0);
+                    params = format!(
+                        "finger {:.1} modules into the quiet zone",
+                        (4.0 * module - (4.0 * module - depth).max(0.5 * module)) / module + 0.0
+                    );
                 }
                 _ => {}
             }
@@ -653,7 +746,10 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             });
         }
     }
-    std::fs::write(out.join("manifest.json"), serde_json::to_string_pretty(&manifest)? + "\n")?;
+    std::fs::write(
+        out.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)? + "\n",
+    )?;
     println!("wrote {} frames to {}", manifest.len(), out.display());
     Ok(())
 }

@@ -139,3 +139,59 @@ pub fn find(bits: &[bool], w: usize, h: usize, row_step: usize) -> Vec<Finder> {
     found.sort_by_key(|f| std::cmp::Reverse(f.hits));
     found
 }
+
+/// Groups of three finders (or two, when only two are visible) that could be one code's
+/// corners, as boxes `(x0, y0, x1, y1, module)` around the whole code plus a margin, best
+/// evidence first. At most four.
+pub fn regions(bits: &[bool], w: usize, h: usize) -> Vec<(f32, f32, f32, f32, f32)> {
+    let fs = find(bits, w, h, 1);
+    let good: Vec<&Finder> = fs.iter().filter(|f| f.hits >= 2).take(24).collect();
+    let mut out: Vec<(f32, f32, f32, f32, f32)> = Vec::new();
+    let mut used = vec![false; good.len()];
+    for i in 0..good.len() {
+        if used[i] {
+            continue;
+        }
+        let a = good[i];
+        let mates: Vec<usize> = (0..good.len())
+            .filter(|&j| {
+                j != i && !used[j] && {
+                    let b = good[j];
+                    let r = a.module / b.module;
+                    let d = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
+                    (0.5..2.0).contains(&r) && d > a.module * 10.0 && d < a.module * 80.0
+                }
+            })
+            .collect();
+        if mates.is_empty() {
+            continue;
+        }
+        used[i] = true;
+        let mut pts = vec![(a.x, a.y)];
+        let mut module = a.module;
+        for &j in mates.iter().take(2) {
+            used[j] = true;
+            pts.push((good[j].x, good[j].y));
+            module = module.max(good[j].module);
+        }
+        // A code is at most as wide as the finders' spread plus their own size; with only two
+        // finders seen, the third could be on either side: widen by the spread.
+        let spread = pts
+            .iter()
+            .flat_map(|p| {
+                pts.iter()
+                    .map(move |q| ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt())
+            })
+            .fold(0.0f32, f32::max);
+        let margin = module * 8.0 + if pts.len() < 3 { spread } else { 0.0 };
+        let x0 = pts.iter().map(|p| p.0).fold(f32::MAX, f32::min) - margin;
+        let x1 = pts.iter().map(|p| p.0).fold(f32::MIN, f32::max) + margin;
+        let y0 = pts.iter().map(|p| p.1).fold(f32::MAX, f32::min) - margin;
+        let y1 = pts.iter().map(|p| p.1).fold(f32::MIN, f32::max) + margin;
+        out.push((x0, y0, x1, y1, module));
+        if out.len() == 4 {
+            break;
+        }
+    }
+    out
+}

@@ -128,12 +128,12 @@ struct Seen {
     module: f32,
 }
 
-/// The outcome of one rqrr pass over one bitmap.
+/// The outcome of one rqrr pass over one bitmap (corners in bitmap pixels).
 #[derive(Default)]
 struct Pass {
     decoded: Vec<(Vec<u8>, Corners)>,
-    /// Grids found but not decodable, and finder groups: in full-frame pixels.
-    seen: Vec<Seen>,
+    /// Grids found but not decodable: grid size in modules, corners.
+    grids_seen: Vec<(usize, Corners)>,
     panicked: bool,
 }
 
@@ -177,118 +177,45 @@ impl Scanner {
     pub fn scan(&mut self, frame: &Frame) -> ScanResult {
         let t0 = self.clock.now_ms();
         self.stats = ScanStats::default();
-        let full = Gray::new(
-            frame.width as usize,
-            frame.height as usize,
-            frame.luma.clone(),
-        );
+        let (w, h) = (frame.width as usize, frame.height as usize);
+        if frame.luma.len() != w * h || w < 21 || h < 21 {
+            self.stats.ms = self.clock.now_ms() - t0;
+            return ScanResult::Hint(Hint::NoCode);
+        }
+        let full = Gray::new(w, h, frame.luma.clone());
         let half = full.downscale(2);
         let global = half.stats(half.full(), 2);
-        let mut seen: Vec<Seen> = Vec::new();
-
-        let mut attempts: Vec<Attempt> = Vec::with_capacity(8);
-        if let Some(m) = self.memory {
-            attempts.push(Attempt::Region("memory", m.rect, factor_for(m.module)));
-        }
-        attempts.push(Attempt::Whole("half-hybrid", 2, Bin::Hybrid));
-        attempts.push(Attempt::Whole("quarter-hybrid", 4, Bin::Hybrid));
-        attempts.push(Attempt::Seen);
-        attempts.push(Attempt::Whole("full-hybrid", 1, Bin::Hybrid));
-        attempts.push(Attempt::Whole("half-mean", 2, Bin::Mean(10, 4)));
-        attempts.push(Attempt::Whole("full-mean", 1, Bin::Mean(16, 4)));
-
-        let mut found: Option<(Vec<u8>, Corners, &'static str)> = None;
-        let mut done_regions: Vec<Rect> = Vec::new();
-        let mut i = 0;
-        while i < attempts.len() {
-            let a = attempts[i].clone();
-            i += 1;
-            if self.stats.attempts >= 2
-                && let Some(b) = self.config.budget_ms
-                && self.clock.now_ms() - t0 > b
-            {
-                break;
-            }
-            let passes: Vec<(&'static str, Pass)> = match a {
-                Attempt::Whole(name, f, bin) => {
-                    let img = match f {
-                        1 => full.clone(),
-                        2 => half.clone(),
-                        _ => half.downscale(f / 2),
-                    };
-                    vec![(name, run_pass(img, f as f32, 0.0, 0.0, bin, true))]
-                }
-                Attempt::Region(name, r, f) => {
-                    done_regions.push(r);
-                    let img = full.crop(r, f);
-                    vec![(
-                        name,
-                        run_pass(img, f as f32, r.x0 as f32, r.y0 as f32, Bin::Hybrid, false),
-                    )]
-                }
-                Attempt::Seen => {
-                    let mut out = Vec::new();
-                    for s in pick_regions(&seen, full.w, full.h) {
-                        if done_regions.iter().any(|d| overlap(d, &s.rect) > 0.7) {
-                            continue;
-                        }
-                        done_regions.push(s.rect);
-                        let f = factor_for(s.module);
-                        let img = full.crop(s.rect, f);
-                        out.push((
-                            "seen-region",
-                            run_pass(
-                                img,
-                                f as f32,
-                                s.rect.x0 as f32,
-                                s.rect.y0 as f32,
-                                Bin::Hybrid,
-                                false,
-                            ),
-                        ));
-                        let img = full.crop(s.rect, f);
-                        out.push((
-                            "seen-region-mean",
-                            run_pass(
-                                img,
-                                f as f32,
-                                s.rect.x0 as f32,
-                                s.rect.y0 as f32,
-                                Bin::Mean(((s.module / f as f32) * 4.0) as usize + 2, 2),
-                                false,
-                            ),
-                        ));
-                    }
-                    out
-                }
-            };
-            for (name, p) in passes {
-                self.stats.attempts += 1;
-                if p.panicked {
-                    self.stats.panics += 1;
-                    self.total_panics += 1;
-                }
-                seen.extend(p.seen.into_iter().filter_map(|mut s| {
-                    s.rect = s.rect.clip(full.w, full.h);
-                    (s.rect.w() >= 16 && s.rect.h() >= 16).then_some(s)
-                }));
-                if found.is_none()
-                    && let Some((bytes, corners)) = pick(p.decoded)
-                {
-                    found = Some((bytes, corners, name));
-                }
-            }
-            if found.is_some() {
-                break;
-            }
-        }
+        let mut run = Run {
+            t0,
+            budget: self.config.budget_ms,
+            clock: &*self.clock,
+            full: &full,
+            seen: Vec::new(),
+            tried: Vec::new(),
+            found: None,
+            stats: &mut self.stats,
+        };
+        run.search(
+            self.memory.map(|m| Seen {
+                rect: m.rect,
+                module: m.module,
+            }),
+            &half,
+        );
+        let found = run.found.take();
+        let seen = std::mem::take(&mut run.seen);
+        self.total_panics += self.stats.panics as u64;
 
         let result = match found {
             Some((bytes, corners, name)) => {
                 self.stats.decoded_by = Some(name);
                 if bytes.starts_with(quickcard::PREFIX.as_bytes()) {
-                    let rect = rect_around(&corners, full.w, full.h, 0.6);
-                    let module = (rect.w().max(rect.h()) as f32 / 1.6) / 45.0;
+                    let rect = rect_around(&corners, full.w, full.h, 0.5);
+                    let side = ((corners[1].x - corners[0].x).powi(2)
+                        + (corners[1].y - corners[0].y).powi(2))
+                    .sqrt();
+                    // QuickCards are version 6 (41 modules) or smaller.
+                    let module = side / 41.0;
                     self.memory = Some(Memory {
                         rect,
                         module,
@@ -317,24 +244,180 @@ impl Scanner {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-enum Bin {
-    Hybrid,
-    /// Window radius, bias.
-    Mean(usize, i32),
+/// One frame's search: the attempts in order, cheapest and likeliest first, until a code is
+/// read or the budget is spent.
+struct Run<'a> {
+    t0: f64,
+    budget: Option<f64>,
+    clock: &'a dyn Clock,
+    full: &'a Gray,
+    seen: Vec<Seen>,
+    /// Regions already tried closely.
+    tried: Vec<Rect>,
+    found: Option<(Vec<u8>, Corners, &'static str)>,
+    stats: &'a mut ScanStats,
 }
 
-#[derive(Debug, Clone)]
-enum Attempt {
-    /// The whole frame downscaled by a factor.
-    Whole(&'static str, usize, Bin),
-    /// A region of the full frame, downscaled by a factor.
-    Region(&'static str, Rect, usize),
-    /// Regions where earlier attempts saw a code but could not read it.
-    Seen,
+impl Run<'_> {
+    /// True when no further attempt may start.
+    fn stop(&self) -> bool {
+        if self.found.is_some() {
+            return true;
+        }
+        match self.budget {
+            Some(b) => self.stats.attempts >= 2 && self.clock.now_ms() - self.t0 > b,
+            None => false,
+        }
+    }
+
+    fn record(&mut self, name: &'static str, p: Pass, scale: f32, ox: f32, oy: f32) {
+        self.stats.attempts += 1;
+        if p.panicked {
+            self.stats.panics += 1;
+        }
+        let (fw, fh) = (self.full.w, self.full.h);
+        for (b, mut c) in p.grids_seen {
+            for q in &mut c {
+                *q = Point::new(ox + q.x * scale, oy + q.y * scale);
+            }
+            let rect = rect_around(&c, fw, fh, 0.15);
+            let side = ((c[1].x - c[0].x).powi(2) + (c[1].y - c[0].y).powi(2)).sqrt();
+            if rect.w() >= 16 && rect.h() >= 16 {
+                self.seen.push(Seen {
+                    rect,
+                    module: side / b.max(21) as f32,
+                });
+            }
+        }
+        if self.found.is_none()
+            && let Some((bytes, mut c)) = pick(p.decoded)
+        {
+            for q in &mut c {
+                *q = Point::new(ox + q.x * scale, oy + q.y * scale);
+            }
+            self.found = Some((bytes, c, name));
+        }
+    }
+
+    /// A whole image (the frame at `scale`), already binarised.
+    fn whole(&mut self, name: &'static str, img: &Gray, bits: &[bool], scale: f32) {
+        if self.stop() {
+            return;
+        }
+        let p = read_grids(bits, img.w, img.h);
+        self.record(name, p, scale, 0.0, 0.0);
+    }
+
+    /// Close looks at one region where a code seems to be: hybrid, box-mean and sharpened.
+    fn region(&mut self, name: &'static str, s: Seen) {
+        let r = s.rect.clip(self.full.w, self.full.h);
+        if r.w() < 16 || r.h() < 16 || self.tried.iter().any(|t| overlap(t, &r) > 0.8) {
+            return;
+        }
+        self.tried.push(r);
+        let (mut img, scale) = if s.module < 2.8 {
+            (self.full.crop(r, 1).upscale2(), 0.5)
+        } else {
+            let f = factor_for(s.module);
+            (self.full.crop(r, f), f as f32)
+        };
+        let st = img.stats(img.full(), 2);
+        img.stretch(st.lo, st.hi);
+        let m = s.module / scale; // module in crop pixels
+        let variants: [(&'static str, u8); 3] =
+            [(name, 0), ("region-mean", 1), ("region-sharpened", 2)];
+        for (vname, v) in variants {
+            if self.stop() {
+                return;
+            }
+            let p = match v {
+                0 => read_grids(&binarize::hybrid(&img), img.w, img.h),
+                1 => read_grids(
+                    &binarize::local_mean(&img, (m * 3.0) as usize + 2, 2),
+                    img.w,
+                    img.h,
+                ),
+                _ => {
+                    let mut sh = img.clone();
+                    sh.sharpen((m * 0.8) as usize + 1, 1.5);
+                    read_grids(&binarize::hybrid(&sh), sh.w, sh.h)
+                }
+            };
+            self.record(vname, p, scale, r.x0 as f32, r.y0 as f32);
+        }
+    }
+
+    /// Finder groups in a bitmap of the frame at `scale`, as regions to look at closely.
+    fn spot(&mut self, bits: &[bool], w: usize, h: usize, scale: f32) -> Vec<Seen> {
+        let regions: Vec<Seen> = finder::regions(bits, w, h)
+            .into_iter()
+            .map(|(x0, y0, x1, y1, module)| Seen {
+                rect: Rect {
+                    x0: (x0 * scale).max(0.0) as usize,
+                    y0: (y0 * scale).max(0.0) as usize,
+                    x1: (x1 * scale).max(0.0) as usize,
+                    y1: (y1 * scale).max(0.0) as usize,
+                }
+                .clip(self.full.w, self.full.h),
+                module: module * scale,
+            })
+            .filter(|s| s.rect.w() >= 16 && s.rect.h() >= 16)
+            .collect();
+        self.seen.extend(regions.iter().copied());
+        regions
+    }
+
+    fn search(&mut self, memory: Option<Seen>, half: &Gray) {
+        if let Some(m) = memory {
+            self.region("memory", m);
+        }
+        if self.stop() {
+            return;
+        }
+        // Half size: enough for a card at arm's length.
+        let mut h2 = half.clone();
+        let st = h2.stats(h2.full(), 2);
+        h2.stretch(st.lo, st.hi);
+        let bits = binarize::hybrid(&h2);
+        for s in self.spot(&bits, h2.w, h2.h, 2.0).into_iter().take(2) {
+            self.region("half-region", s);
+        }
+        self.whole("half-hybrid", &h2, &bits, 2.0);
+        // Quarter size: a card filling the frame.
+        if !self.stop() {
+            let mut q = half.downscale(2);
+            let st = q.stats(q.full(), 1);
+            q.stretch(st.lo, st.hi);
+            let bits = binarize::hybrid(&q);
+            self.whole("quarter-hybrid", &q, &bits, 4.0);
+        }
+        // Full size: small codes far away.
+        if !self.stop() {
+            let mut f = self.full.clone();
+            let st = f.stats(f.full(), 3);
+            f.stretch(st.lo, st.hi);
+            let bits = binarize::hybrid(&f);
+            for s in self.spot(&bits, f.w, f.h, 1.0).into_iter().take(2) {
+                self.region("full-region", s);
+            }
+            self.whole("full-hybrid", &f, &bits, 1.0);
+        }
+        // Regions rqrr saw as grids but could not read.
+        let grids: Vec<Seen> = self.seen.clone();
+        for s in grids.into_iter().take(3) {
+            if self.stop() {
+                return;
+            }
+            self.region("seen-region", s);
+        }
+        if !self.stop() {
+            let bits = binarize::local_mean(&h2, 10, 4);
+            self.whole("half-mean", &h2, &bits, 2.0);
+        }
+    }
 }
 
-/// Downscale factor that leaves about 4–6 pixels per module.
+/// Downscale factor that leaves about 4–8 pixels per module.
 fn factor_for(module: f32) -> usize {
     ((module / 4.0).floor() as usize).clamp(1, 4)
 }
@@ -357,24 +440,14 @@ fn rect_around(c: &Corners, w: usize, h: usize, grow: f32) -> Rect {
     let ys = c.iter().map(|p| p.y);
     let (x0, x1) = xs.fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(v), b.max(v)));
     let (y0, y1) = ys.fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(v), b.max(v)));
-    let gw = (x1 - x0) * grow;
-    let gh = (y1 - y0) * grow;
-    let g = gw.max(gh);
-    let r = Rect {
+    let g = (x1 - x0).max(y1 - y0) * grow;
+    Rect {
         x0: (x0 - g).max(0.0) as usize,
         y0: (y0 - g).max(0.0) as usize,
-        x1: ((x1 + g).max(0.0) as usize).min(w),
-        y1: ((y1 + g).max(0.0) as usize).min(h),
-    };
-    if r.x1 <= r.x0 + 8 || r.y1 <= r.y0 + 8 {
-        return Rect {
-            x0: 0,
-            y0: 0,
-            x1: w,
-            y1: h,
-        };
+        x1: (x1 + g).max(0.0) as usize,
+        y1: (y1 + g).max(0.0) as usize,
     }
-    r
+    .clip(w, h)
 }
 
 /// Prefers a QuickCard when several codes were read.
@@ -388,37 +461,34 @@ fn pick(mut decoded: Vec<(Vec<u8>, Corners)>) -> Option<(Vec<u8>, Corners)> {
     decoded.into_iter().next()
 }
 
-/// Up to two distinct regions worth a closer look, biggest evidence first.
-fn pick_regions(seen: &[Seen], w: usize, h: usize) -> Vec<Seen> {
-    let mut out: Vec<Seen> = Vec::new();
-    for s in seen {
-        if out.iter().any(|o| overlap(&o.rect, &s.rect) > 0.5) {
-            continue;
-        }
-        let _ = (w, h);
-        out.push(*s);
-        if out.len() == 2 {
-            break;
-        }
-    }
-    out
+/// What rqrr made of one bitmap.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BitmapResult {
+    /// Payloads read, with corners in bitmap pixels.
+    pub codes: Vec<(Vec<u8>, Corners)>,
+    /// Grids found but not readable.
+    pub unreadable: usize,
+    /// rqrr panicked (contained: the result is then empty).
+    pub panicked: bool,
 }
 
-/// Binarises, runs rqrr (panics contained) and the finder spotter over one image whose pixel
-/// (x, y) is frame pixel (ox + x·scale, oy + y·scale).
-fn run_pass(mut img: Gray, scale: f32, ox: f32, oy: f32, bin: Bin, finders: bool) -> Pass {
+/// Runs rqrr's grid detection and decoding over a bitmap (`true` = dark, row-major `w`×`h`)
+/// with panics contained — the one place the scanner calls rqrr.
+pub fn decode_bitmap(bits: &[bool], w: usize, h: usize) -> BitmapResult {
+    let p = read_grids(bits, w, h);
+    BitmapResult {
+        codes: p.decoded,
+        unreadable: p.grids_seen.len(),
+        panicked: p.panicked,
+    }
+}
+
+/// Runs rqrr over a bitmap (`true` = dark), with panics contained. Corners are in bitmap pixels.
+fn read_grids(bits: &[bool], w: usize, h: usize) -> Pass {
     let mut pass = Pass::default();
-    if img.w < 21 || img.h < 21 {
+    if w < 21 || h < 21 || bits.len() != w * h {
         return pass;
     }
-    let st = img.stats(img.full(), 3);
-    img.stretch(st.lo, st.hi);
-    let bits = match bin {
-        Bin::Hybrid => binarize::hybrid(&img),
-        Bin::Mean(r, bias) => binarize::local_mean(&img, r.max(2), bias),
-    };
-    let to_frame = |x: f32, y: f32| Point::new(ox + x * scale, oy + y * scale);
-    let (w, h) = (img.w, img.h);
     let res = catch_unwind(AssertUnwindSafe(|| {
         let mut prepared = rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| bits[y * w + x]);
         let grids = prepared.detect_grids();
@@ -434,63 +504,15 @@ fn run_pass(mut img: Gray, scale: f32, ox: f32, oy: f32, bin: Bin, finders: bool
     match res {
         Ok(grids) => {
             for (bytes, b, size) in grids {
-                let corners: Corners = [0, 1, 2, 3].map(|i| to_frame(b[i].x as f32, b[i].y as f32));
+                let corners: Corners =
+                    [0, 1, 2, 3].map(|i| Point::new(b[i].x as f32, b[i].y as f32));
                 match bytes {
                     Some(bytes) => pass.decoded.push((bytes, corners)),
-                    None => {
-                        let rect = rect_around(&corners, usize::MAX, usize::MAX, 0.15);
-                        let side = ((rect.w().max(rect.h())) as f32) / 1.3;
-                        pass.seen.push(Seen {
-                            rect,
-                            module: side / size.max(21) as f32,
-                        });
-                    }
+                    None => pass.grids_seen.push((size, corners)),
                 }
             }
         }
         Err(_) => pass.panicked = true,
-    }
-    if finders && pass.decoded.is_empty() {
-        let fs = finder::find(&bits, w, h, 1);
-        // Three finders of similar module size, roughly where a code's corners would be.
-        let good: Vec<_> = fs.iter().filter(|f| f.hits >= 2).collect();
-        for (i, a) in good.iter().enumerate() {
-            let mates: Vec<_> = good
-                .iter()
-                .enumerate()
-                .filter(|(j, b)| {
-                    *j != i && {
-                        let r = a.module / b.module;
-                        let d = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
-                        (0.6..1.66).contains(&r) && d > a.module * 12.0 && d < a.module * 70.0
-                    }
-                })
-                .map(|(_, b)| *b)
-                .collect();
-            if mates.len() < 2 && !(mates.len() == 1 && good.len() == 2) {
-                continue;
-            }
-            let pts: Vec<Point> = std::iter::once(*a)
-                .chain(mates.iter().copied())
-                .map(|f| to_frame(f.x, f.y))
-                .collect();
-            let module = a.module * scale;
-            let x0 = pts.iter().map(|p| p.x).fold(f32::MAX, f32::min) - module * 8.0;
-            let x1 = pts.iter().map(|p| p.x).fold(f32::MIN, f32::max) + module * 8.0;
-            let y0 = pts.iter().map(|p| p.y).fold(f32::MAX, f32::min) - module * 8.0;
-            let y1 = pts.iter().map(|p| p.y).fold(f32::MIN, f32::max) + module * 8.0;
-            let c = [
-                Point::new(x0, y0),
-                Point::new(x1, y0),
-                Point::new(x1, y1),
-                Point::new(x0, y1),
-            ];
-            pass.seen.push(Seen {
-                rect: rect_around(&c, usize::MAX, usize::MAX, 0.05),
-                module,
-            });
-            break;
-        }
     }
     pass
 }
