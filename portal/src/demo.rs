@@ -32,11 +32,9 @@ pub fn sample_roster() -> Option<PathBuf> {
         .join("..")
         .join("sample-cards");
     [
-        root.join("roster").join("oneroster"),
-        root.join("roster").join("simple.csv"),
-        root.join("roster").join("roster.csv"),
-        root.join("roster"),
         root.join("roster.csv"),
+        root.join("roster-oneroster"),
+        root.join("roster"),
     ]
     .into_iter()
     .find(|p| p.exists())

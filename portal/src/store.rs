@@ -322,29 +322,46 @@ pub struct Replaced {
     pub kiosk_id: String,
 }
 
-/// Stores a session, ending any live session of the same card (a copied card, or a re-scan on
-/// the same kiosk), and writes the audit rows, in one transaction.
+/// Stores a session, ending any open session of the same card (a copied card, or a re-scan on
+/// the same kiosk), and writes the audit rows, in one transaction. When another replica
+/// starts a session for the same card at the same moment, the unique index on open sessions
+/// refuses one of the two; that one is retried and then ends the other's session.
 pub async fn start_session(db: &Db, s: &NewSession<'_>, detail: &str) -> Result<Vec<Replaced>> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match try_start_session(db, s, detail).await {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() && attempt < 5 => {
+                tracing::debug!("concurrent session start for one card; retrying");
+            }
+            other => return other,
+        }
+    }
+}
+
+async fn try_start_session(db: &Db, s: &NewSession<'_>, detail: &str) -> Result<Vec<Replaced>> {
     let mut tx = db.begin_write().await?;
     let rows = sqlx::query(
-        "UPDATE sessions SET ended_at = $1, \
-           end_reason = CASE WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END \
-         WHERE card_id = $2 AND ended_at IS NULL AND expires_at > $1 \
-         RETURNING kiosk_id",
+        "UPDATE sessions SET \
+           ended_at = CASE WHEN expires_at > $1 THEN $1 ELSE expires_at END, \
+           end_reason = CASE WHEN expires_at <= $1 THEN 'expired' \
+                             WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END \
+         WHERE card_id = $2 AND ended_at IS NULL \
+         RETURNING kiosk_id, expires_at",
     )
     .bind(s.now)
     .bind(s.card_id.to_string())
     .bind(s.kiosk_id.to_string())
     .fetch_all(&mut *tx)
     .await?;
-    let replaced: Vec<Replaced> = rows
-        .iter()
-        .map(|r| {
-            Ok(Replaced {
+    let mut replaced = Vec::new();
+    for r in &rows {
+        if r.try_get::<i64, _>("expires_at")? > s.now {
+            replaced.push(Replaced {
                 kiosk_id: r.try_get("kiosk_id")?,
-            })
-        })
-        .collect::<Result<_>>()?;
+            });
+        }
+    }
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, kiosk_id, card_id, second_factor, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",

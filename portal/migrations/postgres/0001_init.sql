@@ -75,7 +75,9 @@ CREATE TABLE sessions (
     ended_at BIGINT,
     end_reason TEXT
 );
-CREATE INDEX sessions_live_card ON sessions (card_id) WHERE ended_at IS NULL;
+-- At most one open session per card: two replicas racing to start a session for the same
+-- card cannot both win (the loser retries and ends the winner's session as a copied card).
+CREATE UNIQUE INDEX sessions_open_card ON sessions (card_id) WHERE ended_at IS NULL;
 CREATE INDEX sessions_user ON sessions (user_id);
 
 -- One-time launch tokens (SHA-256 hex), redeemed by GET /v1/launch/{token}.
