@@ -1,0 +1,480 @@
+//! What one card looks like, independent of PDF or PNG.
+//!
+//! [`draw_card`] turns a [`CardFace`] (the signed QR text and the words to print) into a
+//! [`Drawing`]: QR module runs and shaped text lines placed in millimetres on a card of any
+//! size. The PDF writer and the PNG rasteriser both just paint a `Drawing`, so a reprinted PNG
+//! card looks like its sheet original, and tests know where every QR sits
+//! ([`qr_box`]).
+//!
+//! Layout, left to right: the QR code with its 4-module quiet zone, filling the card's height
+//! above the footer; beside it the given name (largest, bold), the full name, a role line for
+//! adults, then class, teacher, school and expiry; across the bottom "If found, please return
+//! to <school>".
+
+use qrcode::{EcLevel, QrCode};
+use quickcard::Role;
+
+use crate::fonts::{self, Shaped, Weight};
+
+/// Quiet zone around the QR symbol, in modules (the QR standard's minimum is 4).
+pub const QUIET_ZONE: usize = 4;
+
+/// Everything printed on one card.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CardFace {
+    /// The signed card text (`QC:` + Base45) that the QR code holds.
+    pub qr_text: String,
+    pub given_name: String,
+    pub full_name: String,
+    pub role: Role,
+    /// The card also needs a PIN at sign-in.
+    pub second_factor: bool,
+    /// Class title, if the card is printed for a class.
+    pub class_name: Option<String>,
+    /// Teacher names for the class.
+    pub teachers: Vec<String>,
+    pub school_name: String,
+    /// `YYYY-MM-DD`, the last day the card works.
+    pub expires: String,
+}
+
+/// A run of dark modules in one QR row: `len` modules from column `col`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Run {
+    pub row: u16,
+    pub col: u16,
+    pub len: u16,
+}
+
+/// A thing to paint, in millimetres from the card's top-left corner.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    /// A QR symbol: the top-left of module (0, 0), the module size, and the dark runs.
+    Qr {
+        x: f32,
+        y: f32,
+        module: f32,
+        modules: usize,
+        runs: Vec<Run>,
+    },
+    /// One line of shaped text; `(x, baseline)` is where its first glyph starts.
+    Text {
+        x: f32,
+        baseline: f32,
+        size_pt: f32,
+        shaped: Shaped,
+        grey: bool,
+    },
+}
+
+/// A card's content placed on its area.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Drawing {
+    pub width: f32,
+    pub height: f32,
+    pub items: Vec<Item>,
+}
+
+/// Why a card could not be drawn.
+#[derive(Debug, thiserror::Error)]
+pub enum DesignError {
+    #[error("the card text does not fit a QR code: {0}")]
+    Qr(String),
+    #[error(
+        "the name {name:?} has characters the card font cannot print ({chars}); use a transliterated name in the roster"
+    )]
+    UnprintableName { name: String, chars: String },
+}
+
+const FOOTER: f32 = 5.5; // mm band at the bottom for the "If found" line
+const EDGE: f32 = 2.0; // mm from the card edge to the QR quiet zone
+const PAD: f32 = 3.0; // mm from the card's right edge to text
+
+/// The square the QR code (including its quiet zone) occupies on a `w` × `h` mm card:
+/// `(x, y, side)` in mm. Tests crop this region from rendered pages.
+pub fn qr_box(w: f32, h: f32) -> (f32, f32, f32) {
+    let side = (h - FOOTER - EDGE).min(w * 0.55);
+    (EDGE, EDGE, side)
+}
+
+/// Encodes card text as QR modules (error correction M, as the card format is sized for).
+pub fn qr_runs(text: &str) -> Result<(usize, Vec<Run>), DesignError> {
+    let code = QrCode::with_error_correction_level(text.as_bytes(), EcLevel::M)
+        .map_err(|e| DesignError::Qr(e.to_string()))?;
+    let n = code.width();
+    let colors = code.to_colors();
+    let mut runs = Vec::new();
+    for row in 0..n {
+        let mut col = 0;
+        while col < n {
+            if colors[row * n + col] == qrcode::Color::Dark {
+                let start = col;
+                while col < n && colors[row * n + col] == qrcode::Color::Dark {
+                    col += 1;
+                }
+                runs.push(Run {
+                    row: row as u16,
+                    col: start as u16,
+                    len: (col - start) as u16,
+                });
+            } else {
+                col += 1;
+            }
+        }
+    }
+    Ok((n, runs))
+}
+
+/// Shrinks text from `max_pt` towards `min_pt` until it fits `width` mm; if it still does not
+/// fit, cuts it and ends it with "…".
+fn fit(text: &str, weight: Weight, width: f32, max_pt: f32, min_pt: f32) -> (Shaped, f32) {
+    let shaped = fonts::shape(text, weight);
+    let w1 = shaped.width_mm(1.0);
+    if w1 <= 0.0 || w1 * max_pt <= width {
+        return (shaped, max_pt);
+    }
+    let size = width / w1;
+    if size >= min_pt {
+        return (shaped, (size * 20.0).floor() / 20.0);
+    }
+    let chars: Vec<char> = text.chars().collect();
+    for keep in (1..chars.len()).rev() {
+        let cut: String = chars[..keep]
+            .iter()
+            .collect::<String>()
+            .trim_end()
+            .to_string()
+            + "…";
+        let s = fonts::shape(&cut, weight);
+        if s.width_mm(min_pt) <= width {
+            return (s, min_pt);
+        }
+    }
+    (fonts::shape("…", weight), min_pt)
+}
+
+/// Like [`fit`], but may break at spaces into two lines (for long names) before shrinking
+/// below `wrap_below_pt`.
+fn fit_two_lines(
+    text: &str,
+    weight: Weight,
+    width: f32,
+    max_pt: f32,
+    wrap_below_pt: f32,
+    min_pt: f32,
+) -> (Vec<Shaped>, f32) {
+    let (one, size) = fit(text, weight, width, max_pt, wrap_below_pt);
+    if fonts::shape(text, weight).width_mm(size) <= width + 0.01 {
+        return (vec![one], size);
+    }
+    // Try the break that makes the longer line shortest.
+    let words: Vec<&str> = text.split(' ').collect();
+    let best = (1..words.len())
+        .map(|i| (words[..i].join(" "), words[i..].join(" ")))
+        .min_by(|a, b| {
+            let wa = fonts::shape(&a.0, weight)
+                .width_em
+                .max(fonts::shape(&a.1, weight).width_em);
+            let wb = fonts::shape(&b.0, weight)
+                .width_em
+                .max(fonts::shape(&b.1, weight).width_em);
+            wa.total_cmp(&wb)
+        });
+    match best {
+        Some((l1, l2)) => {
+            let (s1, z1) = fit(&l1, weight, width, max_pt, min_pt);
+            let (s2, z2) = fit(&l2, weight, width, max_pt, min_pt);
+            let size = z1.min(z2);
+            let (s1, _) = fit(&s1.text, weight, width, size, size);
+            let (s2, _) = fit(&s2.text, weight, width, size, size);
+            (vec![s1, s2], size)
+        }
+        None => {
+            let (s, z) = fit(text, weight, width, max_pt, min_pt);
+            (vec![s], z)
+        }
+    }
+}
+
+fn role_label(role: Role) -> &'static str {
+    match role {
+        Role::Student => "Student",
+        Role::Teacher => "Teacher",
+        Role::Staff => "Staff",
+        Role::Parent => "Parent",
+        Role::Administrator => "Administrator",
+    }
+}
+
+/// The teacher line: "Teacher: A" or "Teachers: A, B".
+pub fn teacher_line(teachers: &[String]) -> Option<String> {
+    match teachers {
+        [] => None,
+        [one] => Some(format!("Teacher: {one}")),
+        many => Some(format!("Teachers: {}", many.join(", "))),
+    }
+}
+
+/// Checks that the names print with real glyphs.
+pub fn check_printable(face: &CardFace) -> Result<(), DesignError> {
+    for name in [&face.full_name, &face.given_name] {
+        let missing = fonts::unsupported_chars(name);
+        if !missing.is_empty() {
+            return Err(DesignError::UnprintableName {
+                name: name.clone(),
+                chars: missing.iter().collect(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Lays out one card on a `w` × `h` mm area.
+pub fn draw_card(face: &CardFace, w: f32, h: f32) -> Result<Drawing, DesignError> {
+    check_printable(face)?;
+    let mut items = Vec::new();
+    let pt = |size: f32| size * crate::MM_PER_PT;
+
+    // QR with quiet zone, at the left.
+    let (n, runs) = qr_runs(&face.qr_text)?;
+    let (qx, qy, side) = qr_box(w, h);
+    let module = side / (n + 2 * QUIET_ZONE) as f32;
+    items.push(Item::Qr {
+        x: qx + QUIET_ZONE as f32 * module,
+        y: qy + QUIET_ZONE as f32 * module,
+        module,
+        modules: n,
+        runs,
+    });
+
+    // Text column to the right of the quiet zone.
+    let x0 = qx + side + 0.5;
+    let tw = w - x0 - PAD;
+    let top = EDGE + 1.0;
+    let bottom = h - FOOTER - 0.6;
+    let scale = (h / 50.8).clamp(0.8, 1.4); // business-card height is the reference
+    let mut y = top;
+    let line = |items: &mut Vec<Item>, y: &mut f32, shaped: Shaped, size: f32, grey: bool| {
+        let asc = fonts::ascender_em(shaped.weight) * pt(size);
+        items.push(Item::Text {
+            x: x0,
+            baseline: *y + asc,
+            size_pt: size,
+            shaped,
+            grey,
+        });
+        *y += pt(size) * 1.22;
+    };
+
+    // Given name: the biggest thing on the card, so a child finds their own.
+    let (given, gsize) = fit(&face.given_name, Weight::Bold, tw, 24.0 * scale, 10.0);
+    line(&mut items, &mut y, given, gsize, false);
+    // Full name, up to two lines.
+    let (lines, fsize) =
+        fit_two_lines(&face.full_name, Weight::Regular, tw, 11.0 * scale, 8.0, 6.0);
+    for l in lines {
+        line(&mut items, &mut y, l, fsize, false);
+    }
+    if face.role != Role::Student || face.second_factor {
+        let mut label = format!("{} card", role_label(face.role));
+        if face.second_factor {
+            label.push_str(" · PIN required");
+        }
+        let (s, z) = fit(&label, Weight::Bold, tw, 7.0 * scale, 5.5);
+        y += 0.6;
+        line(&mut items, &mut y, s, z, true);
+    }
+
+    // Bottom block, anchored to the bottom of the text column.
+    let mut block: Vec<(String, Weight, f32, bool)> = Vec::new();
+    if let Some(class) = &face.class_name {
+        block.push((class.clone(), Weight::Bold, 8.0, false));
+    }
+    if let Some(t) = teacher_line(&face.teachers) {
+        block.push((t, Weight::Regular, 7.5, false));
+    }
+    block.push((face.school_name.clone(), Weight::Regular, 7.5, false));
+    block.push((
+        format!("Valid until {}", face.expires),
+        Weight::Regular,
+        7.0,
+        true,
+    ));
+    let fitted: Vec<(Shaped, f32, bool)> = block
+        .into_iter()
+        .map(|(t, wgt, size, grey)| {
+            let (s, z) = fit(&t, wgt, tw, size * scale.min(1.15), 5.0);
+            (s, z, grey)
+        })
+        .collect();
+    let block_h: f32 = fitted.iter().map(|(_, z, _)| pt(*z) * 1.22).sum();
+    let mut by = (bottom - block_h).max(y + 0.5);
+    for (s, z, grey) in fitted {
+        line(&mut items, &mut by, s, z, grey);
+    }
+
+    // Footer across the card.
+    let footer = format!("If found, please return to {}", face.school_name);
+    let (s, z) = fit(&footer, Weight::Regular, w - 2.0 * PAD, 6.0, 4.5);
+    let fx = (w - s.width_mm(z)) / 2.0;
+    items.push(Item::Text {
+        x: fx,
+        baseline: h - FOOTER + 1.2 + fonts::ascender_em(Weight::Regular) * pt(z),
+        size_pt: z,
+        shaped: s,
+        grey: true,
+    });
+
+    Ok(Drawing {
+        width: w,
+        height: h,
+        items,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn face() -> CardFace {
+        CardFace {
+            qr_text: quickcard::sign(
+                &quickcard::Claims::new(
+                    "stu-1",
+                    Role::Student,
+                    "sch-1",
+                    1_790_000_000,
+                    1_800_000_000,
+                    quickcard::Flags::default(),
+                )
+                .unwrap(),
+                &quickcard::IssuerKey::demo(),
+            ),
+            given_name: "Zoë".into(),
+            full_name: "Zoë O'Brien".into(),
+            role: Role::Student,
+            second_factor: false,
+            class_name: Some("Grade 3 – Room 12".into()),
+            teachers: vec!["María García".into()],
+            school_name: "Lincoln Elementary".into(),
+            expires: "2027-06-30".into(),
+        }
+    }
+
+    fn texts(d: &Drawing) -> Vec<(String, f32, f32, f32)> {
+        d.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Text {
+                    x,
+                    baseline,
+                    size_pt,
+                    shaped,
+                    ..
+                } => Some((shaped.text.clone(), *x, *baseline, *size_pt)),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn card_has_everything_inside_its_area() {
+        let d = draw_card(&face(), 88.9, 50.8).unwrap();
+        let t = texts(&d);
+        let all: Vec<&str> = t.iter().map(|t| t.0.as_str()).collect();
+        for want in [
+            "Zoë",
+            "Zoë O'Brien",
+            "Grade 3 – Room 12",
+            "Teacher: María García",
+            "Lincoln Elementary",
+            "Valid until 2027-06-30",
+            "If found, please return to Lincoln Elementary",
+        ] {
+            assert!(all.contains(&want), "{want} missing from {all:?}");
+        }
+        // The given name is the biggest text, bigger than the full name.
+        let size = |s: &str| t.iter().find(|x| x.0 == s).unwrap().3;
+        assert!(size("Zoë") > size("Zoë O'Brien"));
+        assert!(t.iter().all(|x| x.3 >= 4.5));
+        // Every text line lies on the card and right of the QR's quiet zone (but the footer).
+        let (qx, _, side) = qr_box(88.9, 50.8);
+        for i in &d.items {
+            if let Item::Text {
+                x,
+                baseline,
+                size_pt,
+                shaped,
+                ..
+            } = i
+            {
+                assert!(
+                    *x >= 0.0 && x + shaped.width_mm(*size_pt) <= 88.9 - 2.9,
+                    "{shaped:?}"
+                );
+                assert!(*baseline < 50.8 - 1.0);
+                if !shaped.text.starts_with("If found") {
+                    assert!(*x >= qx + side, "{} overlaps the QR", shaped.text);
+                }
+            }
+        }
+        // The QR symbol is at least 25 mm wide, with a 4-module quiet zone inside the box.
+        let Item::Qr {
+            module, modules, x, ..
+        } = &d.items[0]
+        else {
+            panic!()
+        };
+        assert!(module * *modules as f32 >= 25.0);
+        assert!((x - qx - 4.0 * module).abs() < 1e-4);
+    }
+
+    #[test]
+    fn long_names_shrink_or_wrap_but_stay_inside() {
+        let mut f = face();
+        f.given_name = "Maximilian-Alexander".into();
+        f.full_name = "Maximilian-Alexander von Hohenzollern-Sigmaringen".into();
+        f.class_name = Some("Advanced Placement Environmental Science and Society".into());
+        let d = draw_card(&f, 88.9, 50.8).unwrap();
+        for i in &d.items {
+            if let Item::Text {
+                x, size_pt, shaped, ..
+            } = i
+            {
+                let w = shaped.width_mm(*size_pt);
+                assert!(
+                    x + w <= 88.9 - 2.9,
+                    "{} at {size_pt}pt is {w} mm wide",
+                    shaped.text
+                );
+            }
+        }
+        let t = texts(&d);
+        // The full name wrapped into two lines holding every word.
+        let joined: String = t.iter().map(|x| x.0.clone()).collect::<Vec<_>>().join(" ");
+        assert!(joined.contains("Hohenzollern-Sigmaringen"), "{joined}");
+    }
+
+    #[test]
+    fn unprintable_names_are_refused() {
+        let mut f = face();
+        f.full_name = "李 小龙".into();
+        f.given_name = "李".into();
+        assert!(matches!(
+            draw_card(&f, 88.9, 50.8).unwrap_err(),
+            DesignError::UnprintableName { .. }
+        ));
+    }
+
+    #[test]
+    fn adults_and_pin_cards_say_so() {
+        let mut f = face();
+        f.role = Role::Teacher;
+        f.second_factor = true;
+        let t = texts(&draw_card(&f, 88.9, 50.8).unwrap());
+        assert!(
+            t.iter().any(|x| x.0 == "Teacher card · PIN required"),
+            "{t:?}"
+        );
+    }
+}
