@@ -58,8 +58,10 @@ fn run(config: &std::path::Path, args: &[&str]) -> String {
     String::from_utf8(out.stdout).unwrap()
 }
 
+// The caller kills and waits for the returned child.
+#[allow(clippy::zombie_processes)]
 async fn start(config: &std::path::Path, url: &str) -> Child {
-    let child = Command::new(BIN)
+    let mut child = Command::new(BIN)
         .arg("--config")
         .arg(config)
         .arg("serve")
@@ -75,7 +77,11 @@ async fn start(config: &std::path::Path, url: &str) -> Child {
         {
             return child;
         }
-        assert!(Instant::now() < deadline, "the portal did not start");
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the portal did not start");
+        }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }

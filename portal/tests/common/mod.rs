@@ -104,9 +104,11 @@ pub fn issuer() -> IssuerKey {
 
 /// The test config: trusts [`issuer`], generous rate limits.
 pub fn config(db: &TestDb) -> Config {
-    let mut c = Config::default();
-    c.database_url = db.url.clone();
-    c.trust = vec![TrustedKey::new(issuer().public(), "Test district 2026-27")];
+    let mut c = Config {
+        database_url: db.url.clone(),
+        trust: vec![TrustedKey::new(issuer().public(), "Test district 2026-27")],
+        ..Config::default()
+    };
     c.rate_limit.kiosk_max = 10_000;
     c.rate_limit.card_max = 10_000;
     c
