@@ -1,1 +1,342 @@
-fn main() {}
+//! Load benchmark: exchanges per second and p50/p99 latency at several concurrency levels,
+//! against a real portal over loopback HTTP with a real database, beside the raw cost of one
+//! Ed25519 verification measured in the same run.
+//!
+//! ```text
+//! cargo bench -p quickcard-portal --bench load                  # SQLite (+ PostgreSQL when
+//! QUICKCARD_TEST_POSTGRES_URL=... cargo bench -p quickcard-portal --bench load   #  the URL is set)
+//! cargo bench -p quickcard-portal --bench load -- --secs 10 --levels 1,8,32
+//! ```
+//!
+//! Under `cargo test --all-targets` (no `--bench` argument) it runs a few hundred exchanges
+//! as a smoke test and reports nothing.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+use ed25519_dalek::{Signer, SigningKey};
+use quickcard::{Claims, Flags, IssuerKey, Role, TrustedKey, VerifyOptions};
+use quickcard_portal::config::Config;
+use quickcard_portal::{AppState, Db, SystemClock, store};
+use serde_json::json;
+
+const SCHOOL: &str = "sch-bench";
+const USERS: usize = 2000;
+const KIOSKS: usize = 30;
+
+struct Args {
+    full: bool,
+    secs: f64,
+    levels: Vec<usize>,
+}
+
+fn args() -> Args {
+    let a: Vec<String> = std::env::args().collect();
+    let full = a.iter().any(|x| x == "--bench");
+    let val = |name: &str| {
+        a.iter()
+            .position(|x| x == name)
+            .and_then(|i| a.get(i + 1))
+            .cloned()
+    };
+    Args {
+        full,
+        secs: val("--secs")
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(if full { 5.0 } else { 0.3 }),
+        levels: val("--levels")
+            .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
+            .unwrap_or(if full { vec![1, 4, 16, 64] } else { vec![2] }),
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Microseconds per raw Ed25519 `verify_strict`, and per full `quickcard::verify`.
+fn raw_verify_cost(n: u32, key: &IssuerKey, card: &str) -> (f64, f64) {
+    let sk = SigningKey::from_bytes(&[5; 32]);
+    let vk = sk.verifying_key();
+    let msg = [7u8; 60];
+    let sig = sk.sign(&msg);
+    let t = Instant::now();
+    for _ in 0..n {
+        assert!(vk.verify_strict(std::hint::black_box(&msg), &sig).is_ok());
+    }
+    let raw = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    let trust =
+        quickcard::TrustList::new(vec![TrustedKey::new(key.public(), "bench")], false).unwrap();
+    let opts = VerifyOptions {
+        now: now(),
+        skew_secs: 300,
+        school: Some(SCHOOL.into()),
+    };
+    let t = Instant::now();
+    for _ in 0..n {
+        assert!(quickcard::verify(std::hint::black_box(card.as_bytes()), &trust, &opts).is_ok());
+    }
+    let full = t.elapsed().as_secs_f64() * 1e6 / n as f64;
+    (raw, full)
+}
+
+struct Portal {
+    url: String,
+    kiosks: Vec<String>,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Portal {
+    fn drop(&mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+/// A portal on its own 2-thread runtime, with a generated roster and enrolled kiosks.
+fn start_portal(database_url: String, key: &IssuerKey) -> Portal {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csv = String::from("sourced_id,given_name,family_name,role,school_id,grade\n");
+    for i in 0..USERS {
+        csv.push_str(&format!("stu-{i:05},Kid{i},Bench,student,{SCHOOL},02\n"));
+    }
+    let roster = dir.path().join("roster.csv");
+    std::fs::write(&roster, csv).unwrap();
+    let database_url = if database_url.is_empty() {
+        format!("sqlite://{}", dir.path().join("bench.db").display())
+    } else {
+        database_url
+    };
+    let public = key.public();
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let thread = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let addr = listener.local_addr().unwrap();
+            let mut config = Config {
+                database_url,
+                listen: addr,
+                trust: vec![TrustedKey::new(public, "bench")],
+                ..Config::default()
+            };
+            config.rate_limit.kiosk_max = u32::MAX as u64;
+            config.rate_limit.card_max = u32::MAX as u64;
+            let state = AppState::connect(config, Arc::new(SystemClock), false)
+                .await
+                .unwrap();
+            let t = now() as i64;
+            quickcard_portal::roster_import::import(&state.db, &roster, t)
+                .await
+                .unwrap();
+            let mut kiosks = Vec::new();
+            for k in 0..KIOSKS {
+                let (_, code) = store::add_kiosk(&state.db, &format!("LAB-{k}"), SCHOOL, t, 600)
+                    .await
+                    .unwrap();
+                let (_, cred) =
+                    store::enrol_kiosk(&state.db, &quickcard_portal::secrets::hash_token(code.expose()), t)
+                        .await
+                        .unwrap()
+                        .unwrap();
+                kiosks.push(cred.expose().to_string());
+            }
+            ready_tx.send((format!("http://{addr}"), kiosks)).unwrap();
+            quickcard_portal::serve(state, listener, async {
+                let _ = stop_rx.await;
+            })
+            .await
+            .unwrap();
+        });
+    });
+    let (url, kiosks) = ready_rx.recv().unwrap();
+    Portal {
+        url,
+        kiosks,
+        stop: Some(stop_tx),
+        thread: Some(thread),
+        _dir: dir,
+    }
+}
+
+struct LevelResult {
+    concurrency: usize,
+    done: u64,
+    errors: u64,
+    per_sec: f64,
+    p50_ms: f64,
+    p99_ms: f64,
+}
+
+fn run_level(
+    rt: &tokio::runtime::Runtime,
+    portal: &Portal,
+    cards: &Arc<Vec<String>>,
+    concurrency: usize,
+    secs: f64,
+) -> LevelResult {
+    rt.block_on(async {
+        let http = reqwest::Client::builder()
+            .no_proxy()
+            .pool_max_idle_per_host(256)
+            .build()
+            .unwrap();
+        let next = Arc::new(AtomicU64::new(0));
+        let errors = Arc::new(AtomicU64::new(0));
+        let deadline = Instant::now() + Duration::from_secs_f64(secs);
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for _ in 0..concurrency {
+            let (http, next, errors, cards) =
+                (http.clone(), next.clone(), errors.clone(), cards.clone());
+            let url = format!("{}/v1/exchange", portal.url);
+            let kiosks = portal.kiosks.clone();
+            tasks.push(tokio::spawn(async move {
+                let mut lat = Vec::new();
+                while Instant::now() < deadline {
+                    let i = next.fetch_add(1, Ordering::Relaxed) as usize;
+                    let card = &cards[i % cards.len()];
+                    let kiosk = &kiosks[i % kiosks.len()];
+                    let t = Instant::now();
+                    let r = http
+                        .post(&url)
+                        .bearer_auth(kiosk)
+                        .json(&json!({ "card": card }))
+                        .send()
+                        .await;
+                    let ok = match r {
+                        Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
+                        Err(_) => false,
+                    };
+                    lat.push(t.elapsed());
+                    if !ok {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+                lat
+            }));
+        }
+        let mut all = Vec::new();
+        for t in tasks {
+            all.extend(t.await.unwrap());
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        all.sort();
+        let pct = |p: f64| {
+            all.get(((all.len() as f64 * p) as usize).min(all.len().saturating_sub(1)))
+                .map(|d| d.as_secs_f64() * 1e3)
+                .unwrap_or(0.0)
+        };
+        LevelResult {
+            concurrency,
+            done: all.len() as u64,
+            errors: errors.load(Ordering::Relaxed),
+            per_sec: all.len() as f64 / elapsed,
+            p50_ms: pct(0.50),
+            p99_ms: pct(0.99),
+        }
+    })
+}
+
+fn fresh_postgres(base: &str) -> String {
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let admin = Db::connect(base, Some(1)).await.unwrap();
+        let name = format!("qc_bench_{}", now());
+        let sql: &'static str = Box::leak(format!("CREATE DATABASE {name}").into_boxed_str());
+        sqlx::query(sql).execute(&admin.pool).await.unwrap();
+        let (prefix, _) = base.rsplit_once('/').unwrap();
+        format!("{prefix}/{name}")
+    })
+}
+
+fn main() {
+    let args = args();
+    let key = IssuerKey::from_seed([11; 32], "bench");
+    let t = now();
+    let cards: Arc<Vec<String>> = Arc::new(
+        (0..USERS)
+            .map(|i| {
+                let c = Claims::new(
+                    &format!("stu-{i:05}"),
+                    Role::Student,
+                    SCHOOL,
+                    t - 86_400,
+                    t + 86_400 * 200,
+                    Flags::default(),
+                )
+                .unwrap();
+                quickcard::sign(&c, &key)
+            })
+            .collect(),
+    );
+    let (raw_us, card_us) = raw_verify_cost(if args.full { 20_000 } else { 200 }, &key, &cards[0]);
+    let cores = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1);
+    let ceiling = cores as f64 * 1e6 / raw_us;
+
+    let mut backends = vec![("SQLite (file, WAL)", String::new())];
+    if let Ok(url) = std::env::var("QUICKCARD_TEST_POSTGRES_URL") {
+        backends.push(("PostgreSQL 15 (loopback)", fresh_postgres(&url)));
+    }
+    let client_rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let mut rows = Vec::new();
+    for (name, url) in backends {
+        let portal = start_portal(url, &key);
+        // Warm up connections and caches.
+        run_level(&client_rt, &portal, &cards, 4, if args.full { 1.0 } else { 0.1 });
+        for &c in &args.levels {
+            let r = run_level(&client_rt, &portal, &cards, c, args.secs);
+            if !args.full {
+                assert!(r.done > 0, "no exchange completed");
+                assert_eq!(r.errors, 0, "exchanges failed under load");
+            }
+            rows.push((name, r));
+        }
+    }
+    if !args.full {
+        return;
+    }
+    println!();
+    println!(
+        "raw Ed25519 verify_strict: {raw_us:.1} µs (ceiling on {cores} cores: {ceiling:.0}/s); \
+         full quickcard::verify of a card: {card_us:.1} µs"
+    );
+    println!();
+    println!(
+        "| database | concurrency | exchanges/s | % of raw-verify ceiling | p50 ms | p99 ms | errors |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    for (name, r) in rows {
+        println!(
+            "| {name} | {} | {:.0} | {:.1} % | {:.2} | {:.2} | {} / {} |",
+            r.concurrency,
+            r.per_sec,
+            100.0 * r.per_sec / ceiling,
+            r.p50_ms,
+            r.p99_ms,
+            r.errors,
+            r.done
+        );
+    }
+}
