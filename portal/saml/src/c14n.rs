@@ -47,7 +47,10 @@ impl El {
 
     /// Adds an unqualified attribute.
     pub(crate) fn attr(mut self, name: &'static str, value: impl Into<String>) -> El {
-        debug_assert!(!name.contains(':'), "only unqualified attributes are supported");
+        debug_assert!(
+            !name.contains(':'),
+            "only unqualified attributes are supported"
+        );
         self.attrs.push((name, value.into()));
         self
     }

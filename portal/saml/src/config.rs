@@ -13,11 +13,15 @@ pub enum ConfigError {
     BadEntityId,
     #[error("the sign-in URL {0:?} must be https:// (http:// only for 127.0.0.1/localhost tests)")]
     BadSsoUrl(String),
-    #[error("service provider {0:?}: entity id and ACS URL must be non-empty, without spaces; the ACS URL must be https://")]
+    #[error(
+        "service provider {0:?}: entity id and ACS URL must be non-empty, without spaces; the ACS URL must be https://"
+    )]
     BadServiceProvider(String),
     #[error("the allow-list is empty: no service provider could sign in")]
     EmptyAllowList,
-    #[error("response validity must be between 30 seconds and 10 minutes, skew at most 5 minutes, request age between 1 and 30 minutes")]
+    #[error(
+        "response validity must be between 30 seconds and 10 minutes, skew at most 5 minutes, request age between 1 and 30 minutes"
+    )]
     BadTiming,
 }
 
@@ -133,8 +137,15 @@ pub struct IdpConfig {
 impl IdpConfig {
     /// `entity_id` is the IdP's entity id (the `Issuer` of responses; any URI, usually the
     /// metadata URL), `sso_url` the sign-in URL the SP redirects to (must be `https://`).
-    pub fn new(entity_id: &str, sso_url: &str, allow: SpAllowList) -> Result<IdpConfig, ConfigError> {
-        if entity_id.is_empty() || entity_id.len() > 1024 || entity_id.chars().any(char::is_whitespace) {
+    pub fn new(
+        entity_id: &str,
+        sso_url: &str,
+        allow: SpAllowList,
+    ) -> Result<IdpConfig, ConfigError> {
+        if entity_id.is_empty()
+            || entity_id.len() > 1024
+            || entity_id.chars().any(char::is_whitespace)
+        {
             return Err(ConfigError::BadEntityId);
         }
         if sso_url.chars().any(char::is_whitespace) || !is_https_or_loopback(sso_url) {
@@ -155,7 +166,11 @@ impl IdpConfig {
         let ok = (30..=600).contains(&self.response_validity_secs)
             && self.clock_skew_secs <= 300
             && (60..=1800).contains(&self.request_max_age_secs);
-        if ok { Ok(()) } else { Err(ConfigError::BadTiming) }
+        if ok {
+            Ok(())
+        } else {
+            Err(ConfigError::BadTiming)
+        }
     }
 
     /// The IdP entity id.
@@ -206,14 +221,23 @@ mod tests {
     fn google_allow_list() {
         let a = SpAllowList::google("Example.EDU", &["abc123"]).unwrap();
         assert_eq!(a.providers()[0].entity_id(), "google.com/a/example.edu");
-        assert_eq!(a.providers()[0].acs_url(), "https://www.google.com/a/example.edu/acs");
+        assert_eq!(
+            a.providers()[0].acs_url(),
+            "https://www.google.com/a/example.edu/acs"
+        );
         assert_eq!(
             a.providers()[1].acs_url(),
             "https://accounts.google.com/samlrp/acs?rpid=abc123"
         );
         assert!(a.find("google.com").is_none());
-        assert!(matches!(SpAllowList::google("exa mple.edu", &[]), Err(ConfigError::BadDomain(_))));
-        assert!(matches!(SpAllowList::google("localhost", &[]), Err(ConfigError::BadDomain(_))));
+        assert!(matches!(
+            SpAllowList::google("exa mple.edu", &[]),
+            Err(ConfigError::BadDomain(_))
+        ));
+        assert!(matches!(
+            SpAllowList::google("localhost", &[]),
+            Err(ConfigError::BadDomain(_))
+        ));
         assert!(matches!(
             SpAllowList::google("example.edu", &["a&b=c"]),
             Err(ConfigError::BadRpid(_))
@@ -223,13 +247,25 @@ mod tests {
     #[test]
     fn urls() {
         let a = SpAllowList::google("example.edu", &[]).unwrap();
-        assert!(IdpConfig::new("https://idp/x", "https://portal.example.edu/saml/sso", a.clone()).is_ok());
-        assert!(IdpConfig::new("https://idp/x", "http://127.0.0.1:8080/saml/sso", a.clone()).is_ok());
+        assert!(
+            IdpConfig::new(
+                "https://idp/x",
+                "https://portal.example.edu/saml/sso",
+                a.clone()
+            )
+            .is_ok()
+        );
+        assert!(
+            IdpConfig::new("https://idp/x", "http://127.0.0.1:8080/saml/sso", a.clone()).is_ok()
+        );
         assert!(matches!(
             IdpConfig::new("https://idp/x", "http://portal.example.edu/sso", a.clone()),
             Err(ConfigError::BadSsoUrl(_))
         ));
-        assert!(matches!(IdpConfig::new("", "https://p/sso", a.clone()), Err(ConfigError::BadEntityId)));
+        assert!(matches!(
+            IdpConfig::new("", "https://p/sso", a.clone()),
+            Err(ConfigError::BadEntityId)
+        ));
         assert!(ServiceProvider::new("sp", "http://evil.example/acs").is_err());
         let mut c = IdpConfig::new("https://idp/x", "https://p/sso", a).unwrap();
         assert!(c.check().is_ok());

@@ -19,7 +19,12 @@ pub(crate) const ALG_ENVELOPED: &str = "http://www.w3.org/2000/09/xmldsig#envelo
 
 /// Signs `el` (whose `ID` attribute is `id`) and inserts the `ds:Signature` as its child at
 /// `position` (right after `Issuer`, where the SAML schema wants it).
-pub(crate) fn sign_enveloped(el: &mut El, id: &str, position: usize, key: &IdpKey) -> Result<(), KeyError> {
+pub(crate) fn sign_enveloped(
+    el: &mut El,
+    id: &str,
+    position: usize,
+    key: &IdpKey,
+) -> Result<(), KeyError> {
     let digest = STANDARD.encode(Sha256::digest(el.to_canonical().as_bytes()));
     let signed_info = El::new("ds:SignedInfo")
         .child(El::new("ds:CanonicalizationMethod").attr("Algorithm", ALG_EXC_C14N))

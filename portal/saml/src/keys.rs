@@ -19,16 +19,16 @@ use rsa::signature::RandomizedSigner;
 use rsa::traits::PublicKeyParts;
 use rsa::{RsaPrivateKey, RsaPublicKey};
 use sha2::{Digest, Sha256};
-use zeroize::Zeroizing;
+use x509_cert::Certificate;
 use x509_cert::builder::{Builder, CertificateBuilder, Profile};
-use x509_cert::der::{Decode, DecodePem, Encode};
-use x509_cert::der::asn1::{GeneralizedTime, UtcTime};
 use x509_cert::der::DateTime;
+use x509_cert::der::asn1::{GeneralizedTime, UtcTime};
+use x509_cert::der::{Decode, DecodePem, Encode};
 use x509_cert::name::Name;
 use x509_cert::serial_number::SerialNumber;
 use x509_cert::spki::{EncodePublicKey, SubjectPublicKeyInfoOwned};
 use x509_cert::time::{Time, Validity};
-use x509_cert::Certificate;
+use zeroize::Zeroizing;
 
 /// RSA modulus size of generated keys.
 pub const KEY_BITS: usize = 2048;
@@ -39,7 +39,9 @@ const SHA256_WITH_RSA: &str = "1.2.840.113549.1.1.11";
 /// Key or certificate problem.
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("the certificate common name must be 1–64 printable ASCII characters without , + \" \\ < > ; = #")]
+    #[error(
+        "the certificate common name must be 1–64 printable ASCII characters without , + \" \\ < > ; = #"
+    )]
     BadCommonName,
     #[error("RSA key generation failed: {0}")]
     Generate(String),
@@ -99,7 +101,12 @@ impl IdpCertificate {
         let der = cert
             .to_der()
             .map_err(|e| KeyError::Certificate(e.to_string()))?;
-        let not_after = cert.tbs_certificate.validity.not_after.to_unix_duration().as_secs();
+        let not_after = cert
+            .tbs_certificate
+            .validity
+            .not_after
+            .to_unix_duration()
+            .as_secs();
         Ok(IdpCertificate { der, not_after })
     }
 
@@ -141,7 +148,8 @@ impl IdpCertificate {
     }
 
     fn public_key(&self) -> Result<RsaPublicKey, KeyError> {
-        let cert = Certificate::from_der(&self.der).map_err(|e| KeyError::Certificate(e.to_string()))?;
+        let cert =
+            Certificate::from_der(&self.der).map_err(|e| KeyError::Certificate(e.to_string()))?;
         let spki_der = cert
             .tbs_certificate
             .subject_public_key_info
@@ -190,7 +198,8 @@ impl IdpKey {
         if !ok_cn {
             return Err(KeyError::BadCommonName);
         }
-        let key = RsaPrivateKey::new(rng, KEY_BITS).map_err(|e| KeyError::Generate(e.to_string()))?;
+        let key =
+            RsaPrivateKey::new(rng, KEY_BITS).map_err(|e| KeyError::Generate(e.to_string()))?;
         let cert = self_signed(rng, &key, common_name, now)?;
         Ok(IdpKey { key, cert })
     }
@@ -239,7 +248,10 @@ impl IdpKey {
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt as _;
-            let mode = fs::metadata(key_path).map_err(io(key_path))?.permissions().mode();
+            let mode = fs::metadata(key_path)
+                .map_err(io(key_path))?
+                .permissions()
+                .mode();
             if mode & 0o077 != 0 {
                 return Err(KeyError::Permissions(key_path.display().to_string()));
             }
@@ -368,15 +380,29 @@ pub(crate) mod tests {
         let k = test_key();
         let cert = Certificate::from_der(k.certificate().der()).unwrap();
         assert_eq!(cert.signature_algorithm.oid.to_string(), SHA256_WITH_RSA);
-        assert_eq!(cert.tbs_certificate.subject.to_string(), "CN=QuickCard test IdP");
+        assert_eq!(
+            cert.tbs_certificate.subject.to_string(),
+            "CN=QuickCard test IdP"
+        );
         assert_eq!(cert.tbs_certificate.issuer, cert.tbs_certificate.subject);
         assert_eq!(
-            cert.tbs_certificate.validity.not_before.to_unix_duration().as_secs(),
+            cert.tbs_certificate
+                .validity
+                .not_before
+                .to_unix_duration()
+                .as_secs(),
             1_795_000_000
         );
-        assert_eq!(k.certificate().not_after(), 1_795_000_000 + CERT_VALIDITY_SECS);
+        assert_eq!(
+            k.certificate().not_after(),
+            1_795_000_000 + CERT_VALIDITY_SECS
+        );
         assert_eq!(k.key.size() * 8, 2048);
-        assert!(k.certificate().to_pem().starts_with("-----BEGIN CERTIFICATE-----\n"));
+        assert!(
+            k.certificate()
+                .to_pem()
+                .starts_with("-----BEGIN CERTIFICATE-----\n")
+        );
         let dbg = format!("{k:?}");
         assert!(dbg.contains("<redacted>") && !dbg.contains("PRIVATE"));
     }
@@ -399,19 +425,31 @@ pub(crate) mod tests {
         let cp = dir.path().join("idp.crt");
         let k = test_key();
         k.save(&kp, &cp).unwrap();
-        assert_eq!(fs::metadata(&kp).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            fs::metadata(&kp).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
         let loaded = IdpKey::load(&kp, &cp).unwrap();
         assert_eq!(loaded.certificate(), k.certificate());
         assert_eq!(loaded.key, k.key);
         // No overwrite, and the existing files are untouched.
         let before = fs::read(&kp).unwrap();
-        assert!(matches!(k.save(&kp, &dir.path().join("other.crt")), Err(KeyError::Exists(_))));
-        assert!(matches!(k.save(&dir.path().join("other.key"), &cp), Err(KeyError::Exists(_))));
+        assert!(matches!(
+            k.save(&kp, &dir.path().join("other.crt")),
+            Err(KeyError::Exists(_))
+        ));
+        assert!(matches!(
+            k.save(&dir.path().join("other.key"), &cp),
+            Err(KeyError::Exists(_))
+        ));
         assert!(!dir.path().join("other.key").exists());
         assert_eq!(fs::read(&kp).unwrap(), before);
         // A world-readable key is refused.
         fs::set_permissions(&kp, fs::Permissions::from_mode(0o644)).unwrap();
-        assert!(matches!(IdpKey::load(&kp, &cp), Err(KeyError::Permissions(_))));
+        assert!(matches!(
+            IdpKey::load(&kp, &cp),
+            Err(KeyError::Permissions(_))
+        ));
         fs::set_permissions(&kp, fs::Permissions::from_mode(0o600)).unwrap();
         // A certificate of another key is refused.
         let other = IdpKey::generate("Other", 0).unwrap();
@@ -421,15 +459,24 @@ pub(crate) mod tests {
         // Garbage files.
         let junk = dir.path().join("junk");
         fs::write(&junk, "not a pem").unwrap();
-        assert!(matches!(IdpKey::load(&kp, &junk), Err(KeyError::BadCertFile(_))));
+        assert!(matches!(
+            IdpKey::load(&kp, &junk),
+            Err(KeyError::BadCertFile(_))
+        ));
         fs::set_permissions(&junk, fs::Permissions::from_mode(0o600)).unwrap();
-        assert!(matches!(IdpKey::load(&junk, &cp), Err(KeyError::BadKeyFile(_))));
+        assert!(matches!(
+            IdpKey::load(&junk, &cp),
+            Err(KeyError::BadKeyFile(_))
+        ));
     }
 
     #[test]
     fn weak_key_refused() {
         let small = RsaPrivateKey::new(&mut OsRng, 1024).unwrap();
         let cert = self_signed(&mut OsRng, &small, "weak", 0).unwrap();
-        assert!(matches!(IdpKey::from_parts(small, cert), Err(KeyError::WeakKey(1024))));
+        assert!(matches!(
+            IdpKey::from_parts(small, cert),
+            Err(KeyError::WeakKey(1024))
+        ));
     }
 }

@@ -50,7 +50,10 @@ pub(crate) fn render_post_page(
          <meta name=\"referrer\" content=\"no-referrer\">\n<title>Signing in…</title>\n",
     );
     for src in &options.script_srcs {
-        page.push_str(&format!("<script src=\"{}\"{nonce}></script>\n", html_escape(src)));
+        page.push_str(&format!(
+            "<script src=\"{}\"{nonce}></script>\n",
+            html_escape(src)
+        ));
     }
     page.push_str("</head>\n<body>\n<p>Signing in…</p>\n");
     page.push_str(&format!(
@@ -65,9 +68,7 @@ pub(crate) fn render_post_page(
             html_escape(rs)
         ));
     }
-    page.push_str(
-        "<noscript><button type=\"submit\">Continue</button></noscript>\n</form>\n",
-    );
+    page.push_str("<noscript><button type=\"submit\">Continue</button></noscript>\n</form>\n");
     let hook = options
         .before_submit_js
         .as_deref()
@@ -98,10 +99,14 @@ mod tests {
                 before_submit_js: Some("await passCredentials(); // </script><b>".into()),
             },
         );
-        assert!(page.contains("action=\"https://www.google.com/a/example.edu/acs?x=1&amp;y=&quot;2&quot;\""));
+        assert!(page.contains(
+            "action=\"https://www.google.com/a/example.edu/acs?x=1&amp;y=&quot;2&quot;\""
+        ));
         assert!(page.contains("name=\"SAMLResponse\" value=\"PHNhbWw+\""));
         assert!(page.contains("value=\"https://x/?a=&lt;b&gt;&amp;c=&#39;d&#39;\""));
-        assert!(page.contains("<script src=\"https://www.gstatic.com/x/users-1.0.js\" nonce=\"n0nce\"></script>"));
+        assert!(page.contains(
+            "<script src=\"https://www.gstatic.com/x/users-1.0.js\" nonce=\"n0nce\"></script>"
+        ));
         assert!(page.contains("<script nonce=\"n0nce\">"));
         assert!(page.contains("await passCredentials(); // <\\/script><b>"));
         assert_eq!(page.matches("</script>").count(), 2);

@@ -250,6 +250,9 @@ pub fn parse_authn_request(
         .chars()
         .filter(|c| !c.is_ascii_whitespace())
         .collect();
+    if compact.is_empty() {
+        return Err(RequestError::Missing);
+    }
     let engine = GeneralPurpose::new(
         &base64::alphabet::STANDARD,
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent),
@@ -346,7 +349,9 @@ fn parse_request_xml(
     {
         // An index refers to SP metadata we do not hold; the allow-listed URL is used instead,
         // which is what Google expects (it sends the URL).
-        tracing::debug!("AuthnRequest uses AssertionConsumerServiceIndex; using the allow-listed ACS URL");
+        tracing::debug!(
+            "AuthnRequest uses AssertionConsumerServiceIndex; using the allow-listed ACS URL"
+        );
     }
     if let Some(binding) = root.attribute("ProtocolBinding")
         && binding != BINDING_POST

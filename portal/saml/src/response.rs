@@ -102,7 +102,11 @@ pub struct ResponseIds {
 
 impl ResponseIds {
     /// Fixed ids (each a safe `xs:ID`: ASCII letter or `_` first, then letters, digits, `_-.`).
-    pub fn new(response_id: &str, assertion_id: &str, session_index: &str) -> Result<ResponseIds, BuildError> {
+    pub fn new(
+        response_id: &str,
+        assertion_id: &str,
+        session_index: &str,
+    ) -> Result<ResponseIds, BuildError> {
         for id in [response_id, assertion_id, session_index] {
             if !is_xml_id(id) {
                 return Err(BuildError::BadId(id.to_owned()));
@@ -187,7 +191,12 @@ impl SignedResponse {
     }
     /// The auto-submitting HTML page that POSTs this response to the ACS URL.
     pub fn post_page(&self, options: &PostPageOptions) -> String {
-        render_post_page(&self.acs_url, &self.base64(), self.relay_state.as_deref(), options)
+        render_post_page(
+            &self.acs_url,
+            &self.base64(),
+            self.relay_state.as_deref(),
+            options,
+        )
     }
 }
 
@@ -254,17 +263,22 @@ pub fn build_response(
             El::new("saml:AuthnStatement")
                 .attr("AuthnInstant", format_xs_datetime(sign_in.authn_instant))
                 .attr("SessionIndex", ids.session_index.as_str())
-                .child(El::new("saml:AuthnContext").child(
-                    El::new("saml:AuthnContextClassRef")
-                        .text("urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"),
-                )),
+                .child(
+                    El::new("saml:AuthnContext").child(
+                        El::new("saml:AuthnContextClassRef")
+                            .text("urn:oasis:names:tc:SAML:2.0:ac:classes:unspecified"),
+                    ),
+                ),
         );
     if !sign_in.attributes.is_empty() {
         let mut statement = El::new("saml:AttributeStatement");
         for a in &sign_in.attributes {
             let mut attr = El::new("saml:Attribute")
                 .attr("Name", a.name.as_str())
-                .attr("NameFormat", "urn:oasis:names:tc:SAML:2.0:attrname-format:basic");
+                .attr(
+                    "NameFormat",
+                    "urn:oasis:names:tc:SAML:2.0:attrname-format:basic",
+                );
             for v in &a.values {
                 attr = attr.child(El::new("saml:AttributeValue").text(v.as_str()));
             }
@@ -286,11 +300,9 @@ pub fn build_response(
                 .ns("saml", NS_ASSERTION)
                 .text(config.entity_id()),
         )
-        .child(
-            El::new("samlp:Status").child(
-                El::new("samlp:StatusCode").attr("Value", "urn:oasis:names:tc:SAML:2.0:status:Success"),
-            ),
-        )
+        .child(El::new("samlp:Status").child(
+            El::new("samlp:StatusCode").attr("Value", "urn:oasis:names:tc:SAML:2.0:status:Success"),
+        ))
         .child(assertion);
     sign_enveloped(&mut response, &ids.response_id, 1, key)?;
 
@@ -333,17 +345,36 @@ mod tests {
     #[test]
     fn emails() {
         assert!(EmailNameId::parse("Ana.B@example.edu").is_ok());
-        for bad in ["", "ana", "@example.edu", "ana@", "ana@edu", "a b@example.edu", "a@b@c.edu", "a@.edu", "a@example.edu."] {
+        for bad in [
+            "",
+            "ana",
+            "@example.edu",
+            "ana@",
+            "ana@edu",
+            "a b@example.edu",
+            "a@b@c.edu",
+            "a@.edu",
+            "a@example.edu.",
+        ] {
             assert!(EmailNameId::parse(bad).is_err(), "{bad}");
         }
-        assert_eq!(EmailNameId::parse("Ana@Example.edu").unwrap().as_str(), "Ana@Example.edu");
+        assert_eq!(
+            EmailNameId::parse("Ana@Example.edu").unwrap().as_str(),
+            "Ana@Example.edu"
+        );
     }
 
     #[test]
     fn response_ids() {
         assert!(ResponseIds::new("_r", "_a", "_s").is_ok());
-        assert!(matches!(ResponseIds::new("_r", "_r", "_s"), Err(BuildError::SameIds)));
-        assert!(matches!(ResponseIds::new("1r", "_a", "_s"), Err(BuildError::BadId(_))));
+        assert!(matches!(
+            ResponseIds::new("_r", "_r", "_s"),
+            Err(BuildError::SameIds)
+        ));
+        assert!(matches!(
+            ResponseIds::new("1r", "_a", "_s"),
+            Err(BuildError::BadId(_))
+        ));
         let g = ResponseIds::generate();
         assert_eq!(g.response_id().len(), 33);
         assert_ne!(g.response_id(), g.assertion_id());
@@ -352,7 +383,10 @@ mod tests {
 
     #[test]
     fn attributes_checked() {
-        let a = |n: &str, v: &str| Attribute { name: n.into(), values: vec![v.into()] };
+        let a = |n: &str, v: &str| Attribute {
+            name: n.into(),
+            values: vec![v.into()],
+        };
         assert!(check_attributes(&[a("role", "student")]).is_ok());
         assert!(check_attributes(&[a("bad name", "x")]).is_err());
         assert!(check_attributes(&[a("x", "\u{1}")]).is_err());

@@ -42,8 +42,14 @@ mod tests {
     fn round_trip_and_rejects() {
         assert_eq!(format_xs_datetime(0), "1970-01-01T00:00:00Z");
         assert_eq!(format_xs_datetime(1_795_000_000), "2026-11-18T11:06:40Z");
-        assert_eq!(parse_xs_datetime("2026-11-18T11:06:40Z"), Some(1_795_000_000));
-        assert_eq!(parse_xs_datetime("2026-11-18T11:06:40.999Z"), Some(1_795_000_000));
+        assert_eq!(
+            parse_xs_datetime("2026-11-18T11:06:40Z"),
+            Some(1_795_000_000)
+        );
+        assert_eq!(
+            parse_xs_datetime("2026-11-18T11:06:40.999Z"),
+            Some(1_795_000_000)
+        );
         assert_eq!(parse_xs_datetime("2026-11-18T11:06:40+01:00"), None);
         assert_eq!(parse_xs_datetime("2026-11-18T11:06:40"), None);
         assert_eq!(parse_xs_datetime("1969-12-31T23:59:59Z"), None);

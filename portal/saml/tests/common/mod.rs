@@ -1,0 +1,150 @@
+//! Shared fixtures for the integration tests: one IdP key per test binary, the Google-like
+//! configuration, and hand-made HTTP-Redirect requests.
+#![allow(dead_code)]
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+use quickcard_saml::*;
+
+pub const DOMAIN: &str = "example.edu";
+pub const SP_ENTITY: &str = "google.com/a/example.edu";
+pub const ACS: &str = "https://www.google.com/a/example.edu/acs";
+pub const IDP_ENTITY: &str = "https://portal.example.edu/saml/metadata";
+pub const SSO_URL: &str = "https://portal.example.edu/saml/sso";
+
+pub fn key() -> &'static IdpKey {
+    static KEY: OnceLock<IdpKey> = OnceLock::new();
+    KEY.get_or_init(|| IdpKey::generate("QuickCard SAML IdP test", now() - 3600).unwrap())
+}
+
+pub fn config() -> IdpConfig {
+    IdpConfig::new(
+        IDP_ENTITY,
+        SSO_URL,
+        SpAllowList::google(DOMAIN, &["rp123"]).unwrap(),
+    )
+    .unwrap()
+}
+
+pub fn now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Raw DEFLATE + base64, as the HTTP-Redirect binding wants.
+pub fn encode_request(xml: &str) -> String {
+    let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+    enc.write_all(xml.as_bytes()).unwrap();
+    STANDARD.encode(enc.finish().unwrap())
+}
+
+/// An AuthnRequest like Google's.
+pub fn request_xml(id: &str, issue_instant: u64, issuer: &str, acs: Option<&str>) -> String {
+    let acs = acs
+        .map(|a| format!(" AssertionConsumerServiceURL=\"{a}\""))
+        .unwrap_or_default();
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\
+         <samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"{id}\" \
+         Version=\"2.0\" IssueInstant=\"{}\" ProtocolBinding=\"urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST\"\
+         {acs} IsPassive=\"false\" ForceAuthn=\"false\">\
+         <saml:Issuer xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\">{issuer}</saml:Issuer>\
+         <samlp:NameIDPolicy AllowCreate=\"true\" Format=\"urn:oasis:names:tc:SAML:1.1:nameid-format:unspecified\"/>\
+         </samlp:AuthnRequest>",
+        format_xs_datetime(issue_instant)
+    )
+}
+
+/// A parsed request for the Google legacy profile.
+pub fn google_request(id: &str, now: u64) -> AuthnRequest {
+    let enc = encode_request(&request_xml(id, now, SP_ENTITY, Some(ACS)));
+    parse_authn_request(
+        &enc,
+        Some("https://www.google.com/a/example.edu/ServiceLogin?continue=x"),
+        &config(),
+        now,
+    )
+    .unwrap()
+}
+
+pub fn sign_in(email: &str, at: u64) -> SignIn {
+    SignIn {
+        name_id: EmailNameId::parse(email).unwrap(),
+        authn_instant: at,
+        attributes: vec![Attribute {
+            name: "role".into(),
+            values: vec!["student".into()],
+        }],
+    }
+}
+
+pub fn response_for(req: &AuthnRequest, email: &str, now: u64) -> SignedResponse {
+    build_response(
+        &config(),
+        key(),
+        req,
+        &sign_in(email, now),
+        &ResponseIds::generate(),
+        now,
+    )
+    .unwrap()
+}
+
+/// Writes the IdP certificate (PEM) and metadata into `dir`.
+pub fn write_idp_files(dir: &Path) -> (PathBuf, PathBuf) {
+    let cert = dir.join("idp.crt");
+    std::fs::write(&cert, key().certificate().to_pem()).unwrap();
+    let md = dir.join("idp-metadata.xml");
+    std::fs::write(&md, idp_metadata(&config(), key().certificate())).unwrap();
+    (cert, md)
+}
+
+/// `xmlsec1 --verify` of the signature under the element with `node_id`; true if it verifies.
+pub fn xmlsec_verify(xml: &str, cert_pem: &Path, node_id: &str) -> bool {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("doc.xml");
+    std::fs::write(&file, xml).unwrap();
+    let out = Command::new("xmlsec1")
+        .arg("--verify")
+        .arg("--pubkey-cert-pem")
+        .arg(cert_pem)
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+        ])
+        .args([
+            "--id-attr:ID",
+            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+        ])
+        .args(["--node-id", node_id])
+        .arg(&file)
+        .output()
+        .expect("xmlsec1 is installed (apt-get install xmlsec1)");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // xmlsec1 prints "OK" on success and "FAIL" on a failed check.
+    let ok = out.status.success() && stderr.contains("OK");
+    if !ok {
+        eprintln!("xmlsec1 refused {node_id}: {stderr}");
+    }
+    ok
+}
+
+/// The value of attribute `name` on the first element starting with `tag_start`.
+pub fn attr_of(xml: &str, tag_start: &str, name: &str) -> String {
+    let at = xml.find(tag_start).unwrap();
+    let rest = &xml[at..];
+    let end = rest.find('>').unwrap();
+    let tag = &rest[..end];
+    let k = format!(" {name}=\"");
+    let i = tag.find(&k).unwrap() + k.len();
+    let j = tag[i..].find('"').unwrap();
+    tag[i..i + j].to_owned()
+}
