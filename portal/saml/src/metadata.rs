@@ -37,3 +37,49 @@ pub fn idp_metadata(config: &IdpConfig, certificate: &IdpCertificate) -> String 
         descriptor.to_canonical()
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metadata_content() {
+        let cfg = IdpConfig::new(
+            "https://portal.example.edu/saml/metadata",
+            "https://portal.example.edu/saml/sso?x=1&y=2",
+            crate::SpAllowList::google("example.edu", &[]).unwrap(),
+        )
+        .unwrap();
+        let cert = crate::keys::tests::test_key().certificate();
+        let md = idp_metadata(&cfg, cert);
+        assert!(md.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<md:EntityDescriptor"));
+        let doc = roxmltree::Document::parse(&md).unwrap();
+        let root = doc.root_element();
+        assert_eq!(root.tag_name().namespace(), Some(NS_METADATA));
+        assert_eq!(
+            root.attribute("entityID"),
+            Some("https://portal.example.edu/saml/metadata")
+        );
+        let find = |name: &str| {
+            doc.descendants()
+                .find(|n| n.tag_name().name() == name)
+                .unwrap()
+        };
+        let sso = find("SingleSignOnService");
+        assert_eq!(sso.attribute("Binding"), Some(BINDING_REDIRECT));
+        assert_eq!(
+            sso.attribute("Location"),
+            Some("https://portal.example.edu/saml/sso?x=1&y=2")
+        );
+        assert_eq!(find("KeyDescriptor").attribute("use"), Some("signing"));
+        assert_eq!(find("X509Certificate").text(), Some(cert.base64().as_str()));
+        assert_eq!(
+            find("X509Certificate").tag_name().namespace(),
+            Some(NS_DSIG)
+        );
+        assert_eq!(
+            find("IDPSSODescriptor").attribute("protocolSupportEnumeration"),
+            Some(NS_PROTOCOL)
+        );
+    }
+}

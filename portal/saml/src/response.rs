@@ -395,4 +395,131 @@ mod tests {
             Err(BuildError::AttributesTooLarge)
         ));
     }
+
+    fn parsed_request(now: u64) -> (IdpConfig, AuthnRequest) {
+        use std::io::Write as _;
+        let cfg = IdpConfig::new(
+            "https://portal.example.edu/saml/metadata",
+            "https://portal.example.edu/saml/sso",
+            crate::SpAllowList::google("example.edu", &[]).unwrap(),
+        )
+        .unwrap();
+        let xml = format!(
+            "<samlp:AuthnRequest xmlns:samlp=\"urn:oasis:names:tc:SAML:2.0:protocol\" ID=\"req-1\" \
+             Version=\"2.0\" IssueInstant=\"{}\" AssertionConsumerServiceURL=\"https://www.google.com/a/example.edu/acs\">\
+             <saml:Issuer xmlns:saml=\"urn:oasis:names:tc:SAML:2.0:assertion\">google.com/a/example.edu</saml:Issuer>\
+             </samlp:AuthnRequest>",
+            format_xs_datetime(now - 30)
+        );
+        let mut enc =
+            flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+        enc.write_all(xml.as_bytes()).unwrap();
+        let b64 = STANDARD.encode(enc.finish().unwrap());
+        let req = crate::parse_authn_request(&b64, Some("rs"), &cfg, now).unwrap();
+        (cfg, req)
+    }
+
+    #[test]
+    fn response_fields() {
+        let now = 1_795_000_000;
+        let (cfg, req) = parsed_request(now);
+        let key = crate::keys::tests::test_key();
+        let ids = ResponseIds::new("_resp1", "_assert1", "_sess1").unwrap();
+        let sign_in = SignIn {
+            name_id: EmailNameId::parse("ana@example.edu").unwrap(),
+            authn_instant: now - 5,
+            attributes: vec![],
+        };
+        let r = build_response(&cfg, key, &req, &sign_in, &ids, now).unwrap();
+        assert_eq!(r.acs_url(), "https://www.google.com/a/example.edu/acs");
+        assert_eq!(r.relay_state(), Some("rs"));
+        assert_eq!(r.in_response_to(), "req-1");
+        assert_eq!(r.not_on_or_after(), now + 300);
+        assert_eq!(STANDARD.decode(r.base64()).unwrap(), r.xml().as_bytes());
+
+        let doc = roxmltree::Document::parse(r.xml()).unwrap();
+        let root = doc.root_element();
+        let find = |name: &str| {
+            doc.descendants()
+                .find(|n| n.tag_name().name() == name)
+                .unwrap()
+        };
+        assert_eq!(root.tag_name().name(), "Response");
+        assert_eq!(root.attribute("ID"), Some("_resp1"));
+        assert_eq!(root.attribute("InResponseTo"), Some("req-1"));
+        assert_eq!(
+            root.attribute("Destination"),
+            Some("https://www.google.com/a/example.edu/acs")
+        );
+        assert_eq!(root.attribute("IssueInstant"), Some("2026-11-18T11:06:40Z"));
+        // Schema order: Issuer, Signature, Status, Assertion.
+        let kids: Vec<&str> = root.children().map(|n| n.tag_name().name()).collect();
+        assert_eq!(kids, ["Issuer", "Signature", "Status", "Assertion"]);
+        let assertion = find("Assertion");
+        let kids: Vec<&str> = assertion.children().map(|n| n.tag_name().name()).collect();
+        assert_eq!(
+            kids,
+            [
+                "Issuer",
+                "Signature",
+                "Subject",
+                "Conditions",
+                "AuthnStatement"
+            ]
+        );
+        assert_eq!(assertion.attribute("ID"), Some("_assert1"));
+        assert_eq!(find("NameID").text(), Some("ana@example.edu"));
+        assert_eq!(find("NameID").attribute("Format"), Some(NAMEID_EMAIL));
+        let scd = find("SubjectConfirmationData");
+        assert_eq!(
+            scd.attribute("Recipient"),
+            Some("https://www.google.com/a/example.edu/acs")
+        );
+        assert_eq!(scd.attribute("InResponseTo"), Some("req-1"));
+        assert_eq!(scd.attribute("NotOnOrAfter"), Some("2026-11-18T11:11:40Z"));
+        let cond = find("Conditions");
+        assert_eq!(cond.attribute("NotBefore"), Some("2026-11-18T11:05:40Z"));
+        assert_eq!(cond.attribute("NotOnOrAfter"), Some("2026-11-18T11:11:40Z"));
+        assert_eq!(find("Audience").text(), Some("google.com/a/example.edu"));
+        let authn = find("AuthnStatement");
+        assert_eq!(
+            authn.attribute("AuthnInstant"),
+            Some("2026-11-18T11:06:35Z")
+        );
+        assert_eq!(authn.attribute("SessionIndex"), Some("_sess1"));
+        let refs: Vec<&str> = doc
+            .descendants()
+            .filter(|n| n.tag_name().name() == "Reference")
+            .filter_map(|n| n.attribute("URI"))
+            .collect();
+        assert_eq!(refs, ["#_resp1", "#_assert1"]);
+        // No whitespace-only text nodes: the document is compact canonical XML.
+        assert!(
+            doc.descendants()
+                .filter(|n| n.is_text())
+                .all(|n| !n.text().unwrap().trim().is_empty())
+        );
+    }
+
+    #[test]
+    fn refuses_late_answers_and_future_authn() {
+        let now = 1_795_000_000;
+        let (cfg, req) = parsed_request(now);
+        let key = crate::keys::tests::test_key();
+        let mut sign_in = SignIn {
+            name_id: EmailNameId::parse("ana@example.edu").unwrap(),
+            authn_instant: now,
+            attributes: vec![],
+        };
+        let ids = ResponseIds::generate();
+        assert!(matches!(
+            build_response(&cfg, key, &req, &sign_in, &ids, req.answer_by() + 1),
+            Err(BuildError::RequestExpired { .. })
+        ));
+        sign_in.authn_instant = now + 3600;
+        assert!(matches!(
+            build_response(&cfg, key, &req, &sign_in, &ids, now),
+            Err(BuildError::BadAuthnInstant)
+        ));
+    }
 }

@@ -407,40 +407,30 @@ fn unsigned_or_half_signed_refused() {
     }
 }
 
-#[test]
-fn sha1_signed_response_refused() {
-    let (sp, xml) = fresh("id-sha1");
-    let dir = tempfile::tempdir().unwrap();
-    let key_path = dir.path().join("idp.key");
-    key().save(&key_path, &dir.path().join("idp.crt")).unwrap();
-    // A template: our response with SHA-1 algorithms and empty values, signed by xmlsec1
-    // itself with our key (assertion first, then the response).
-    let mut tmpl = xml
-        .replace(
-            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
-            "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
-        )
-        .replace(
-            "http://www.w3.org/2001/04/xmlenc#sha256",
-            "http://www.w3.org/2000/09/xmldsig#sha1",
-        );
+/// Empties every `DigestValue` and `SignatureValue`, making a signing template for xmlsec1.
+fn blank_signature_values(xml: &str) -> String {
+    let mut doc = xml.to_owned();
     for tag in ["ds:DigestValue", "ds:SignatureValue"] {
         let open = format!("<{tag}>");
         let close = format!("</{tag}>");
         let mut out = String::new();
-        let mut rest = tmpl.as_str();
+        let mut rest = doc.as_str();
         while let Some(i) = rest.find(&open) {
             let j = rest[i..].find(&close).unwrap() + i;
             out.push_str(&rest[..i + open.len()]);
             rest = &rest[j..];
         }
         out.push_str(rest);
-        tmpl = out;
+        doc = out;
     }
-    let rid = attr_of(&xml, "<samlp:Response", "ID");
-    let aid = attr_of(&xml, "<saml:Assertion", "ID");
-    let mut doc = tmpl;
-    for id in [&aid, &rid] {
+    doc
+}
+
+/// Signs the template's signatures under the elements `ids` (in order) with xmlsec1 itself.
+fn xmlsec_sign(template: &str, key_path: &Path, ids: &[&str]) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let mut doc = template.to_owned();
+    for id in ids {
         let input = dir.path().join("in.xml");
         let output = dir.path().join("out.xml");
         std::fs::write(&input, &doc).unwrap();
@@ -448,7 +438,7 @@ fn sha1_signed_response_refused() {
         let out = Command::new("xmlsec1")
             .arg("--sign")
             .arg("--privkey-pem")
-            .arg(&key_path)
+            .arg(key_path)
             .args([
                 "--id-attr:ID",
                 "urn:oasis:names:tc:SAML:2.0:protocol:Response",
@@ -470,6 +460,50 @@ fn sha1_signed_response_refused() {
         );
         doc = std::fs::read_to_string(&output).unwrap();
     }
+    doc
+}
+
+fn saved_key(dir: &Path) -> PathBuf {
+    let key_path = dir.join("idp.key");
+    key().save(&key_path, &dir.join("idp.crt")).unwrap();
+    key_path
+}
+
+#[test]
+fn signed_response_with_unsigned_assertion_refused() {
+    // The Response signature is valid (made by xmlsec1 with our key over the document without
+    // the assertion's signature); the assertion itself is unsigned. Google-like SPs want both.
+    let (sp, xml) = fresh("id-assertion-unsigned");
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = saved_key(dir.path());
+    let rid = attr_of(&xml, "<samlp:Response", "ID");
+    let template = blank_signature_values(&strip_signature(&xml, 1));
+    let doc = xmlsec_sign(&template, &key_path, &[&rid]);
+    assert!(xmlsec_verify(&doc, &sp.cert, &rid));
+    assert_eq!(doc.matches("<ds:Signature ").count(), 1);
+    assert!(refused(&sp.accept_one(&doc, "id-assertion-unsigned")));
+}
+
+#[test]
+fn sha1_signed_response_refused() {
+    let (sp, xml) = fresh("id-sha1");
+    let dir = tempfile::tempdir().unwrap();
+    let key_path = saved_key(dir.path());
+    // A template: our response with SHA-1 algorithms and empty values, signed by xmlsec1
+    // itself with our key (assertion first, then the response).
+    let template = blank_signature_values(
+        &xml.replace(
+            "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256",
+            "http://www.w3.org/2000/09/xmldsig#rsa-sha1",
+        )
+        .replace(
+            "http://www.w3.org/2001/04/xmlenc#sha256",
+            "http://www.w3.org/2000/09/xmldsig#sha1",
+        ),
+    );
+    let rid = attr_of(&xml, "<samlp:Response", "ID");
+    let aid = attr_of(&xml, "<saml:Assertion", "ID");
+    let doc = xmlsec_sign(&template, &key_path, &[&aid, &rid]);
     // It is a validly signed document — only the algorithms are wrong.
     assert!(doc.contains("xmldsig#rsa-sha1"));
     assert!(xmlsec_verify(&doc, &sp.cert, &rid));

@@ -86,3 +86,38 @@ fn tampering_breaks_the_signatures() {
     assert!(!xmlsec_verify(&t, &cert, &rid));
     assert!(xmlsec_verify(&t, &cert, &aid));
 }
+
+#[test]
+fn escaping_matches_libxml2_canonical_form() {
+    // Characters that c14n escapes differently in text and in attributes, non-ASCII, and
+    // markup characters in the NameID and attribute values: if our writer's output were not
+    // canonical, libxml2's digest would differ and verification would fail.
+    let dir = tempfile::tempdir().unwrap();
+    let (cert, _) = write_idp_files(dir.path());
+    let now = now();
+    let req = google_request("id-escape", now);
+    let sign_in = quickcard_saml::SignIn {
+        name_id: quickcard_saml::EmailNameId::parse("o'brien&co<x>@example.edu").unwrap(),
+        authn_instant: now - 3,
+        attributes: vec![quickcard_saml::Attribute {
+            name: "note".into(),
+            values: vec!["a&b<c>\"d'\t\n\r ü 😀 ]]>".into(), "".into()],
+        }],
+    };
+    let resp = quickcard_saml::build_response(
+        &config(),
+        key(),
+        &req,
+        &sign_in,
+        &quickcard_saml::ResponseIds::generate(),
+        now,
+    )
+    .unwrap();
+    let xml = resp.xml();
+    assert!(xml.contains("o'brien&amp;co&lt;x&gt;@example.edu"));
+    assert!(xml.contains("a&amp;b&lt;c&gt;\"d'\t\n&#xD; ü 😀 ]]&gt;"));
+    let rid = attr_of(xml, "<samlp:Response", "ID");
+    let aid = attr_of(xml, "<saml:Assertion", "ID");
+    assert!(xmlsec_verify(xml, &cert, &rid));
+    assert!(xmlsec_verify(xml, &cert, &aid));
+}
