@@ -125,13 +125,9 @@ pub struct IdpConfig {
     entity_id: String,
     sso_url: String,
     allow: SpAllowList,
-    /// How long a response is valid (`NotOnOrAfter` − now). Default 300 s.
-    pub response_validity_secs: u64,
-    /// How far `NotBefore` lies before now, for clock skew at the SP. Default 60 s.
-    pub clock_skew_secs: u64,
-    /// How old an `AuthnRequest` may be when it is answered. Default 600 s: a child needs time
-    /// to find the card, but an old request id must not stay answerable.
-    pub request_max_age_secs: u64,
+    response_validity_secs: u64,
+    clock_skew_secs: u64,
+    request_max_age_secs: u64,
 }
 
 impl IdpConfig {
@@ -161,16 +157,43 @@ impl IdpConfig {
         })
     }
 
-    /// Checks the timing fields (call after changing them).
-    pub fn check(&self) -> Result<(), ConfigError> {
-        let ok = (30..=600).contains(&self.response_validity_secs)
-            && self.clock_skew_secs <= 300
-            && (60..=1800).contains(&self.request_max_age_secs);
-        if ok {
-            Ok(())
-        } else {
-            Err(ConfigError::BadTiming)
+    /// Changes the timing: `response_validity_secs` (30–600, default 300) is how long a
+    /// response is valid (`NotOnOrAfter` − now); `clock_skew_secs` (≤ 300, default 60) how far
+    /// `NotBefore` lies before now and how far in the future a request's `IssueInstant` may be;
+    /// `request_max_age_secs` (60–1800, default 600) how old an `AuthnRequest` may be when it
+    /// is answered — a child needs time to find the card, but an old request id must not stay
+    /// answerable.
+    pub fn with_timing(
+        mut self,
+        response_validity_secs: u64,
+        clock_skew_secs: u64,
+        request_max_age_secs: u64,
+    ) -> Result<IdpConfig, ConfigError> {
+        let ok = (30..=600).contains(&response_validity_secs)
+            && clock_skew_secs <= 300
+            && (60..=1800).contains(&request_max_age_secs);
+        if !ok {
+            return Err(ConfigError::BadTiming);
         }
+        self.response_validity_secs = response_validity_secs;
+        self.clock_skew_secs = clock_skew_secs;
+        self.request_max_age_secs = request_max_age_secs;
+        Ok(self)
+    }
+
+    /// Response validity in seconds.
+    pub fn response_validity_secs(&self) -> u64 {
+        self.response_validity_secs
+    }
+
+    /// Allowed clock skew in seconds.
+    pub fn clock_skew_secs(&self) -> u64 {
+        self.clock_skew_secs
+    }
+
+    /// Maximum request age in seconds.
+    pub fn request_max_age_secs(&self) -> u64 {
+        self.request_max_age_secs
     }
 
     /// The IdP entity id.
@@ -267,9 +290,20 @@ mod tests {
             Err(ConfigError::BadEntityId)
         ));
         assert!(ServiceProvider::new("sp", "http://evil.example/acs").is_err());
-        let mut c = IdpConfig::new("https://idp/x", "https://p/sso", a).unwrap();
-        assert!(c.check().is_ok());
-        c.response_validity_secs = 3600;
-        assert_eq!(c.check(), Err(ConfigError::BadTiming));
+        let c = IdpConfig::new("https://idp/x", "https://p/sso", a).unwrap();
+        assert_eq!(c.response_validity_secs(), 300);
+        assert!(c.clone().with_timing(120, 30, 300).is_ok());
+        assert_eq!(
+            c.clone().with_timing(3600, 60, 600).unwrap_err(),
+            ConfigError::BadTiming
+        );
+        assert_eq!(
+            c.clone().with_timing(300, 600, 600).unwrap_err(),
+            ConfigError::BadTiming
+        );
+        assert_eq!(
+            c.with_timing(300, 60, 10).unwrap_err(),
+            ConfigError::BadTiming
+        );
     }
 }

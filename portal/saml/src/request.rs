@@ -303,10 +303,10 @@ fn parse_request_xml(
         .attribute("IssueInstant")
         .and_then(parse_xs_datetime)
         .ok_or(RequestError::BadIssueInstant)?;
-    if issue_instant > now.saturating_add(config.clock_skew_secs) {
+    if issue_instant > now.saturating_add(config.clock_skew_secs()) {
         return Err(RequestError::FromTheFuture);
     }
-    let answer_by = issue_instant.saturating_add(config.request_max_age_secs);
+    let answer_by = issue_instant.saturating_add(config.request_max_age_secs());
     if now > answer_by {
         return Err(RequestError::TooOld);
     }

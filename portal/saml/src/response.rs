@@ -216,15 +216,15 @@ pub fn build_response(
             answer_by: request.answer_by(),
         });
     }
-    if sign_in.authn_instant > now.saturating_add(config.clock_skew_secs) {
+    if sign_in.authn_instant > now.saturating_add(config.clock_skew_secs()) {
         return Err(BuildError::BadAuthnInstant);
     }
     check_attributes(&sign_in.attributes)?;
 
     let issue_instant = format_xs_datetime(now);
-    let not_on_or_after_secs = now.saturating_add(config.response_validity_secs);
+    let not_on_or_after_secs = now.saturating_add(config.response_validity_secs());
     let not_on_or_after = format_xs_datetime(not_on_or_after_secs);
-    let not_before = format_xs_datetime(now.saturating_sub(config.clock_skew_secs));
+    let not_before = format_xs_datetime(now.saturating_sub(config.clock_skew_secs()));
 
     let mut assertion = El::new("saml:Assertion")
         .ns("saml", NS_ASSERTION)

@@ -239,3 +239,44 @@ fn request_age_checked() {
     );
     assert_eq!(RequestError::TooOld.code(), "too_old");
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(300))]
+
+        /// Any query string gives a request or an error, never a panic.
+        #[test]
+        fn any_query(q in ".{0,300}") {
+            let _ = parse_redirect_query(&q, &config(), 1_795_000_000);
+        }
+
+        /// Any deflated bytes (valid transport, arbitrary content).
+        #[test]
+        fn any_inflated_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+            let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            enc.write_all(&bytes).unwrap();
+            let b64 = STANDARD.encode(enc.finish().unwrap());
+            let _ = parse_authn_request(&b64, None, &config(), 1_795_000_000);
+        }
+
+        /// Mutations of a valid request XML (one byte replaced) never panic, and a request
+        /// that still parses keeps an allow-listed ACS URL.
+        #[test]
+        fn mutated_request(pos in 0usize..700, byte in any::<u8>()) {
+            let now = 1_795_000_000;
+            let mut xml = request_xml("id-mut", now, SP_ENTITY, Some(ACS)).into_bytes();
+            let i = pos % xml.len();
+            xml[i] = byte;
+            let mut enc = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::default());
+            enc.write_all(&xml).unwrap();
+            let b64 = STANDARD.encode(enc.finish().unwrap());
+            if let Ok(req) = parse_authn_request(&b64, None, &config(), now) {
+                prop_assert_eq!(req.acs_url(), ACS);
+                prop_assert_eq!(req.issuer(), SP_ENTITY);
+            }
+        }
+    }
+}
