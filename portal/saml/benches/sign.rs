@@ -55,7 +55,15 @@ fn main() {
     let t = Instant::now();
     let mut size = 0;
     for _ in 0..n {
-        let r = build_response(&cfg, &key, &req, &sign_in, &ResponseIds::generate(), now).unwrap();
+        let r = build_response(
+            &cfg,
+            &key,
+            &req,
+            &sign_in,
+            &ResponseIds::generate().unwrap(),
+            now,
+        )
+        .unwrap();
         size = r.xml().len();
     }
     println!(

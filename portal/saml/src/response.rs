@@ -35,6 +35,8 @@ pub enum BuildError {
     RequestExpired { id: String, answer_by: u64 },
     #[error("the authentication instant lies in the future or before the request")]
     BadAuthnInstant,
+    #[error("the operating system's random source failed: {0}")]
+    Random(String),
     #[error(transparent)]
     Key(#[from] KeyError),
 }
@@ -123,21 +125,23 @@ impl ResponseIds {
     }
 
     /// Three fresh random ids (`_` + 32 hex digits, 128 bits each) from the OS.
-    pub fn generate() -> ResponseIds {
-        let id = || {
+    pub fn generate() -> Result<ResponseIds, BuildError> {
+        let id = || -> Result<String, BuildError> {
             let mut b = [0u8; 16];
-            OsRng.fill_bytes(&mut b);
+            OsRng
+                .try_fill_bytes(&mut b)
+                .map_err(|e| BuildError::Random(e.to_string()))?;
             let mut s = String::from("_");
             for x in b {
                 s.push_str(&format!("{x:02x}"));
             }
-            s
+            Ok(s)
         };
-        ResponseIds {
-            response_id: id(),
-            assertion_id: id(),
-            session_index: id(),
-        }
+        Ok(ResponseIds {
+            response_id: id()?,
+            assertion_id: id()?,
+            session_index: id()?,
+        })
     }
 
     /// The `Response` ID.
@@ -375,7 +379,7 @@ mod tests {
             ResponseIds::new("1r", "_a", "_s"),
             Err(BuildError::BadId(_))
         ));
-        let g = ResponseIds::generate();
+        let g = ResponseIds::generate().unwrap();
         assert_eq!(g.response_id().len(), 33);
         assert_ne!(g.response_id(), g.assertion_id());
         assert!(is_xml_id(g.session_index()));
@@ -511,7 +515,7 @@ mod tests {
             authn_instant: now,
             attributes: vec![],
         };
-        let ids = ResponseIds::generate();
+        let ids = ResponseIds::generate().unwrap();
         assert!(matches!(
             build_response(&cfg, key, &req, &sign_in, &ids, req.answer_by() + 1),
             Err(BuildError::RequestExpired { .. })

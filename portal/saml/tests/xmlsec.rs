@@ -109,7 +109,7 @@ fn escaping_matches_libxml2_canonical_form() {
         key(),
         &req,
         &sign_in,
-        &quickcard_saml::ResponseIds::generate(),
+        &quickcard_saml::ResponseIds::generate().unwrap(),
         now,
     )
     .unwrap();

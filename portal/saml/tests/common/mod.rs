@@ -92,7 +92,7 @@ pub fn response_for(req: &AuthnRequest, email: &str, now: u64) -> SignedResponse
         key(),
         req,
         &sign_in(email, now),
-        &ResponseIds::generate(),
+        &ResponseIds::generate().unwrap(),
         now,
     )
     .unwrap()
