@@ -174,6 +174,20 @@ pub fn regions(bits: &[bool], w: usize, h: usize) -> Vec<(f32, f32, f32, f32, f3
             pts.push((good[j].x, good[j].y));
             module = module.max(good[j].module);
         }
+        if pts.len() == 3 {
+            // The finder facing the longest side is the corner one; the code's fourth corner
+            // completes the parallelogram (it sticks out of the finders' box when rotated).
+            let d = |p: (f32, f32), q: (f32, f32)| (p.0 - q.0).powi(2) + (p.1 - q.1).powi(2);
+            let corner = (0..3)
+                .max_by(|&i, &j| {
+                    let (a1, a2) = (pts[(i + 1) % 3], pts[(i + 2) % 3]);
+                    let (b1, b2) = (pts[(j + 1) % 3], pts[(j + 2) % 3]);
+                    d(a1, a2).total_cmp(&d(b1, b2))
+                })
+                .unwrap_or(0);
+            let (b, p1, p2) = (pts[corner], pts[(corner + 1) % 3], pts[(corner + 2) % 3]);
+            pts.push((p1.0 + p2.0 - b.0, p1.1 + p2.1 - b.1));
+        }
         // A code is at most as wide as the finders' spread plus their own size; with only two
         // finders seen, the third could be on either side: widen by the spread.
         let spread = pts

@@ -250,27 +250,32 @@ impl Gray {
         }
     }
 
-    /// Mean absolute horizontal+vertical gradient over a region relative to its contrast: near
-    /// 0.5 for sharp black/white edges, small for blurred ones. Used for the "hold still" hint.
+    /// How sharp the strongest edges in a region are, relative to its contrast: about 0.5 for
+    /// crisp black/white edges, small when blurred. Horizontal and vertical gradients are rated
+    /// separately and the weaker wins, so motion blur in one direction counts. Used for the
+    /// "hold still" hint.
     pub fn sharpness(&self, r: Rect) -> f32 {
         let r = r.clip(self.w, self.h);
         let st = self.stats(r, 2);
         let contrast = (st.hi as f32 - st.lo as f32).max(1.0);
-        let mut best = Vec::new();
+        let mut gxs = Vec::new();
+        let mut gys = Vec::new();
         for y in (r.y0 + 1..r.y1.saturating_sub(1)).step_by(2) {
             for x in (r.x0 + 1..r.x1.saturating_sub(1)).step_by(2) {
                 let i = y * self.w + x;
-                let gx = (self.px[i + 1] as i32 - self.px[i - 1] as i32).unsigned_abs();
-                let gy = (self.px[i + self.w] as i32 - self.px[i - self.w] as i32).unsigned_abs();
-                best.push(gx.max(gy));
+                gxs.push((self.px[i + 1] as i32 - self.px[i - 1] as i32).unsigned_abs());
+                gys.push((self.px[i + self.w] as i32 - self.px[i - self.w] as i32).unsigned_abs());
             }
         }
-        if best.is_empty() {
+        if gxs.is_empty() {
             return 0.0;
         }
         // The strongest edges say how sharp the picture is: look at the top 2 %.
-        let k = best.len() - 1 - best.len() / 50;
-        let (_, v, _) = best.select_nth_unstable(k);
-        *v as f32 / 2.0 / contrast
+        let top = |v: &mut Vec<u32>| {
+            let k = v.len() - 1 - v.len() / 50;
+            *v.select_nth_unstable(k).1
+        };
+        let g = top(&mut gxs).min(top(&mut gys));
+        g as f32 / 2.0 / contrast
     }
 }
