@@ -31,7 +31,7 @@ mod response;
 mod xstime;
 
 pub use config::{ConfigError, IdpConfig, ServiceProvider, SpAllowList};
-pub use keys::{IdpCertificate, IdpKey, KeyError};
+pub use keys::{CERT_VALIDITY_SECS, IdpCertificate, IdpKey, KEY_BITS, KeyError};
 pub use metadata::idp_metadata;
 pub use post::PostPageOptions;
 pub use request::{
@@ -39,7 +39,8 @@ pub use request::{
     RequestError, parse_authn_request, parse_redirect_query,
 };
 pub use response::{
-    Attribute, BuildError, EmailNameId, ResponseIds, SignIn, SignedResponse, build_response,
+    Attribute, BuildError, EmailNameId, MAX_ATTRIBUTE_BYTES, ResponseIds, SignIn, SignedResponse,
+    build_response,
 };
 pub use xstime::{format_xs_datetime, parse_xs_datetime};
 

@@ -369,12 +369,30 @@ fn signature_wrapping_variants_refused() {
         ),
         1,
     );
+    // XSW6/7: the whole signed Response wrapped in an evil Response (new ID, or the same ID)
+    // whose own assertion is the evil one.
+    let head_end = xml.find("><saml:Issuer").unwrap() + 1;
+    let rid = attr_of(&xml, "<samlp:Response", "ID");
+    let issuer_end = xml.find("</saml:Issuer>").unwrap() + "</saml:Issuer>".len();
+    let issuer = &xml[head_end..issuer_end];
+    let wrapper = |root_id: &str| {
+        format!(
+            "{}{issuer}<samlp:Extensions>{xml}</samlp:Extensions>\
+             <samlp:Status><samlp:StatusCode Value=\"urn:oasis:names:tc:SAML:2.0:status:Success\">\
+             </samlp:StatusCode></samlp:Status>{evil_new_id}</samlp:Response>",
+            xml[..head_end].replacen(&format!("ID=\"{rid}\""), &format!("ID=\"{root_id}\""), 1)
+        )
+    };
+    let v6 = wrapper("_evilresponse");
+    let v7 = wrapper(&rid);
     for (name, v) in [
         ("XSW1", v1),
         ("XSW2", v2),
         ("XSW3", v3),
         ("XSW4", v4),
         ("XSW5", v5),
+        ("XSW6", v6),
+        ("XSW7", v7),
     ] {
         assert_ne!(v, xml);
         assert!(v.contains("principal@example.edu"), "{name}");
