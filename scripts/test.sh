@@ -11,7 +11,8 @@ cd "$(dirname "$0")/.."
 # System packages: libclang for nokhwa's bindings, poppler-utils to render PDFs in tests,
 # PostgreSQL for the portal's second database, Xvfb and friends for the kiosk's screenshots.
 PACKAGES=(libclang-dev pkg-config poppler-utils postgresql xvfb x11-apps imagemagick
-          matchbox-window-manager mesa-vulkan-drivers fonts-dejavu-core)
+          matchbox-window-manager mesa-vulkan-drivers fonts-dejavu-core
+          xmlsec1 python3-pysaml2 openssl)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
