@@ -4,7 +4,7 @@
 use quickcard::Role;
 use sqlx::{AnyConnection, Row};
 
-use crate::db::Db;
+use crate::db::{Db, DbKind};
 use crate::secrets::{self, Secret};
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
@@ -53,6 +53,7 @@ pub async fn kiosk_by_credential(db: &Db, credential_hash: &str) -> Result<Optio
 }
 
 pub async fn touch_kiosk(db: &Db, id: &str, now: i64) -> Result<()> {
+    let _turn = db.write_turn().await;
     sqlx::query("UPDATE kiosks SET last_seen_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id.to_string())
@@ -177,6 +178,7 @@ pub async fn disable_kiosk(db: &Db, id: &str, now: i64) -> Result<u64> {
 
 /// Counts one hit in a fixed-window bucket; returns the hits in the current window.
 pub async fn rate_hit(db: &Db, bucket: &str, window_start: i64) -> Result<i64> {
+    let _turn = db.write_turn().await;
     let row = sqlx::query(
         "INSERT INTO rate_buckets (bucket, window_start, hits) VALUES ($1, $2, 1) \
          ON CONFLICT (bucket) DO UPDATE SET \
@@ -194,6 +196,7 @@ pub async fn rate_hit(db: &Db, bucket: &str, window_start: i64) -> Result<i64> {
 
 /// Forgets rate-limit windows that have ended.
 pub async fn prune_rate_buckets(db: &Db, before: i64) -> Result<u64> {
+    let _turn = db.write_turn().await;
     Ok(
         sqlx::query("DELETE FROM rate_buckets WHERE window_start < $1")
             .bind(before)
@@ -297,6 +300,7 @@ pub async fn record_pin_failure(
 
 /// Forgets wrong PINs after a successful one.
 pub async fn clear_pin_failures(db: &Db, user_id: &str) -> Result<()> {
+    let _turn = db.write_turn().await;
     sqlx::query("DELETE FROM lockouts WHERE user_id = $1 AND locked_until = 0")
         .bind(user_id.to_string())
         .execute(&db.pool)
@@ -316,17 +320,77 @@ pub struct NewSession<'a> {
     pub expires_at: i64,
 }
 
-/// A live session of the same card that the new one replaced.
-#[derive(Debug, Clone)]
-pub struct Replaced {
-    pub kiosk_id: String,
+/// Ends the open sessions of the new session's card: quietly on the same kiosk (a re-scan),
+/// as a copied card on another kiosk. `$5` is the new session's token hash.
+const END_OPEN_SESSIONS: &str = "UPDATE sessions SET \
+       ended_at = CASE WHEN expires_at > $1 THEN $1 ELSE expires_at END, \
+       end_reason = CASE WHEN expires_at <= $1 THEN 'expired' \
+                         WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END, \
+       ended_by = $5 \
+     WHERE card_id = $2 AND ended_at IS NULL";
+const INSERT_SESSION: &str = "INSERT INTO sessions \
+       (token_hash, user_id, kiosk_id, card_id, second_factor, created_at, expires_at) \
+     VALUES ($5, $4, $3, $2, $6, $1, $7)";
+/// A flagged audit row for every session the new one ended as a copied card.
+const AUDIT_COPIES: &str = "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) \
+     SELECT $1, 'session_end', 'copied_card', $4, kiosk_id, $2, 1, \
+       'the same card started a session on kiosk ' || $3 || '; this session was ended' \
+     FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'";
+/// The exchange's audit row, flagged when it ended a session elsewhere.
+const AUDIT_EXCHANGE: &str = "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) \
+     SELECT $1, 'exchange', 'ok', $4, $3, $2, \
+       CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END, \
+       CASE WHEN COUNT(*) > 0 \
+            THEN $8 || '; the card was still signed in on another kiosk (copied card?)' \
+            ELSE $8 END \
+     FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'";
+/// All of the above as one SQLite round trip (SQLite runs several statements in one call;
+/// PostgreSQL's extended protocol does not).
+const START_SESSION_SQLITE: &str = concat!(
+    "BEGIN IMMEDIATE; ",
+    "UPDATE sessions SET ",
+    "ended_at = CASE WHEN expires_at > $1 THEN $1 ELSE expires_at END, ",
+    "end_reason = CASE WHEN expires_at <= $1 THEN 'expired' ",
+    "WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END, ",
+    "ended_by = $5 ",
+    "WHERE card_id = $2 AND ended_at IS NULL; ",
+    "INSERT INTO sessions ",
+    "(token_hash, user_id, kiosk_id, card_id, second_factor, created_at, expires_at) ",
+    "VALUES ($5, $4, $3, $2, $6, $1, $7); ",
+    "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
+    "SELECT $1, 'session_end', 'copied_card', $4, kiosk_id, $2, 1, ",
+    "'the same card started a session on kiosk ' || $3 || '; this session was ended' ",
+    "FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'; ",
+    "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
+    "SELECT $1, 'exchange', 'ok', $4, $3, $2, ",
+    "CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END, ",
+    "CASE WHEN COUNT(*) > 0 ",
+    "THEN $8 || '; the card was still signed in on another kiosk (copied card?)' ",
+    "ELSE $8 END ",
+    "FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'; ",
+    "COMMIT;"
+);
+
+fn bind_session<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    s: &NewSession<'_>,
+    detail: &str,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(s.now)
+        .bind(s.card_id.to_string())
+        .bind(s.kiosk_id.to_string())
+        .bind(s.user_id.to_string())
+        .bind(s.token_hash.clone())
+        .bind(i64::from(s.second_factor))
+        .bind(s.expires_at)
+        .bind(detail.to_string())
 }
 
 /// Stores a session, ending any open session of the same card (a copied card, or a re-scan on
 /// the same kiosk), and writes the audit rows, in one transaction. When another replica
 /// starts a session for the same card at the same moment, the unique index on open sessions
 /// refuses one of the two; that one is retried and then ends the other's session.
-pub async fn start_session(db: &Db, s: &NewSession<'_>, detail: &str) -> Result<Vec<Replaced>> {
+pub async fn start_session(db: &Db, s: &NewSession<'_>, detail: &str) -> Result<()> {
     let mut attempt = 0;
     loop {
         attempt += 1;
@@ -339,76 +403,40 @@ pub async fn start_session(db: &Db, s: &NewSession<'_>, detail: &str) -> Result<
     }
 }
 
-async fn try_start_session(db: &Db, s: &NewSession<'_>, detail: &str) -> Result<Vec<Replaced>> {
-    let mut tx = db.begin_write().await?;
-    let rows = sqlx::query(
-        "UPDATE sessions SET \
-           ended_at = CASE WHEN expires_at > $1 THEN $1 ELSE expires_at END, \
-           end_reason = CASE WHEN expires_at <= $1 THEN 'expired' \
-                             WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END \
-         WHERE card_id = $2 AND ended_at IS NULL \
-         RETURNING kiosk_id, expires_at",
-    )
-    .bind(s.now)
-    .bind(s.card_id.to_string())
-    .bind(s.kiosk_id.to_string())
-    .fetch_all(&mut *tx)
-    .await?;
-    let mut replaced = Vec::new();
-    for r in &rows {
-        if r.try_get::<i64, _>("expires_at")? > s.now {
-            replaced.push(Replaced {
-                kiosk_id: r.try_get("kiosk_id")?,
-            });
+async fn try_start_session(db: &Db, s: &NewSession<'_>, detail: &str) -> Result<()> {
+    match db.kind {
+        DbKind::Sqlite => {
+            let _turn = db.write_turn().await;
+            let mut conn = db.pool.acquire().await?;
+            let result = bind_session(sqlx::query(START_SESSION_SQLITE), s, detail)
+                .execute(&mut *conn)
+                .await;
+            if result.is_err() {
+                // A statement failed inside the transaction: end it before the connection
+                // goes back to the pool.
+                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+            }
+            result.map(|_| ())
+        }
+        DbKind::Postgres => {
+            let mut tx = db.begin_write().await?;
+            let ended = bind_session(sqlx::query(END_OPEN_SESSIONS), s, detail)
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+            let mut rest = vec![INSERT_SESSION];
+            if ended > 0 {
+                rest.push(AUDIT_COPIES);
+            }
+            rest.push(AUDIT_EXCHANGE);
+            for sql in rest {
+                bind_session(sqlx::query(sql), s, detail)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            tx.commit().await
         }
     }
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, kiosk_id, card_id, second_factor, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(s.token_hash.clone())
-    .bind(s.user_id.to_string())
-    .bind(s.kiosk_id.to_string())
-    .bind(s.card_id.to_string())
-    .bind(i64::from(s.second_factor))
-    .bind(s.now)
-    .bind(s.expires_at)
-    .execute(&mut *tx)
-    .await?;
-    let copied: Vec<&Replaced> = replaced
-        .iter()
-        .filter(|r| r.kiosk_id != s.kiosk_id)
-        .collect();
-    for old in &copied {
-        audit(
-            &mut tx,
-            &AuditEntry::new(s.now, "session_end", "copied_card")
-                .user(s.user_id)
-                .kiosk(&old.kiosk_id)
-                .card(s.card_id)
-                .flagged()
-                .detail(format!(
-                    "the same card started a session on kiosk {}; this session was ended",
-                    s.kiosk_id
-                )),
-        )
-        .await?;
-    }
-    let mut entry = AuditEntry::new(s.now, "exchange", "ok")
-        .user(s.user_id)
-        .kiosk(s.kiosk_id)
-        .card(s.card_id)
-        .detail(detail.to_string());
-    if !copied.is_empty() {
-        let others: Vec<&str> = copied.iter().map(|r| r.kiosk_id.as_str()).collect();
-        entry = entry.flagged().detail(format!(
-            "{detail}; the card was still signed in on kiosk {} (copied card?)",
-            others.join(", ")
-        ));
-    }
-    audit(&mut tx, &entry).await?;
-    tx.commit().await?;
-    Ok(replaced)
 }
 
 /// A session with its user, as the session endpoints need it.
@@ -731,6 +759,7 @@ pub async fn audit(conn: &mut AnyConnection, e: &AuditEntry) -> Result<()> {
 
 /// Writes an audit row on its own.
 pub async fn audit_now(db: &Db, e: &AuditEntry) -> Result<()> {
+    let _turn = db.write_turn().await;
     let mut conn = db.pool.acquire().await?;
     audit(&mut conn, e).await
 }

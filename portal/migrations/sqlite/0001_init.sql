@@ -73,12 +73,15 @@ CREATE TABLE sessions (
     created_at INTEGER NOT NULL,
     expires_at INTEGER NOT NULL,
     ended_at INTEGER,
-    end_reason TEXT
+    end_reason TEXT,
+    -- token hash of the session whose start ended this one (copied card, re-scan)
+    ended_by TEXT
 );
 -- At most one open session per card: two replicas racing to start a session for the same
 -- card cannot both win (the loser retries and ends the winner's session as a copied card).
 CREATE UNIQUE INDEX sessions_open_card ON sessions (card_id) WHERE ended_at IS NULL;
 CREATE INDEX sessions_user ON sessions (user_id);
+CREATE INDEX sessions_ended_by ON sessions (ended_by) WHERE ended_by IS NOT NULL;
 
 -- One-time launch tokens (SHA-256 hex), redeemed by GET /v1/launch/{token}.
 CREATE TABLE launches (
