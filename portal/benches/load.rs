@@ -149,11 +149,14 @@ fn start_portal(database_url: String, key: &IssuerKey) -> Portal {
                 let (_, code) = store::add_kiosk(&state.db, &format!("LAB-{k}"), SCHOOL, t, 600)
                     .await
                     .unwrap();
-                let (_, cred) =
-                    store::enrol_kiosk(&state.db, &quickcard_portal::secrets::hash_token(code.expose()), t)
-                        .await
-                        .unwrap()
-                        .unwrap();
+                let (_, cred) = store::enrol_kiosk(
+                    &state.db,
+                    &quickcard_portal::secrets::hash_token(code.expose()),
+                    t,
+                )
+                .await
+                .unwrap()
+                .unwrap();
                 kiosks.push(cred.expose().to_string());
             }
             ready_tx.send((format!("http://{addr}"), kiosks)).unwrap();
@@ -304,7 +307,13 @@ fn main() {
     for (name, url) in backends {
         let portal = start_portal(url, &key);
         // Warm up connections and caches.
-        run_level(&client_rt, &portal, &cards, 4, if args.full { 1.0 } else { 0.1 });
+        run_level(
+            &client_rt,
+            &portal,
+            &cards,
+            4,
+            if args.full { 1.0 } else { 0.1 },
+        );
         for &c in &args.levels {
             let r = run_level(&client_rt, &portal, &cards, c, args.secs);
             if !args.full {

@@ -5,7 +5,8 @@
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -40,6 +41,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/admin/kiosks", post(admin_add_kiosk))
         .route("/v1/admin/kiosks/{id}/disable", post(admin_disable_kiosk))
         .fallback(not_found)
+        .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
 
@@ -47,8 +49,21 @@ async fn not_found() -> ApiError {
     ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
 }
 
-fn parse<T: DeserializeOwned>(body: &Bytes) -> Result<T, ApiError> {
-    serde_json::from_slice(body).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
+/// Largest request body accepted (a card is under 200 bytes).
+pub const MAX_BODY: usize = 16 * 1024;
+
+/// A request body, or why it could not be read (too large, broken connection).
+type Body = Result<Bytes, BytesRejection>;
+
+fn parse<T: DeserializeOwned>(body: &Body) -> Result<T, ApiError> {
+    let bytes = body.as_ref().map_err(|e| {
+        ApiError::new(
+            e.status(),
+            "bad_request",
+            format!("request body: {}", e.body_text()),
+        )
+    })?;
+    serde_json::from_slice(bytes).map_err(|e| ApiError::bad_request(format!("request body: {e}")))
 }
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
@@ -156,7 +171,7 @@ pub struct EnrollReply {
     pub trust: Vec<quickcard::TrustedKey>,
 }
 
-async fn enroll(State(state): State<AppState>, body: Bytes) -> Result<Response, ApiError> {
+async fn enroll(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
     let req: EnrollRequest = parse(&body)?;
     let now = state.now();
     let w = state.config.rate_limit.window_secs.max(1) as i64;
@@ -225,7 +240,7 @@ async fn kiosk_config(
 async fn exchange_card(
     State(state): State<AppState>,
     AuthedKiosk(kiosk): AuthedKiosk,
-    body: Bytes,
+    body: Body,
 ) -> Result<axum::Json<SessionReply>, ApiError> {
     let req: ExchangeRequest = parse(&body)?;
     let reply = exchange::exchange(&state, &kiosk, req).await?;
@@ -358,10 +373,10 @@ async fn admin_revoke(
     State(state): State<AppState>,
     Path(user_id): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     admin(&state, &headers)?;
-    let req: RevokeRequest = if body.is_empty() {
+    let req: RevokeRequest = if body.as_ref().is_ok_and(|b| b.is_empty()) {
         RevokeRequest::default()
     } else {
         parse(&body)?
@@ -406,9 +421,10 @@ struct AuditQuery {
 async fn admin_audit(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Query(q): Query<AuditQuery>,
+    q: Result<Query<AuditQuery>, QueryRejection>,
 ) -> Result<Response, ApiError> {
     admin(&state, &headers)?;
+    let Query(q) = q.map_err(|e| ApiError::bad_request(e.body_text()))?;
     let user = q.user.as_deref().map(normalise_user).transpose()?;
     let rows = store::audit_rows(
         &state.db,
@@ -429,7 +445,7 @@ struct AddKioskRequest {
 async fn admin_add_kiosk(
     State(state): State<AppState>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Body,
 ) -> Result<Response, ApiError> {
     admin(&state, &headers)?;
     let req: AddKioskRequest = parse(&body)?;

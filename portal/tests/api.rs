@@ -258,6 +258,17 @@ async fn card_refusals_have_their_own_codes(db: TestDb) {
     )
     .await;
     assert_eq!(r.code(), "bad_request");
+    let r = reply(
+        w.http
+            .post(w.url("/v1/exchange"))
+            .bearer_auth(&w.kiosk)
+            .body(vec![b'x'; 100_000])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((r.status.as_u16(), r.code()), (413, "bad_request"), "{r:?}");
 
     // Every refusal is audited; the forged card is flagged.
     let audit = w.audit().await;
@@ -869,6 +880,16 @@ async fn admin_api_needs_its_token(db: TestDb) {
         .map(|r| r["kind"].as_str().unwrap())
         .collect();
     assert_eq!(kinds, ["exchange", "revocation", "exchange"]);
+    let bad = reply(
+        w.http
+            .get(w.url("/v1/admin/audit?since=yesterday"))
+            .bearer_auth(token.expose())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!((bad.status.as_u16(), bad.code()), (400, "bad_request"));
     // Kiosks through the admin API.
     let k = reply(
         w.http
