@@ -21,6 +21,9 @@ use crate::scanner::{FrameSource, ReplaySource, ScanConfig, Scanner, SourceError
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// The kiosk's own options (no subcommand).
+    #[command(flatten)]
+    pub run: crate::platform::start::RunArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -29,6 +32,27 @@ pub enum Command {
     Decode(DecodeArgs),
     /// Scan frames from a camera (or replayed files) and print one JSON line per result.
     Scan(ScanArgs),
+    /// Enrol this kiosk with a portal: trade an enrolment code for the kiosk credential.
+    Enroll(EnrollArgs),
+    /// Print an admin PIN hash for the config's `admin_pin_hash` (reads the PIN from stdin).
+    HashPin,
+}
+
+/// `enroll`: the portal and the one-time code from its admin page.
+#[derive(Debug, Args)]
+pub struct EnrollArgs {
+    /// The portal's base URL, e.g. https://portal.school.example
+    #[arg(long)]
+    pub portal: String,
+    /// The enrolment code shown by the portal.
+    #[arg(long)]
+    pub code: String,
+    /// This kiosk's name in the portal.
+    #[arg(long, default_value = "kiosk")]
+    pub name: String,
+    /// Config file to write (default: $QUICKCARD_KIOSK_CONFIG or ~/.config/quickcard/kiosk.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// Trust options shared by the commands that verify cards.
@@ -88,11 +112,20 @@ pub struct ScanArgs {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         None => {
-            println!(
-                "quickcard-kiosk {}: the full-screen kiosk is not built yet. Try `quickcard-kiosk decode --demo IMAGE` \
-                 or `quickcard-kiosk scan --demo`.",
-                env!("CARGO_PKG_VERSION")
-            );
+            crate::platform::start::run(cli.run)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Enroll(a)) => {
+            let path = a.config.clone().unwrap_or_else(crate::config::default_path);
+            let cfg = crate::platform::start::enroll_command(&a.portal, &a.code, &a.name, &path)?;
+            let kiosk = cfg.enrolment.as_ref().map(|e| e.kiosk_id.as_str()).unwrap_or("?");
+            println!("enrolled as kiosk {kiosk}; config written to {}", path.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::HashPin) => {
+            let mut pin = String::new();
+            std::io::stdin().read_line(&mut pin)?;
+            println!("{}", crate::platform::start::hash_pin_command(pin.trim())?);
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::Decode(args)) => decode(args),

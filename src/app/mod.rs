@@ -1,0 +1,202 @@
+//! The kiosk app: what a child sees, as one egui app that builds natively and for the browser.
+//!
+//! - [`state`]: the state machine (every state and transition in one place);
+//! - [`screens`]: one file per screen, drawing from the state and returning [`state::Action`]s;
+//! - [`i18n`]: every sentence in English and Spanish;
+//! - [`pictures`] and [`widgets`]: the painted pictures, colours, big buttons.
+//!
+//! [`KioskApp`] glues them to egui: each frame it lets the core [`tick`](state::Kiosk::tick),
+//! draws the current screen and hands the actions back. It runs the same inside eframe's
+//! window, in `egui_kittest`'s headless harness and (later) in the browser.
+
+pub mod i18n;
+pub mod pictures;
+pub mod screens;
+pub mod state;
+pub mod widgets;
+
+use eframe::egui::{self, RichText, Ui};
+
+use crate::app::i18n::Msg;
+use crate::app::screens::View;
+use crate::app::state::{Action, Kiosk, Screen};
+
+/// The egui side of the kiosk.
+pub struct KioskApp {
+    kiosk: Kiosk,
+    preview: Option<egui::TextureHandle>,
+    preview_seq: u64,
+    styled: bool,
+    /// When set, closing the window needs the admin PIN (kiosk mode).
+    locked: bool,
+    title: String,
+    /// Called once per drawn frame with the screen's name (tests and the benchmark).
+    on_frame: Option<Box<dyn FnMut(&Kiosk)>>,
+}
+
+impl std::fmt::Debug for KioskApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KioskApp").field("kiosk", &self.kiosk).finish_non_exhaustive()
+    }
+}
+
+impl KioskApp {
+    pub fn new(kiosk: Kiosk, locked: bool) -> KioskApp {
+        KioskApp {
+            kiosk,
+            preview: None,
+            preview_seq: 0,
+            styled: false,
+            locked,
+            title: String::new(),
+            on_frame: None,
+        }
+    }
+
+    pub fn kiosk(&self) -> &Kiosk {
+        &self.kiosk
+    }
+
+    pub fn kiosk_mut(&mut self) -> &mut Kiosk {
+        &mut self.kiosk
+    }
+
+    /// Calls `f` after every drawn frame.
+    pub fn on_frame(&mut self, f: impl FnMut(&Kiosk) + 'static) {
+        self.on_frame = Some(Box::new(f));
+    }
+
+    fn style(&mut self, ctx: &egui::Context) {
+        if self.styled {
+            return;
+        }
+        self.styled = true;
+        ctx.set_visuals(egui::Visuals::light());
+        ctx.global_style_mut(|s| {
+            s.spacing.button_padding = egui::vec2(20.0, 12.0);
+            s.spacing.item_spacing = egui::vec2(12.0, 12.0);
+            s.spacing.interact_size = egui::vec2(widgets::MIN_TOUCH, widgets::MIN_TOUCH);
+            s.visuals.panel_fill = widgets::BG;
+            s.visuals.override_text_color = None;
+            s.visuals.selection.stroke.color = widgets::INK;
+            // A thick, dark focus ring for keyboard users.
+            s.visuals.widgets.hovered.bg_stroke = egui::Stroke::new(3.0, widgets::INK);
+            s.visuals.widgets.active.bg_stroke = egui::Stroke::new(4.0, widgets::INK);
+        });
+    }
+
+    /// One frame: advance the core, draw the screen, apply the button presses.
+    pub fn show(&mut self, ui: &mut Ui) {
+        let ctx = ui.ctx().clone();
+        self.style(&ctx);
+        self.kiosk.tick();
+        let mut actions = Vec::new();
+        if ctx.input(|i| {
+            i.pointer.any_pressed()
+                || i.events.iter().any(|e| matches!(e, egui::Event::Key { pressed: true, .. } | egui::Event::Touch { .. }))
+        }) {
+            actions.push(Action::Activity);
+        }
+        if self.locked && ctx.input(|i| i.viewport().close_requested()) && !self.kiosk.quit_requested() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
+            actions.push(Action::AdminOpen);
+        }
+        self.update_preview(&ctx);
+
+        let time = ctx.input(|i| i.time);
+        let lang = self.kiosk.lang();
+        let screen = self.kiosk.screen().clone();
+        egui::CentralPanel::default()
+            .frame(egui::Frame::new().fill(widgets::BG).inner_margin(egui::Margin::same(24)))
+            .show(ui, |ui| {
+                let mut v = View {
+                    kiosk: &self.kiosk,
+                    lang,
+                    time,
+                    preview: self.preview.as_ref(),
+                    actions: &mut actions,
+                };
+                top_bar(ui, &mut v);
+                ui.add_space(8.0);
+                if let Some(admin) = self.kiosk.admin() {
+                    screens::admin::show(ui, &mut v, admin);
+                    return;
+                }
+                match &screen {
+                    Screen::NotReady(why) => screens::not_ready::show(ui, &mut v, why),
+                    Screen::Scanning { hint } => screens::scanning::show(ui, &mut v, *hint),
+                    Screen::Checking { .. } => screens::checking::show(ui, &mut v),
+                    Screen::PinPad { pin, wrong } => screens::pin_pad::show(ui, &mut v, pin.len(), *wrong),
+                    Screen::Dashboard { opening, launch_failed } => {
+                        if let Some(s) = self.kiosk.session() {
+                            screens::dashboard::show(ui, &mut v, s, opening.as_deref(), *launch_failed);
+                        }
+                    }
+                    Screen::SignedOut { .. } => screens::signed_out::show(ui, &mut v),
+                    Screen::Error { kind, .. } => screens::error::show(ui, &mut v, kind),
+                }
+                if let Some(secs) = self.kiosk.idle_countdown_secs() {
+                    screens::idle::show(ui, &mut v, secs);
+                }
+            });
+        for a in actions {
+            self.kiosk.act(a);
+        }
+        if self.kiosk.quit_requested() {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Close);
+        }
+        let title = format!("QuickCard kiosk — {}", self.kiosk.screen().name());
+        if title != self.title {
+            ctx.send_viewport_cmd(egui::ViewportCommand::Title(title.clone()));
+            self.title = title;
+        }
+        // Timers (countdowns, error screens, animations) need frames even without input.
+        let animated = matches!(self.kiosk.screen(), Screen::Scanning { .. } | Screen::Checking { .. });
+        ctx.request_repaint_after(std::time::Duration::from_millis(if animated { 50 } else { 250 }));
+        if let Some(f) = &mut self.on_frame {
+            f(&self.kiosk);
+        }
+    }
+
+    fn update_preview(&mut self, ctx: &egui::Context) {
+        let (preview, seq) = self.kiosk.preview();
+        match preview {
+            None => self.preview = None,
+            Some(p) if seq != self.preview_seq => {
+                let img = egui::ColorImage::from_rgb([p.width, p.height], &p.rgb);
+                match &mut self.preview {
+                    Some(tex) if tex.size() == [p.width, p.height] => tex.set(img, egui::TextureOptions::LINEAR),
+                    _ => self.preview = Some(ctx.load_texture("camera", img, egui::TextureOptions::LINEAR)),
+                }
+                self.preview_seq = seq;
+            }
+            Some(_) => {}
+        }
+    }
+}
+
+/// Language switch on the left, demo banner in the middle, the grown-ups' button on the right.
+fn top_bar(ui: &mut Ui, v: &mut View<'_>) {
+    ui.horizontal(|ui| {
+        let lang = v.t(Msg::SwitchLanguage);
+        if widgets::big_button(ui, &lang, widgets::BLUE, 200.0).clicked() {
+            v.actions.push(Action::SwitchLanguage);
+        }
+        if v.kiosk.settings().demo {
+            ui.add_space(16.0);
+            ui.label(RichText::new(v.t(Msg::DemoBanner)).size(widgets::ADULT_TEXT).color(widgets::INK_SOFT));
+        }
+        ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
+            let g = v.t(Msg::GrownUps);
+            if widgets::big_button(ui, &g, widgets::GREY, 200.0).clicked() {
+                v.actions.push(Action::AdminOpen);
+            }
+        });
+    });
+}
+
+impl eframe::App for KioskApp {
+    fn ui(&mut self, ui: &mut Ui, _frame: &mut eframe::Frame) {
+        self.show(ui);
+    }
+}

@@ -1,0 +1,410 @@
+//! The pictures: one per state and hint, drawn with egui shapes (plus a few glyphs from
+//! egui's built-in emoji font), so they scale to any screen, cost no image files and render
+//! the same natively and in the browser. Each picture says the same thing as its sentence:
+//! a red cross means "this did not work", green means "good", and the object shows what.
+
+use std::f32::consts::TAU;
+
+use eframe::egui::{
+    Align2, Color32, CornerRadius, FontId, Painter, Pos2, Rect, Shape, Stroke, StrokeKind, Vec2,
+    pos2, vec2,
+};
+
+use crate::app::widgets::{BLUE, GREEN, GREY, INK, RED, WHITE};
+
+const CARD: Color32 = Color32::from_rgb(0xFF, 0xFF, 0xFF);
+const AMBER: Color32 = Color32::from_rgb(0xF5, 0x9E, 0x0B);
+const SKY: Color32 = Color32::from_rgb(0xDB, 0xEA, 0xFE);
+const ROSE: Color32 = Color32::from_rgb(0xFE, 0xE2, 0xE2);
+const MINT: Color32 = Color32::from_rgb(0xDC, 0xFC, 0xE7);
+const SAND: Color32 = Color32::from_rgb(0xFE, 0xF3, 0xC7);
+
+/// Every picture the kiosk shows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Picture {
+    ShowCard,
+    ComeCloser,
+    TooDark,
+    TooBright,
+    HoldStill,
+    ShowAll,
+    GotIt,
+    Checking,
+    Pin,
+    Expired,
+    Revoked,
+    OtherSchool,
+    NotSchoolCard,
+    NotAllowed,
+    LockedOut,
+    Unreachable,
+    NoCamera,
+    Waiting,
+    NotEnrolled,
+    NoTrust,
+    Bye,
+    StillThere,
+}
+
+/// Draws `pic` into `rect` (square is best). `time` (seconds) animates a few pictures.
+pub fn draw(p: &Painter, rect: Rect, pic: Picture, time: f64) {
+    let c = rect.center();
+    let s = rect.width().min(rect.height());
+    let r = s * 0.48;
+    let t = time as f32;
+    match pic {
+        Picture::ShowCard => {
+            disc(p, c, r, SKY);
+            camera(p, c + vec2(0.0, -s * 0.2), s * 0.3);
+            let bob = (t * 2.5).sin() * s * 0.02;
+            card(p, c + vec2(0.0, s * 0.17 + bob), s * 0.42, BLUE);
+        }
+        Picture::ComeCloser => {
+            disc(p, c, r, SKY);
+            card(p, c, s * 0.3, BLUE);
+            for (dx, dy) in [(-1.0, -1.0), (1.0, -1.0), (1.0, 1.0), (-1.0, 1.0)] {
+                let d = vec2(dx, dy).normalized();
+                arrow(p, c + d * s * 0.2, c + d * s * 0.38, s * 0.03, BLUE);
+            }
+        }
+        Picture::TooDark => {
+            disc(p, c, r, Color32::from_rgb(0x1E, 0x29, 0x3B));
+            glyph(p, c + vec2(0.0, -s * 0.05), s * 0.45, "💡", AMBER);
+            card(p, c + vec2(s * 0.2, s * 0.22), s * 0.22, GREY);
+        }
+        Picture::TooBright => {
+            disc(p, c, r, SAND);
+            card(p, c + vec2(0.0, s * 0.08), s * 0.4, BLUE);
+            let sun = c + vec2(-s * 0.22, -s * 0.22);
+            p.circle_filled(sun, s * 0.09, AMBER);
+            for i in 0..8 {
+                let a = i as f32 / 8.0 * TAU;
+                let d = vec2(a.cos(), a.sin());
+                p.line_segment([sun + d * s * 0.12, sun + d * s * 0.18], Stroke::new(s * 0.02, AMBER));
+            }
+            p.line_segment(
+                [c + vec2(-s * 0.05, -s * 0.02), c + vec2(s * 0.12, s * 0.12)],
+                Stroke::new(s * 0.05, Color32::from_white_alpha(200)),
+            );
+        }
+        Picture::HoldStill => {
+            disc(p, c, r, SKY);
+            card(p, c + vec2(-s * 0.08, 0.0), s * 0.36, BLUE);
+            glyph(p, c + vec2(s * 0.2, s * 0.12), s * 0.3, "✋", INK);
+        }
+        Picture::ShowAll => {
+            disc(p, c, r, SKY);
+            card(p, c, s * 0.42, BLUE);
+            p.rect_filled(
+                Rect::from_min_size(c + vec2(s * 0.02, -s * 0.2), vec2(s * 0.22, s * 0.3)),
+                CornerRadius::same(12),
+                Color32::from_rgb(0xE0, 0xAC, 0x7C),
+            );
+            arrow(p, c + vec2(s * 0.16, 0.0), c + vec2(s * 0.38, 0.0), s * 0.03, INK);
+        }
+        Picture::GotIt => {
+            disc(p, c, r, GREEN);
+            check(p, c, s * 0.28, WHITE);
+        }
+        Picture::Checking => {
+            disc(p, c, r, MINT);
+            card(p, c + vec2(0.0, -s * 0.05), s * 0.4, GREEN);
+            for i in 0..3 {
+                let phase = ((t * 3.0) - i as f32 * 0.5).sin() * 0.5 + 0.5;
+                p.circle_filled(
+                    c + vec2((i as f32 - 1.0) * s * 0.12, s * 0.3),
+                    s * (0.03 + 0.02 * phase),
+                    GREEN,
+                );
+            }
+        }
+        Picture::Pin => {
+            disc(p, c, r, SKY);
+            lock(p, c, s * 0.45, BLUE);
+        }
+        Picture::Expired => {
+            disc(p, c, r, ROSE);
+            card(p, c + vec2(-s * 0.08, -s * 0.05), s * 0.4, GREY);
+            calendar(p, c + vec2(s * 0.2, s * 0.18), s * 0.26);
+            cross(p, c + vec2(-s * 0.22, -s * 0.24), s * 0.12);
+        }
+        Picture::Revoked => {
+            disc(p, c, r, ROSE);
+            card(p, c + vec2(-s * 0.18, 0.0), s * 0.3, GREY);
+            cross(p, c + vec2(-s * 0.18, 0.0), s * 0.1);
+            arrow(p, c + vec2(-s * 0.02, 0.0), c + vec2(s * 0.06, 0.0), s * 0.025, INK);
+            card(p, c + vec2(s * 0.22, 0.0), s * 0.3, BLUE);
+        }
+        Picture::OtherSchool => {
+            disc(p, c, r, ROSE);
+            school(p, c + vec2(s * 0.1, -s * 0.08), s * 0.36, GREY);
+            card(p, c + vec2(-s * 0.14, s * 0.16), s * 0.28, BLUE);
+            cross(p, c + vec2(s * 0.24, s * 0.22), s * 0.1);
+        }
+        Picture::NotSchoolCard => {
+            disc(p, c, r, ROSE);
+            qr(p, c, s * 0.4);
+            cross(p, c + vec2(s * 0.2, s * 0.2), s * 0.13);
+        }
+        Picture::NotAllowed => {
+            disc(p, c, r, ROSE);
+            card(p, c + vec2(-s * 0.06, -s * 0.04), s * 0.4, GREY);
+            p.circle_stroke(c + vec2(s * 0.2, s * 0.2), s * 0.11, Stroke::new(s * 0.035, RED));
+            p.line_segment(
+                [c + vec2(s * 0.12, s * 0.12), c + vec2(s * 0.28, s * 0.28)],
+                Stroke::new(s * 0.035, RED),
+            );
+        }
+        Picture::LockedOut => {
+            disc(p, c, r, ROSE);
+            lock(p, c + vec2(-s * 0.08, 0.0), s * 0.4, RED);
+            clock(p, c + vec2(s * 0.22, s * 0.2), s * 0.13, t);
+        }
+        Picture::Unreachable => {
+            disc(p, c, r, SAND);
+            school(p, c + vec2(s * 0.18, -s * 0.05), s * 0.3, GREY);
+            computer(p, c + vec2(-s * 0.2, s * 0.05), s * 0.26);
+            p.line_segment([c + vec2(-s * 0.05, 0.02 * s), c + vec2(s * 0.05, 0.02 * s)], Stroke::new(s * 0.02, GREY));
+            cross(p, c + vec2(0.0, s * 0.02), s * 0.08);
+        }
+        Picture::NoCamera => {
+            disc(p, c, r, SAND);
+            camera(p, c, s * 0.5);
+            cross(p, c + vec2(s * 0.22, s * 0.2), s * 0.12);
+        }
+        Picture::Waiting => {
+            disc(p, c, r, SKY);
+            school(p, c + vec2(0.0, -s * 0.04), s * 0.42, BLUE);
+            clock(p, c + vec2(s * 0.22, s * 0.22), s * 0.12, t);
+        }
+        Picture::NotEnrolled => {
+            disc(p, c, r, SAND);
+            computer(p, c + vec2(-s * 0.04, -s * 0.02), s * 0.46);
+            key(p, c + vec2(s * 0.2, s * 0.24), s * 0.24, AMBER);
+        }
+        Picture::NoTrust => {
+            disc(p, c, r, SAND);
+            key(p, c, s * 0.5, AMBER);
+            cross(p, c + vec2(s * 0.22, s * 0.22), s * 0.11);
+        }
+        Picture::Bye => {
+            disc(p, c, r, MINT);
+            glyph(p, c + vec2(0.0, -s * 0.08), s * 0.42, "👋", INK);
+            card(p, c + vec2(0.0, s * 0.24), s * 0.26, BLUE);
+        }
+        Picture::StillThere => {
+            disc(p, c, r, SAND);
+            clock(p, c, s * 0.3, t);
+        }
+    }
+}
+
+/// A tile's icon by name.
+pub fn draw_app_icon(p: &Painter, rect: Rect, icon: &str, _time: f64) {
+    let c = rect.center();
+    let s = rect.width().min(rect.height());
+    let g = match icon {
+        "book" | "reading" | "read" => "📖",
+        "math" | "numbers" | "calculator" => "🔢",
+        "paint" | "art" | "draw" => "🎨",
+        "music" => "🎵",
+        "science" | "lab" => "🔬",
+        "globe" | "world" | "geography" => "🌍",
+        "video" | "movie" => "🎬",
+        "code" | "coding" => "💻",
+        "mail" | "email" => "✉",
+        "calendar" => "📅",
+        "game" | "games" => "🎮",
+        "puzzle" => "🧩",
+        "abc" | "letters" | "spelling" => "🔤",
+        "write" | "pencil" | "docs" => "✏",
+        _ => "★",
+    };
+    p.circle_filled(c, s * 0.48, Color32::from_white_alpha(40));
+    glyph(p, c, s * 0.62, g, WHITE);
+}
+
+fn disc(p: &Painter, c: Pos2, r: f32, fill: Color32) {
+    p.circle_filled(c, r, fill);
+}
+
+fn glyph(p: &Painter, c: Pos2, size: f32, g: &str, color: Color32) {
+    p.text(c, Align2::CENTER_CENTER, g, FontId::proportional(size), color);
+}
+
+/// A QuickCard: a white card with a coloured band and a QR-like code.
+fn card(p: &Painter, c: Pos2, w: f32, band: Color32) {
+    let rect = Rect::from_center_size(c, vec2(w, w * 0.63));
+    p.rect_filled(rect.translate(vec2(w * 0.02, w * 0.03)), CornerRadius::same(8), Color32::from_black_alpha(40));
+    p.rect_filled(rect, CornerRadius::same(8), CARD);
+    p.rect_stroke(rect, CornerRadius::same(8), Stroke::new((w * 0.015).max(1.5), INK), StrokeKind::Inside);
+    let bandr = Rect::from_min_max(rect.min, pos2(rect.max.x, rect.min.y + rect.height() * 0.2));
+    p.rect_filled(bandr, CornerRadius { nw: 8, ne: 8, sw: 0, se: 0 }, band);
+    let q = rect.height() * 0.55;
+    qr(p, pos2(rect.min.x + rect.width() * 0.3, rect.center().y + rect.height() * 0.1), q);
+    // Name lines
+    for i in 0..2 {
+        let y = rect.center().y + rect.height() * (0.0 + i as f32 * 0.18);
+        p.line_segment(
+            [pos2(rect.center().x + w * 0.05, y), pos2(rect.max.x - w * 0.1 - i as f32 * w * 0.08, y)],
+            Stroke::new((w * 0.035).max(2.0), GREY),
+        );
+    }
+}
+
+/// A QR-code-like square with three finder patterns.
+fn qr(p: &Painter, c: Pos2, s: f32) {
+    let rect = Rect::from_center_size(c, Vec2::splat(s));
+    p.rect_filled(rect.expand(s * 0.06), CornerRadius::same(2), CARD);
+    let m = s / 7.0;
+    let finder = |o: Pos2| {
+        let f = Rect::from_min_size(o, Vec2::splat(m * 2.4));
+        p.rect_filled(f, CornerRadius::ZERO, INK);
+        p.rect_filled(f.shrink(m * 0.45), CornerRadius::ZERO, CARD);
+        p.rect_filled(f.shrink(m * 0.85), CornerRadius::ZERO, INK);
+    };
+    finder(rect.min);
+    finder(pos2(rect.max.x - m * 2.4, rect.min.y));
+    finder(pos2(rect.min.x, rect.max.y - m * 2.4));
+    for (x, y) in [(3, 3), (4, 4), (5, 3), (3, 5), (5, 5), (4, 6), (6, 4), (3, 1), (1, 3)] {
+        let r = Rect::from_min_size(
+            pos2(rect.min.x + x as f32 * m * 0.95, rect.min.y + y as f32 * m * 0.95),
+            Vec2::splat(m * 0.8),
+        );
+        p.rect_filled(r, CornerRadius::ZERO, INK);
+    }
+}
+
+fn cross(p: &Painter, c: Pos2, r: f32) {
+    p.circle_filled(c, r * 1.15, RED);
+    let st = Stroke::new(r * 0.3, WHITE);
+    let d = r * 0.5;
+    p.line_segment([c + vec2(-d, -d), c + vec2(d, d)], st);
+    p.line_segment([c + vec2(d, -d), c + vec2(-d, d)], st);
+}
+
+fn check(p: &Painter, c: Pos2, r: f32, color: Color32) {
+    let st = Stroke::new(r * 0.28, color);
+    p.add(Shape::line(
+        vec![c + vec2(-r * 0.7, 0.0), c + vec2(-r * 0.15, r * 0.55), c + vec2(r * 0.75, -r * 0.55)],
+        st,
+    ));
+}
+
+fn arrow(p: &Painter, from: Pos2, to: Pos2, w: f32, color: Color32) {
+    let st = Stroke::new(w, color);
+    p.line_segment([from, to], st);
+    let d = (to - from).normalized();
+    let n = vec2(-d.y, d.x);
+    let head = w * 2.5;
+    p.add(Shape::convex_polygon(
+        vec![to + d * head * 0.6, to - d * head + n * head, to - d * head - n * head],
+        color,
+        Stroke::NONE,
+    ));
+}
+
+fn camera(p: &Painter, c: Pos2, w: f32) {
+    let body = Rect::from_center_size(c, vec2(w, w * 0.65));
+    p.rect_filled(
+        Rect::from_center_size(c + vec2(-w * 0.2, -w * 0.36), vec2(w * 0.25, w * 0.12)),
+        CornerRadius::same(4),
+        INK,
+    );
+    p.rect_filled(body, CornerRadius::same(10), INK);
+    p.circle_filled(c, w * 0.22, Color32::from_rgb(0x94, 0xA3, 0xB8));
+    p.circle_filled(c, w * 0.14, Color32::from_rgb(0x0F, 0x17, 0x2A));
+    p.circle_filled(c + vec2(-w * 0.05, -w * 0.05), w * 0.04, WHITE);
+}
+
+fn lock(p: &Painter, c: Pos2, w: f32, color: Color32) {
+    let body = Rect::from_center_size(c + vec2(0.0, w * 0.15), vec2(w * 0.8, w * 0.6));
+    p.circle_stroke(c + vec2(0.0, -w * 0.15), w * 0.25, Stroke::new(w * 0.1, INK));
+    p.rect_filled(body, CornerRadius::same(10), color);
+    p.circle_filled(body.center() - vec2(0.0, w * 0.05), w * 0.07, WHITE);
+    p.rect_filled(
+        Rect::from_center_size(body.center() + vec2(0.0, w * 0.07), vec2(w * 0.06, w * 0.18)),
+        CornerRadius::same(2),
+        WHITE,
+    );
+}
+
+fn clock(p: &Painter, c: Pos2, r: f32, t: f32) {
+    p.circle_filled(c, r, WHITE);
+    p.circle_stroke(c, r, Stroke::new(r * 0.15, INK));
+    let a = t * 0.8;
+    p.line_segment([c, c + vec2(a.sin(), -a.cos()) * r * 0.75], Stroke::new(r * 0.12, INK));
+    p.line_segment([c, c + vec2(0.0, -r * 0.5)], Stroke::new(r * 0.14, INK));
+}
+
+fn calendar(p: &Painter, c: Pos2, w: f32) {
+    let rect = Rect::from_center_size(c, vec2(w, w * 0.9));
+    p.rect_filled(rect, CornerRadius::same(6), WHITE);
+    p.rect_stroke(rect, CornerRadius::same(6), Stroke::new(w * 0.05, INK), StrokeKind::Inside);
+    p.rect_filled(
+        Rect::from_min_max(rect.min, pos2(rect.max.x, rect.min.y + w * 0.25)),
+        CornerRadius { nw: 6, ne: 6, sw: 0, se: 0 },
+        RED,
+    );
+    for row in 0..2 {
+        for col in 0..3 {
+            p.rect_filled(
+                Rect::from_min_size(
+                    pos2(rect.min.x + w * (0.14 + col as f32 * 0.26), rect.min.y + w * (0.38 + row as f32 * 0.24)),
+                    Vec2::splat(w * 0.16),
+                ),
+                CornerRadius::same(2),
+                GREY,
+            );
+        }
+    }
+}
+
+fn school(p: &Painter, c: Pos2, w: f32, color: Color32) {
+    let body = Rect::from_center_size(c + vec2(0.0, w * 0.15), vec2(w, w * 0.55));
+    p.add(Shape::convex_polygon(
+        vec![pos2(body.min.x - w * 0.08, body.min.y), pos2(c.x, c.y - w * 0.45), pos2(body.max.x + w * 0.08, body.min.y)],
+        RED,
+        Stroke::NONE,
+    ));
+    p.rect_filled(body, CornerRadius::ZERO, color);
+    p.rect_filled(
+        Rect::from_center_size(pos2(c.x, body.max.y - w * 0.12), vec2(w * 0.2, w * 0.24)),
+        CornerRadius::ZERO,
+        WHITE,
+    );
+    for dx in [-0.3, 0.3] {
+        p.rect_filled(
+            Rect::from_center_size(pos2(c.x + dx * w, body.min.y + w * 0.18), Vec2::splat(w * 0.14)),
+            CornerRadius::ZERO,
+            SKY,
+        );
+    }
+    p.circle_filled(pos2(c.x, body.min.y - w * 0.12), w * 0.08, WHITE);
+}
+
+fn computer(p: &Painter, c: Pos2, w: f32) {
+    let screen = Rect::from_center_size(c - vec2(0.0, w * 0.1), vec2(w, w * 0.65));
+    p.rect_filled(screen, CornerRadius::same(6), INK);
+    p.rect_filled(screen.shrink(w * 0.06), CornerRadius::same(3), SKY);
+    p.rect_filled(
+        Rect::from_center_size(pos2(c.x, screen.max.y + w * 0.1), vec2(w * 0.12, w * 0.2)),
+        CornerRadius::ZERO,
+        INK,
+    );
+    p.rect_filled(
+        Rect::from_center_size(pos2(c.x, screen.max.y + w * 0.2), vec2(w * 0.5, w * 0.06)),
+        CornerRadius::same(3),
+        INK,
+    );
+}
+
+fn key(p: &Painter, c: Pos2, w: f32, color: Color32) {
+    let head = c - vec2(w * 0.25, 0.0);
+    p.circle_filled(head, w * 0.22, color);
+    p.circle_filled(head, w * 0.08, WHITE);
+    let st = Stroke::new(w * 0.1, color);
+    p.line_segment([head + vec2(w * 0.2, 0.0), c + vec2(w * 0.45, 0.0)], st);
+    p.line_segment([c + vec2(w * 0.3, 0.0), c + vec2(w * 0.3, w * 0.15)], st);
+    p.line_segment([c + vec2(w * 0.42, 0.0), c + vec2(w * 0.42, w * 0.12)], st);
+}

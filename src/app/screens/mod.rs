@@ -1,0 +1,52 @@
+//! One file per screen. Each draws from the [`Kiosk`](crate::app::state::Kiosk) it is given and
+//! reports button presses as [`Action`]s; none of them changes state itself, talks to the
+//! network or knows which platform it runs on.
+
+pub mod admin;
+pub mod checking;
+pub mod dashboard;
+pub mod error;
+pub mod idle;
+pub mod not_ready;
+pub mod pin_pad;
+pub mod scanning;
+pub mod signed_out;
+
+use eframe::egui::{self, Ui};
+
+use crate::app::i18n::{Lang, Msg};
+use crate::app::pictures::Picture;
+use crate::app::state::Action;
+use crate::app::widgets;
+
+/// What every screen gets.
+#[allow(missing_debug_implementations)]
+pub struct View<'a> {
+    pub kiosk: &'a crate::app::state::Kiosk,
+    pub lang: Lang,
+    pub time: f64,
+    /// The camera preview texture, when there is one.
+    pub preview: Option<&'a egui::TextureHandle>,
+    pub actions: &'a mut Vec<Action>,
+}
+
+impl View<'_> {
+    pub fn t(&self, m: Msg<'_>) -> String {
+        m.text(self.lang)
+    }
+}
+
+/// The common layout: picture, child's sentence, grown-up line, centred in the space.
+pub fn picture_screen(ui: &mut Ui, v: &View<'_>, pic: Picture, child: &str, adult: Option<&str>) {
+    let size = (ui.available_height() * 0.45).clamp(160.0, 360.0);
+    ui.vertical_centered(|ui| {
+        ui.add_space((ui.available_height() * 0.04).max(8.0));
+        widgets::picture(ui, pic, size, child, v.time);
+        ui.add_space(18.0);
+        widgets::child_sentence(ui, child);
+        if let Some(a) = adult {
+            ui.add_space(18.0);
+            widgets::adult_line(ui, a);
+        }
+    });
+}

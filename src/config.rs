@@ -1,0 +1,381 @@
+//! The kiosk's configuration file and its enrolment.
+//!
+//! A lab kiosk is set up once by a grown-up: `quickcard-kiosk enroll --portal URL --code CODE`
+//! trades a one-time enrolment code for the kiosk's credential, writes the credential to its
+//! own file with mode 0600 and writes (or updates) the TOML config next to it. Everything the
+//! kiosk needs at start-up is read here into checked types; a bad value is refused with the
+//! file, the key and what to write instead. With no config file at all the kiosk runs the demo.
+//!
+//! ```toml
+//! portal_url = "https://portal.school.example"
+//! school_id = "sch-lincoln"          # optional: taken from the portal when absent
+//! language = "en"                    # or "es"
+//! idle_timeout_secs = 120
+//! admin_pin_hash = "$argon2id$v=19$…" # `quickcard-kiosk hash-pin`
+//! launcher = ["xdg-open", "{url}"]
+//! camera = "0"                        # index, name, or "replay:DIR"
+//!
+//! [enrolment]
+//! kiosk_id = "k-…"
+//! credential_file = "credential"      # relative to this file; mode 0600
+//!
+//! [[trust]]                           # optional: pinned issuer keys (else the portal's)
+//! public = "qcpk1:…"
+//! name = "Lincoln 2026-27"
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use quickcard::TrustedKey;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use zeroize::Zeroizing;
+
+use crate::app::i18n::Lang;
+
+/// Why the config cannot be used.
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("{path}: {key}: {message}")]
+    Invalid {
+        path: PathBuf,
+        key: &'static str,
+        message: String,
+    },
+    #[error("cannot write {path}: {source}")]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("the kiosk is not enrolled: run `quickcard-kiosk enroll --portal URL --code CODE`")]
+    NotEnrolled,
+}
+
+/// The enrolment record: which kiosk this is and where its credential lives.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Enrolment {
+    pub kiosk_id: String,
+    /// Relative paths are relative to the config file's folder.
+    pub credential_file: PathBuf,
+}
+
+/// The kiosk config, checked.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub portal_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub school_id: Option<String>,
+    #[serde(default)]
+    pub language: Lang,
+    #[serde(default = "default_idle")]
+    pub idle_timeout_secs: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub admin_pin_hash: Option<String>,
+    #[serde(default = "default_launcher")]
+    pub launcher: Vec<String>,
+    /// Camera index or name, `replay:DIR` for recorded frames, or `none`.
+    #[serde(default = "default_camera")]
+    pub camera: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enrolment: Option<Enrolment>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub trust: Vec<TrustedKey>,
+}
+
+fn default_idle() -> u64 {
+    120
+}
+fn default_launcher() -> Vec<String> {
+    vec!["xdg-open".into(), "{url}".into()]
+}
+fn default_camera() -> String {
+    "0".into()
+}
+
+impl Config {
+    /// A fresh config for a portal.
+    pub fn new(portal_url: &str) -> Config {
+        Config {
+            portal_url: portal_url.trim_end_matches('/').to_string(),
+            school_id: None,
+            language: Lang::En,
+            idle_timeout_secs: default_idle(),
+            admin_pin_hash: None,
+            launcher: default_launcher(),
+            camera: default_camera(),
+            enrolment: None,
+            trust: Vec::new(),
+        }
+    }
+
+    /// Parses and checks config text (`path` is for messages).
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
+            path: path.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        cfg.check(path)?;
+        Ok(cfg)
+    }
+
+    /// Reads and checks a config file.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Config::parse(&text, path)
+    }
+
+    fn check(&self, path: &Path) -> Result<(), ConfigError> {
+        let invalid = |key, message: String| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            key,
+            message,
+        };
+        if !(self.portal_url.starts_with("http://") || self.portal_url.starts_with("https://")) {
+            return Err(invalid(
+                "portal_url",
+                format!("{:?} must start with https:// (or http:// on a lab network)", self.portal_url),
+            ));
+        }
+        if !(10..=86_400).contains(&self.idle_timeout_secs) {
+            return Err(invalid(
+                "idle_timeout_secs",
+                format!("{} is out of range: use 10 to 86400 seconds", self.idle_timeout_secs),
+            ));
+        }
+        if self.launcher.is_empty() || !self.launcher.iter().any(|a| a.contains("{url}")) {
+            return Err(invalid(
+                "launcher",
+                "must be a command list with a \"{url}\" argument, e.g. [\"xdg-open\", \"{url}\"]".into(),
+            ));
+        }
+        if let Some(h) = &self.admin_pin_hash
+            && PasswordHash::new(h).is_err()
+        {
+            return Err(invalid(
+                "admin_pin_hash",
+                "is not a PHC hash string; make one with `quickcard-kiosk hash-pin`".into(),
+            ));
+        }
+        if let Err(e) = quickcard::TrustList::new(self.trust.clone(), false) {
+            return Err(invalid("trust", e.to_string()));
+        }
+        Ok(())
+    }
+
+    /// The config as TOML.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_default()
+    }
+
+    /// The credential file's path (relative paths resolved against the config's folder).
+    pub fn credential_path(&self, config_path: &Path) -> Option<PathBuf> {
+        let e = self.enrolment.as_ref()?;
+        Some(if e.credential_file.is_absolute() {
+            e.credential_file.clone()
+        } else {
+            config_path
+                .parent()
+                .unwrap_or(Path::new("."))
+                .join(&e.credential_file)
+        })
+    }
+
+    /// Reads the kiosk credential.
+    pub fn load_credential(&self, config_path: &Path) -> Result<Zeroizing<String>, ConfigError> {
+        let path = self.credential_path(config_path).ok_or(ConfigError::NotEnrolled)?;
+        let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(|source| {
+            ConfigError::Read {
+                path: path.clone(),
+                source,
+            }
+        })?);
+        let cred = Zeroizing::new(text.trim().to_string());
+        if cred.is_empty() {
+            return Err(ConfigError::NotEnrolled);
+        }
+        Ok(cred)
+    }
+}
+
+/// Writes `text` to `path` with mode 0600, atomically (a temporary file, then a rename), so a
+/// crash never leaves half a file.
+pub fn write_private(path: &Path, text: &str) -> Result<(), ConfigError> {
+    use std::io::Write;
+    let err = |source| ConfigError::Write {
+        path: path.to_path_buf(),
+        source,
+    };
+    if let Some(dir) = path.parent()
+        && !dir.as_os_str().is_empty()
+    {
+        std::fs::create_dir_all(dir).map_err(err)?;
+    }
+    let tmp = path.with_extension("tmp-write");
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts.open(&tmp).map_err(err)?;
+    f.write_all(text.as_bytes()).map_err(err)?;
+    f.sync_all().map_err(err)?;
+    drop(f);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
+    }
+    std::fs::rename(&tmp, path).map_err(err)
+}
+
+/// Hashes an admin PIN (Argon2id) for `admin_pin_hash`. `salt`: 16 random bytes (the caller
+/// takes them from the operating system, so this module stays free of an RNG for the browser).
+pub fn hash_pin(pin: &str, salt: &[u8; 16]) -> Result<String, String> {
+    if pin.len() < 4 || !pin.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("the admin PIN must be at least 4 digits".into());
+    }
+    let salt = SaltString::encode_b64(salt).map_err(|e| e.to_string())?;
+    argon2::Argon2::default()
+        .hash_password(pin.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+/// Checks a PIN against its hash (constant-time comparison inside argon2).
+pub fn check_pin(hash: &str, pin: &str) -> bool {
+    PasswordHash::new(hash)
+        .and_then(|h| argon2::Argon2::default().verify_password(pin.as_bytes(), &h))
+        .is_ok()
+}
+
+/// The default config path: `$QUICKCARD_KIOSK_CONFIG`, else `$XDG_CONFIG_HOME/quickcard/kiosk.toml`
+/// (or `~/.config/…`).
+pub fn default_path() -> PathBuf {
+    if let Some(p) = std::env::var_os("QUICKCARD_KIOSK_CONFIG") {
+        return PathBuf::from(p);
+    }
+    let base = std::env::var_os("XDG_CONFIG_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".config")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    base.join("quickcard").join("kiosk.toml")
+}
+
+/// Stores an enrolment: the credential (0600) beside the config, and the config (0600, it
+/// holds the admin PIN hash) with the kiosk id, school and trust list filled in. An existing
+/// config keeps its other settings.
+pub fn save_enrolment(
+    config_path: &Path,
+    portal_url: &str,
+    reply: &crate::portal_client::EnrollReply,
+) -> Result<Config, ConfigError> {
+    let mut cfg = if config_path.exists() {
+        Config::load(config_path)?
+    } else {
+        Config::new(portal_url)
+    };
+    cfg.portal_url = portal_url.trim_end_matches('/').to_string();
+    if !reply.school_id.is_empty() {
+        cfg.school_id = Some(reply.school_id.clone());
+    }
+    let cred_name = PathBuf::from("credential");
+    cfg.enrolment = Some(Enrolment {
+        kiosk_id: reply.kiosk_id.clone(),
+        credential_file: cred_name,
+    });
+    // Keys the portal sent are not pinned here: the kiosk refreshes them from the portal.
+    cfg.check(config_path)?;
+    let cred_path = cfg.credential_path(config_path).ok_or(ConfigError::NotEnrolled)?;
+    write_private(&cred_path, &format!("{}\n", reply.credential))?;
+    write_private(config_path, &cfg.to_toml())?;
+    Ok(cfg)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_a_full_config_and_refuses_bad_values() {
+        let p = Path::new("kiosk.toml");
+        let text = r#"
+portal_url = "https://portal.example"
+language = "es"
+idle_timeout_secs = 60
+launcher = ["firefox", "--kiosk", "{url}"]
+camera = "replay:/tmp/frames"
+[enrolment]
+kiosk_id = "k-1"
+credential_file = "cred"
+"#;
+        let c = Config::parse(text, p).unwrap();
+        assert_eq!(c.language, Lang::Es);
+        assert_eq!(c.credential_path(Path::new("/etc/q/kiosk.toml")).unwrap(), PathBuf::from("/etc/q/cred"));
+        let bad = text.replace("https://portal.example", "portal.example");
+        assert!(Config::parse(&bad, p).unwrap_err().to_string().contains("portal_url"));
+        let bad = text.replace("\"{url}\"", "\"x\"");
+        assert!(Config::parse(&bad, p).unwrap_err().to_string().contains("launcher"));
+        let bad = text.replace("idle_timeout_secs = 60", "idle_timeout_secs = 1");
+        assert!(Config::parse(&bad, p).unwrap_err().to_string().contains("idle_timeout_secs"));
+        let bad = format!("{text}\nwat = 1\n");
+        assert!(Config::parse(&bad, p).is_err());
+    }
+
+    #[test]
+    fn the_demo_key_is_refused_in_a_config() {
+        let demo = quickcard::IssuerKey::demo().public();
+        let text = format!(
+            "portal_url = \"http://x\"\n[[trust]]\npublic = \"{demo}\"\nname = \"demo\"\n"
+        );
+        let e = Config::parse(&text, Path::new("k.toml")).unwrap_err().to_string();
+        assert!(e.contains("demo key"), "{e}");
+    }
+
+    #[test]
+    fn pin_hashes_check() {
+        let h = hash_pin("2468", &[7; 16]).unwrap();
+        assert!(check_pin(&h, "2468"));
+        assert!(!check_pin(&h, "2469"));
+        assert!(!check_pin("garbage", "2468"));
+        assert!(hash_pin("12", &[7; 16]).is_err());
+    }
+
+    #[test]
+    fn enrolment_writes_private_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("q").join("kiosk.toml");
+        let reply = crate::portal_client::EnrollReply {
+            kiosk_id: "k-9".into(),
+            credential: "secret-cred".into(),
+            school_id: "sch-1".into(),
+            trust: vec![],
+        };
+        let cfg = save_enrolment(&path, "http://127.0.0.1:9/", &reply).unwrap();
+        assert_eq!(cfg.portal_url, "http://127.0.0.1:9");
+        let loaded = Config::load(&path).unwrap();
+        assert_eq!(loaded, cfg);
+        assert_eq!(loaded.load_credential(&path).unwrap().as_str(), "secret-cred");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            for f in [path.clone(), cfg.credential_path(&path).unwrap()] {
+                let mode = std::fs::metadata(&f).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600, "{}", f.display());
+            }
+        }
+    }
+}

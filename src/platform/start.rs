@@ -1,0 +1,324 @@
+//! Native start-up: read the config (or start the demo), choose the platform parts once, open
+//! the full-screen window.
+//!
+//! With no config file the kiosk starts the **demo**: the portal runs in this process on a
+//! loopback port (in-memory SQLite, the sample roster, the demo key, an enrolled demo kiosk),
+//! and the camera is used when there is one, otherwise the sample photos are replayed. With a
+//! config file the kiosk talks to the configured portal, never trusts the demo key, and runs
+//! full screen without decorations; only the admin PIN closes it.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context;
+use zeroize::Zeroizing;
+
+use crate::app::KioskApp;
+use crate::app::i18n::Lang;
+use crate::app::state::{Kiosk, Services, Settings};
+use crate::config::{self, Config};
+use crate::platform::native::{
+    CommandLauncher, FileStorage, SystemClock, ThreadCamera, TokioRuntime,
+};
+use crate::platform::{Camera, CameraEvent, MemoryStorage, Repaint, Storage};
+use crate::portal_client::{HttpPortal, RetryPolicy};
+use crate::scanner::{FrameSource, ReplaySource};
+
+/// The admin PIN of the demo (there is no config to hold one).
+pub const DEMO_ADMIN_PIN: &str = "0000";
+
+/// Options of the kiosk itself (no subcommand).
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct RunArgs {
+    /// Config file (default: $QUICKCARD_KIOSK_CONFIG or ~/.config/quickcard/kiosk.toml). When
+    /// there is none, the demo starts.
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Start the demo even if a config file exists.
+    #[arg(long)]
+    pub demo: bool,
+    /// Replay image files from this folder instead of the camera.
+    #[arg(long, value_name = "DIR")]
+    pub replay: Option<PathBuf>,
+    /// Replay rate, frames per second.
+    #[arg(long, default_value_t = 10.0)]
+    pub replay_fps: f64,
+    /// Run in a normal window (the demo's default) instead of full screen.
+    #[arg(long)]
+    pub windowed: bool,
+    /// Run full screen even in the demo.
+    #[arg(long, conflicts_with = "windowed")]
+    pub fullscreen: bool,
+    /// Language at start (en or es); default from the config.
+    #[arg(long)]
+    pub lang: Option<Lang>,
+    /// Window size for --windowed, WIDTHxHEIGHT.
+    #[arg(long, default_value = "1280x800")]
+    pub size: String,
+}
+
+/// Sample photos shipped with the source tree (the demo's replay).
+pub fn sample_photos() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-cards").join("photos")
+}
+
+/// Opens the frame source: a replay folder, or the camera (index or name).
+pub fn open_source(
+    replay: Option<&Path>,
+    camera: &str,
+    fps: f64,
+) -> anyhow::Result<Box<dyn FrameSource + Send>> {
+    if let Some(dir) = replay {
+        let src = ReplaySource::from_paths(&[dir])
+            .with_context(|| format!("replay {}", dir.display()))?
+            .looping(true)
+            .rate(Some(fps));
+        return Ok(Box::new(src));
+    }
+    open_camera(camera)
+}
+
+#[cfg(feature = "camera")]
+fn open_camera(camera: &str) -> anyhow::Result<Box<dyn FrameSource + Send>> {
+    use crate::scanner::camera::{CameraConfig, CameraSource, DeviceChoice};
+    Ok(Box::new(CameraSource::start(CameraConfig {
+        device: DeviceChoice::parse(camera),
+        ..CameraConfig::default()
+    })))
+}
+
+#[cfg(not(feature = "camera"))]
+fn open_camera(_camera: &str) -> anyhow::Result<Box<dyn FrameSource + Send>> {
+    anyhow::bail!("this build has no camera support (feature `camera`); use --replay DIR")
+}
+
+/// Whether a camera is plugged in now.
+#[cfg(feature = "camera")]
+pub fn camera_present() -> bool {
+    crate::scanner::camera::list_cameras().is_ok_and(|c| !c.is_empty())
+}
+
+#[cfg(not(feature = "camera"))]
+pub fn camera_present() -> bool {
+    false
+}
+
+/// A camera that only reports why there is none.
+#[derive(Debug)]
+struct NoCamera(Option<String>);
+
+impl Camera for NoCamera {
+    fn poll(&mut self) -> Option<CameraEvent> {
+        self.0.take().map(|message| CameraEvent::Failed {
+            code: "no_camera",
+            message,
+            transient: false,
+        })
+    }
+    fn set_active(&mut self, _active: bool) {}
+    fn describe(&self) -> String {
+        "no camera".into()
+    }
+}
+
+fn random_salt() -> [u8; 16] {
+    let mut salt = [0u8; 16];
+    // Only fails when the OS has no randomness at all; a fixed salt is still a valid hash.
+    let _ = getrandom::getrandom(&mut salt);
+    salt
+}
+
+/// `quickcard-kiosk hash-pin`: an admin PIN hash for the config.
+pub fn hash_pin_command(pin: &str) -> anyhow::Result<String> {
+    config::hash_pin(pin, &random_salt()).map_err(anyhow::Error::msg)
+}
+
+/// `quickcard-kiosk enroll`: trades an enrolment code for the kiosk credential.
+pub fn enroll_command(portal: &str, code: &str, name: &str, config_path: &Path) -> anyhow::Result<Config> {
+    let rt = TokioRuntime::new()?;
+    let client = HttpPortal::new(
+        portal,
+        Zeroizing::new(String::new()),
+        TokioRuntime::sleeper(),
+        RetryPolicy::default(),
+    )?;
+    let reply = rt
+        .handle()
+        .block_on(client.enroll(code, name))
+        .context("enrolment failed")?;
+    let cfg = config::save_enrolment(config_path, portal, &reply)?;
+    Ok(cfg)
+}
+
+/// Everything decided at start-up.
+pub struct Prepared {
+    pub settings: Settings,
+    pub services: Services,
+    pub locked: bool,
+    pub fullscreen: bool,
+    /// Keeps the embedded demo portal running.
+    pub demo_portal: Option<quickcard_portal::demo::DemoPortal>,
+    pub runtime: Arc<TokioRuntime>,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared").field("settings", &self.settings).finish_non_exhaustive()
+    }
+}
+
+/// Reads the config or starts the demo, and builds the services. `repaint` wakes the UI.
+pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
+    let runtime = Arc::new(TokioRuntime::new().context("cannot start the network runtime")?);
+    let explicit = args.config.is_some();
+    let config_path = args.config.clone().unwrap_or_else(config::default_path);
+    let demo = args.demo || (!explicit && !config_path.exists());
+    let mut settings = Settings::default();
+    let (portal, camera_setting, launcher, storage, demo_portal): (
+        HttpPortal,
+        String,
+        Vec<String>,
+        Box<dyn Storage>,
+        Option<quickcard_portal::demo::DemoPortal>,
+    ) = if demo {
+        tracing::info!("no config at {}: starting the demo", config_path.display());
+        let dp = quickcard_portal::demo::spawn(Default::default())
+            .map_err(|e| anyhow::anyhow!("cannot start the demo portal: {e}"))?;
+        settings.demo = true;
+        settings.enrolled = true;
+        settings.school_id = Some(dp.school_id.clone());
+        settings.portal_url = dp.url.clone();
+        settings.admin_pin_hash = Some(hash_pin_command(DEMO_ADMIN_PIN)?);
+        let portal = HttpPortal::new(
+            &dp.url,
+            Zeroizing::new(dp.kiosk_credential.clone()),
+            TokioRuntime::sleeper(),
+            RetryPolicy::default(),
+        )?;
+        (portal, "0".into(), vec!["xdg-open".into(), "{url}".into()], Box::new(MemoryStorage::default()), Some(dp))
+    } else {
+        let cfg = Config::load(&config_path)?;
+        let credential = match cfg.load_credential(&config_path) {
+            Ok(c) => {
+                settings.enrolled = true;
+                c
+            }
+            Err(e) => {
+                tracing::warn!("{e}");
+                Zeroizing::new(String::new())
+            }
+        };
+        settings.lang = cfg.language;
+        settings.idle_timeout_ms = cfg.idle_timeout_secs * 1000;
+        settings.idle_warning_ms = 15_000.min(cfg.idle_timeout_secs * 500);
+        settings.school_id = cfg.school_id.clone();
+        settings.trust = cfg.trust.clone();
+        settings.admin_pin_hash = cfg.admin_pin_hash.clone();
+        settings.portal_url = cfg.portal_url.clone();
+        let portal = HttpPortal::new(&cfg.portal_url, credential, TokioRuntime::sleeper(), RetryPolicy::default())?;
+        let state_dir = config_path.parent().unwrap_or(Path::new(".")).join("cache");
+        (portal, cfg.camera.clone(), cfg.launcher.clone(), Box::new(FileStorage::new(state_dir)), None)
+    };
+    if let Some(l) = args.lang {
+        settings.lang = l;
+    }
+
+    // The camera: --replay, a `replay:DIR` setting, the camera, or (demo without a camera)
+    // the sample photos.
+    let replay: Option<PathBuf> = args
+        .replay
+        .clone()
+        .or_else(|| camera_setting.strip_prefix("replay:").map(PathBuf::from))
+        .or_else(|| (demo && !camera_present()).then(sample_photos));
+    let camera: Box<dyn Camera> = if camera_setting == "none" && replay.is_none() {
+        Box::new(NoCamera(Some("the camera is switched off in the config (camera = \"none\")".into())))
+    } else {
+        match open_source(replay.as_deref(), &camera_setting, args.replay_fps) {
+            Ok(src) => {
+                tracing::info!("frames from {}", src.describe());
+                Box::new(ThreadCamera::start(src, repaint.clone()))
+            }
+            Err(e) => Box::new(NoCamera(Some(format!("{e:#}")))),
+        }
+    };
+
+    let services = Services {
+        portal: Box::new(portal),
+        runtime: Box::new(runtime.clone()),
+        clock: Box::new(SystemClock::new()),
+        camera,
+        launcher: Box::new(CommandLauncher::new(launcher).map_err(anyhow::Error::msg)?),
+        storage,
+        repaint,
+    };
+    let fullscreen = if demo { args.fullscreen } else { !args.windowed };
+    Ok(Prepared {
+        settings,
+        services,
+        locked: !demo,
+        fullscreen,
+        demo_portal,
+        runtime,
+    })
+}
+
+fn parse_size(s: &str) -> (f32, f32) {
+    s.split_once(['x', 'X'])
+        .and_then(|(w, h)| Some((w.trim().parse().ok()?, h.trim().parse().ok()?)))
+        .unwrap_or((1280.0, 800.0))
+}
+
+/// Runs the kiosk window until it is closed (admin PIN) .
+pub fn run(args: RunArgs) -> anyhow::Result<()> {
+    let (w, h) = parse_size(&args.size);
+    // The UI's repaint handle only exists once the window does; frames that arrive before are
+    // picked up by the first frames anyway.
+    let ctx_slot: Arc<std::sync::OnceLock<eframe::egui::Context>> = Arc::default();
+    let repaint: Repaint = {
+        let slot = ctx_slot.clone();
+        Arc::new(move || {
+            if let Some(ctx) = slot.get() {
+                ctx.request_repaint();
+            }
+        })
+    };
+    let prepared = prepare(&args, repaint)?;
+    let mut viewport = eframe::egui::ViewportBuilder::default()
+        .with_title("QuickCard kiosk")
+        .with_inner_size([w, h])
+        .with_min_inner_size([640.0, 480.0]);
+    if prepared.fullscreen {
+        viewport = viewport.with_fullscreen(true).with_decorations(false);
+    }
+    let options = eframe::NativeOptions {
+        viewport,
+        renderer: eframe::Renderer::Glow,
+        ..Default::default()
+    };
+    let Prepared {
+        settings,
+        services,
+        locked,
+        demo_portal,
+        runtime,
+        ..
+    } = prepared;
+    if let Some(dp) = &demo_portal {
+        eprintln!(
+            "QuickCard demo: portal at {} (school {}), admin PIN {DEMO_ADMIN_PIN}",
+            dp.url, dp.school_id
+        );
+    }
+    let result = eframe::run_native(
+        "QuickCard kiosk",
+        options,
+        Box::new(move |cc| {
+            let _ = ctx_slot.set(cc.egui_ctx.clone());
+            let kiosk = Kiosk::new(settings, services);
+            Ok(Box::new(KioskApp::new(kiosk, locked)))
+        }),
+    );
+    drop(demo_portal);
+    drop(runtime);
+    result.map_err(|e| anyhow::anyhow!("the kiosk window failed: {e}"))
+}
