@@ -1,8 +1,9 @@
 //! The card exchange: the portal's decision whether a scanned card becomes a session.
 //!
-//! Order matters and is part of the contract: the kiosk's own rate limit first (a flood of
-//! scans costs one counter update each), then full verification of the card against the
-//! portal's trust list and the kiosk's school, then the card's own rate limit, the roster,
+//! Order matters and is part of the contract: full verification of the card against the
+//! portal's trust list and the kiosk's school (pure computation), the kiosk's rate limit and
+//! then the card's (both counted in one statement, so a flood of scans costs one counter update
+//! each and its refusals are audited once per window), the roster,
 //! revocation (before anything PIN-related, so a revoked lost card can never count towards a
 //! lockout of its owner), the role policy, the lockout, the PIN, and finally the session.
 //! Every outcome is written to the audit log.
@@ -124,22 +125,20 @@ fn window(state: &AppState, now: i64) -> (i64, i64) {
     (start, start + w - now)
 }
 
-/// Counts a hit in `bucket`; refuses once the window's budget is spent. The first refusal in a
-/// window is audited (later ones are not, so a flood cannot fill the audit log).
-async fn rate_check(
+/// Refuses once a bucket's budget for the window is spent. The first refusal in a window is
+/// audited (later ones are not, so a flood cannot fill the audit log).
+async fn over_limit(
     state: &AppState,
-    bucket: String,
+    hits: i64,
     max: u64,
+    retry: i64,
     entry: impl FnOnce() -> AuditEntry,
 ) -> Result<(), ApiError> {
-    let now = state.now();
-    let (start, retry) = window(state, now);
-    let hits = store::rate_hit(&state.db, &bucket, start).await?;
     if hits as u64 > max {
         if hits as u64 == max + 1 {
             store::audit_now(&state.db, &entry().flagged()).await?;
         }
-        return Err(ApiError::rate_limited(retry as u64));
+        return Err(ApiError::rate_limited(retry.max(1) as u64));
     }
     Ok(())
 }
@@ -167,20 +166,35 @@ pub async fn exchange(
     let base = || AuditEntry::new(now, "exchange", "").kiosk(&kiosk.id);
 
     let rl = &state.config.rate_limit;
-    rate_check(state, format!("kiosk:{}", kiosk.id), rl.kiosk_max, || {
-        base()
-            .detail("kiosk exceeded its scan rate limit".into())
-            .into_result("rate_limited")
-    })
-    .await?;
-
     let opts = VerifyOptions {
         now: now.max(0) as u64,
         skew_secs: state.config.session.clock_skew_secs,
         school: Some(kiosk.school_id.clone()),
     };
     let raw = req.card.trim();
-    let card = match quickcard::verify(raw.as_bytes(), &state.trust, &opts) {
+    // Verification is pure computation (~30 µs); the kiosk's and the card's rate-limit
+    // counters are then updated in one statement.
+    let verified = quickcard::verify(raw.as_bytes(), &state.trust, &opts);
+    let (start, retry) = window(state, now);
+    let card_bucket = verified
+        .as_ref()
+        .ok()
+        .map(|c| format!("card:{}", c.card_id));
+    let (kiosk_hits, card_hits) = store::rate_hits(
+        &state.db,
+        &format!("kiosk:{}", kiosk.id),
+        card_bucket.as_deref(),
+        start,
+    )
+    .await?;
+    over_limit(state, kiosk_hits, rl.kiosk_max, retry, || {
+        base()
+            .detail("kiosk exceeded its scan rate limit".into())
+            .into_result("rate_limited")
+    })
+    .await?;
+
+    let card = match verified {
         Ok(card) => card,
         Err(e) => {
             let mut entry = base().detail(e.to_string());
@@ -200,7 +214,7 @@ pub async fn exchange(
     let user_id = claims.subject.to_string();
     let entry = || base().user(&user_id).card(&card.card_id);
 
-    rate_check(state, format!("card:{}", card.card_id), rl.card_max, || {
+    over_limit(state, card_hits.unwrap_or(0), rl.card_max, retry, || {
         entry()
             .detail("card exceeded its scan rate limit".into())
             .into_result("rate_limited")
