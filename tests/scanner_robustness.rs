@@ -105,7 +105,11 @@ fn random_and_adversarial_frames_never_panic() {
             1 => {
                 let period = 1 + rng.below(9);
                 for (i, v) in luma.iter_mut().enumerate() {
-                    *v = if (i % w / period) % 2 == 0 { 10 } else { 240 };
+                    *v = if (i % w / period).is_multiple_of(2) {
+                        10
+                    } else {
+                        240
+                    };
                 }
             }
             2 | 3 => {

@@ -143,53 +143,72 @@ pub fn find(bits: &[bool], w: usize, h: usize, row_step: usize) -> Vec<Finder> {
 /// Groups of three finders (or two, when only two are visible) that could be one code's
 /// corners, as boxes `(x0, y0, x1, y1, module)` around the whole code plus a margin, best
 /// evidence first. At most four.
+///
+/// Triples are ranked by how much they look like a QR code's finders: two sides of similar
+/// length meeting at about a right angle, similar module sizes, a plausible distance in
+/// modules. Pairs come after all triples.
 pub fn regions(bits: &[bool], w: usize, h: usize) -> Vec<(f32, f32, f32, f32, f32)> {
     let fs = find(bits, w, h, 1);
     let good: Vec<&Finder> = fs.iter().filter(|f| f.hits >= 2).take(24).collect();
-    let mut out: Vec<(f32, f32, f32, f32, f32)> = Vec::new();
-    let mut used = vec![false; good.len()];
-    for i in 0..good.len() {
-        if used[i] {
-            continue;
-        }
-        let a = good[i];
-        let mates: Vec<usize> = (0..good.len())
-            .filter(|&j| {
-                j != i && !used[j] && {
-                    let b = good[j];
-                    let r = a.module / b.module;
-                    let d = ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
-                    (0.5..2.0).contains(&r) && d > a.module * 10.0 && d < a.module * 80.0
+    let d = |a: &Finder, b: &Finder| ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
+    let similar = |a: &Finder, b: &Finder| {
+        let r = a.module / b.module;
+        let dist = d(a, b);
+        (0.5..2.0).contains(&r) && dist > a.module * 10.0 && dist < a.module * 80.0
+    };
+    // (score, corner, other, other)
+    let mut triples: Vec<(f32, usize, usize, usize)> = Vec::new();
+    let n = good.len();
+    for c in 0..n {
+        for i in 0..n {
+            for j in i + 1..n {
+                if i == c || j == c || !similar(good[c], good[i]) || !similar(good[c], good[j]) {
+                    continue;
                 }
-            })
-            .collect();
-        if mates.is_empty() {
+                let (a, b) = (d(good[c], good[i]), d(good[c], good[j]));
+                let hyp = d(good[i], good[j]);
+                let ratio = a.max(b) / a.min(b);
+                let right = hyp / (a * a + b * b).sqrt();
+                if ratio > 2.5 || !(0.7..1.4).contains(&right) {
+                    continue;
+                }
+                let score = (ratio - 1.0) + (right - 1.0).abs() * 3.0;
+                triples.push((score, c, i, j));
+            }
+        }
+    }
+    triples.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let mut used = vec![false; n];
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (_, c, i, j) in triples {
+        if used[c] || used[i] || used[j] {
             continue;
         }
+        used[c] = true;
         used[i] = true;
-        let mut pts = vec![(a.x, a.y)];
-        let mut module = a.module;
-        for &j in mates.iter().take(2) {
-            used[j] = true;
-            pts.push((good[j].x, good[j].y));
-            module = module.max(good[j].module);
+        used[j] = true;
+        groups.push(vec![c, i, j]);
+    }
+    for i in 0..n {
+        for j in i + 1..n {
+            if !used[i] && !used[j] && similar(good[i], good[j]) {
+                used[i] = true;
+                used[j] = true;
+                groups.push(vec![i, j]);
+            }
         }
+    }
+    let mut out = Vec::new();
+    for g in groups.into_iter().take(4) {
+        let mut pts: Vec<(f32, f32)> = g.iter().map(|&k| (good[k].x, good[k].y)).collect();
+        let module = g.iter().map(|&k| good[k].module).fold(0.0f32, f32::max);
         if pts.len() == 3 {
-            // The finder facing the longest side is the corner one; the code's fourth corner
-            // completes the parallelogram (it sticks out of the finders' box when rotated).
-            let d = |p: (f32, f32), q: (f32, f32)| (p.0 - q.0).powi(2) + (p.1 - q.1).powi(2);
-            let corner = (0..3)
-                .max_by(|&i, &j| {
-                    let (a1, a2) = (pts[(i + 1) % 3], pts[(i + 2) % 3]);
-                    let (b1, b2) = (pts[(j + 1) % 3], pts[(j + 2) % 3]);
-                    d(a1, a2).total_cmp(&d(b1, b2))
-                })
-                .unwrap_or(0);
-            let (b, p1, p2) = (pts[corner], pts[(corner + 1) % 3], pts[(corner + 2) % 3]);
+            // The code's fourth corner completes the parallelogram on the corner finder
+            // (it sticks out of the finders' box when the code is rotated).
+            let (b, p1, p2) = (pts[0], pts[1], pts[2]);
             pts.push((p1.0 + p2.0 - b.0, p1.1 + p2.1 - b.1));
         }
-        // A code is at most as wide as the finders' spread plus their own size; with only two
-        // finders seen, the third could be on either side: widen by the spread.
+        // With only two finders seen, the third could be on either side: widen by the spread.
         let spread = pts
             .iter()
             .flat_map(|p| {
@@ -203,9 +222,6 @@ pub fn regions(bits: &[bool], w: usize, h: usize) -> Vec<(f32, f32, f32, f32, f3
         let y0 = pts.iter().map(|p| p.1).fold(f32::MAX, f32::min) - margin;
         let y1 = pts.iter().map(|p| p.1).fold(f32::MIN, f32::max) + margin;
         out.push((x0, y0, x1, y1, module));
-        if out.len() == 4 {
-            break;
-        }
     }
     out
 }

@@ -319,7 +319,7 @@ impl Run<'_> {
     /// Close looks at one region where a code seems to be: hybrid, box-mean and sharpened.
     fn region(&mut self, name: &'static str, s: Seen) {
         let r = s.rect.clip(self.full.w, self.full.h);
-        if r.w() < 16 || r.h() < 16 || self.tried.iter().any(|t| overlap(t, &r) > 0.8) {
+        if r.w() < 16 || r.h() < 16 || self.tried.iter().any(|t| iou(t, &r) > 0.75) {
             return;
         }
         self.tried.push(r);
@@ -337,11 +337,12 @@ impl Run<'_> {
         // hybrid misses.
         let r1 = m.round().max(1.0) as usize + 1;
         let r2 = (m * 2.0).round() as usize + 1;
-        let variants: [(&'static str, u8); 4] = [
+        let variants: [(&'static str, u8); 5] = [
             (name, 0),
             ("region-sharpened", 1),
             ("region-mean", 2),
             ("region-other-scale", 3),
+            ("region-upscaled", 4),
         ];
         for (vname, v) in variants {
             if self.stop() {
@@ -361,6 +362,14 @@ impl Run<'_> {
                     read_grids(&binarize::local_mean(&img, r1, 0), img.w, img.h),
                     scale,
                 ),
+                4 => {
+                    // rqrr finds blurred finder patterns more easily with more pixels.
+                    if scale < 1.0 || m > 10.0 || img.w * img.h > 450 * 450 {
+                        continue;
+                    }
+                    let up = img.upscale2();
+                    (read_grids(&binarize::hybrid(&up), up.w, up.h), scale / 2.0)
+                }
                 _ => {
                     // Twice the pixels for small modules, half for big ones.
                     let (mut other, sc) = if m < 6.0 {
@@ -469,6 +478,13 @@ fn overlap(a: &Rect, b: &Rect) -> f32 {
     }
     let i = ((x1 - x0) * (y1 - y0)) as f32;
     i / ((b.w() * b.h()) as f32).max(1.0)
+}
+
+/// Intersection over union of two rectangles.
+fn iou(a: &Rect, b: &Rect) -> f32 {
+    let i = overlap(a, b) * (b.w() * b.h()) as f32;
+    let u = (a.w() * a.h() + b.w() * b.h()) as f32 - i;
+    if u <= 0.0 { 0.0 } else { i / u }
 }
 
 /// The bounding box of some corners, grown by `grow` of its size on each side, inside the frame.
