@@ -36,6 +36,17 @@ pub enum Command {
     Enroll(EnrollArgs),
     /// Print an admin PIN hash for the config's `admin_pin_hash` (reads the PIN from stdin).
     HashPin,
+    /// Check a config file with the kiosk's own loader and exit (0: the kiosk can start with it).
+    CheckConfig(CheckConfigArgs),
+}
+
+/// `check-config`: which file to check.
+#[derive(Debug, Args)]
+pub struct CheckConfigArgs {
+    /// Config file (default: the top-level --config, $QUICKCARD_KIOSK_CONFIG or
+    /// ~/.config/quickcard/kiosk.toml).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
 }
 
 /// `enroll`: the portal and the one-time code from its admin page.
@@ -128,9 +139,58 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             println!("{}", crate::platform::start::hash_pin_command(pin.trim())?);
             Ok(ExitCode::SUCCESS)
         }
+        Some(Command::CheckConfig(a)) => {
+            let path = a
+                .config
+                .or(cli.run.config)
+                .unwrap_or_else(crate::config::default_path);
+            check_config(&path)
+        }
         Some(Command::Decode(args)) => decode(args),
         Some(Command::Scan(args)) => scan(args),
     }
+}
+
+/// `check-config`: loads the file exactly as the kiosk does at start-up (syntax, values, trust
+/// keys) and reports what it found; problems that do not stop the kiosk are warnings.
+fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
+    let cfg = crate::config::Config::load(path)?;
+    println!("config ok: {}", path.display());
+    println!("  portal        {}", cfg.portal_url);
+    println!(
+        "  school        {}",
+        cfg.school_id
+            .as_deref()
+            .unwrap_or("(from the portal at enrolment)")
+    );
+    println!("  language      {}", cfg.language.code());
+    println!("  camera        {}", cfg.camera);
+    println!("  idle timeout  {} s", cfg.idle_timeout_secs);
+    println!("  launcher      {}", cfg.launcher.join(" "));
+    println!(
+        "  trusted keys  {}",
+        if cfg.trust.is_empty() {
+            "(the portal's)".to_string()
+        } else {
+            cfg.trust.len().to_string()
+        }
+    );
+    match &cfg.enrolment {
+        None => println!(
+            "  warning: not enrolled yet: run `quickcard-kiosk enroll --config {} --portal URL --code CODE`",
+            path.display()
+        ),
+        Some(e) => match cfg.load_credential(path) {
+            Ok(_) => println!("  enrolled as   {}", e.kiosk_id),
+            Err(err) => println!("  warning: kiosk {}: {err}", e.kiosk_id),
+        },
+    }
+    if cfg.admin_pin_hash.is_none() {
+        println!(
+            "  warning: no admin_pin_hash: nobody can leave kiosk mode (`quickcard-kiosk hash-pin`)"
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 /// Builds the trust list and verification options; `None` when no key is trusted.

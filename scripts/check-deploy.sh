@@ -1,0 +1,151 @@
+#!/usr/bin/env bash
+# Checks everything in deploy/ that a machine can check without booting it:
+#  1. every systemd unit passes `systemd-analyze verify` with no warning at all (the units'
+#     /usr/bin/quickcard-* and /usr/bin/cage are pointed at real binaries in a temporary copy,
+#     so the executables are really checked), and a deliberately broken copy is refused;
+#  2. every example config is accepted by the program that reads it (`--check-config`), and a
+#     broken one is refused;
+#  3. the nginx example passes `nginx -t` (with a throw-away certificate) when nginx is there.
+#
+#   scripts/check-deploy.sh
+#
+# Needs: systemd (systemd-analyze), installed here with apt-get when missing; the kiosk and
+# portal binaries (built with `cargo build` when missing).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT="$PWD"
+
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+if ! command -v systemd-analyze >/dev/null; then
+  echo "==> installing systemd (for systemd-analyze)"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq systemd >/dev/null
+fi
+
+echo "==> cargo build -p quickcard-kiosk -p quickcard-portal"
+cargo build --quiet -p quickcard-kiosk -p quickcard-portal --bins
+BIN="$ROOT/target/debug"
+
+TMP="$(mktemp -d)"
+trap 'rm -rf "$TMP"' EXIT
+fail=0
+
+# --- 1. unit files ----------------------------------------------------------------------------
+mkdir -p "$TMP/bin" "$TMP/units"
+ln -s "$BIN/quickcard-kiosk" "$TMP/bin/quickcard-kiosk"
+ln -s "$BIN/quickcard-portal" "$TMP/bin/quickcard-portal"
+if command -v cage >/dev/null; then
+  ln -s "$(command -v cage)" "$TMP/bin/cage"
+else
+  # cage itself is not needed to check the unit; an executable in its place is.
+  printf '#!/bin/sh\nexit 0\n' >"$TMP/bin/cage"; chmod +x "$TMP/bin/cage"
+fi
+
+# verify_units DIR: runs systemd-analyze verify on every unit in DIR; any output is a failure
+# (unknown keys, bad values and missing executables are only warnings to systemd).
+verify_units() {
+  local dir="$1" out rc=0
+  out="$(cd "$dir" && SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no ./*.service ./*.timer 2>&1)" || rc=$?
+  # Lines about the host's own units (not ours) are not our business.
+  out="$(echo "$out" | grep -E 'quickcard' || true)"
+  if [ "$rc" -ne 0 ] || [ -n "$out" ]; then
+    echo "$out"
+    return 1
+  fi
+  return 0
+}
+
+units=()
+while IFS= read -r f; do units+=("$f"); done < <(find deploy -name '*.service' -o -name '*.timer' | sort)
+for f in "${units[@]}"; do
+  sed -e "s#/usr/bin/quickcard-#$TMP/bin/quickcard-#g" -e "s#/usr/bin/cage#$TMP/bin/cage#g" \
+    "$f" >"$TMP/units/$(basename "$f")"
+done
+echo "==> systemd-analyze verify: ${units[*]}"
+if verify_units "$TMP/units"; then
+  echo "    ok: ${#units[@]} units"
+else
+  echo "FAIL: a unit file does not verify" >&2
+  fail=1
+fi
+
+# The check must be able to fail: a misspelt hardening key, and a missing executable.
+for breakage in 's/^ProtectSystem=strict/ProtectSytem=strict/' "s#^ExecStart=$TMP/bin/quickcard-portal#ExecStart=$TMP/bin/no-such-binary#"; do
+  rm -rf "$TMP/broken"; mkdir "$TMP/broken"
+  sed -e "$breakage" "$TMP/units/quickcard-portal.service" >"$TMP/broken/quickcard-portal.service"
+  if cmp -s "$TMP/units/quickcard-portal.service" "$TMP/broken/quickcard-portal.service"; then
+    echo "FAIL: the breakage '$breakage' changed nothing" >&2; fail=1; continue
+  fi
+  if verify_units "$TMP/broken" >/dev/null 2>&1; then
+    echo "FAIL: a broken unit ($breakage) passed verification" >&2
+    fail=1
+  else
+    echo "    ok: a broken copy is refused ($breakage)"
+  fi
+done
+
+# --- 2. example configs -----------------------------------------------------------------------
+check() { # check DESCRIPTION COMMAND...: must succeed
+  local out
+  if out="$("${@:2}" 2>&1)"; then
+    echo "    ok: $1"
+  else
+    echo "$out" | sed 's/^/    /'
+    echo "FAIL: $1" >&2
+    fail=1
+  fi
+}
+refuse() { # refuse DESCRIPTION COMMAND...: must fail
+  if "${@:2}" >/dev/null 2>&1; then
+    echo "FAIL: $1 was accepted" >&2
+    fail=1
+  else
+    echo "    ok: $1 is refused"
+  fi
+}
+
+echo "==> example configs"
+# No QUICKCARD_PORTAL_* variable from the caller may change what is checked.
+unset_env=(env -u QUICKCARD_PORTAL_CONFIG -u QUICKCARD_KIOSK_CONFIG)
+for v in $(env | grep -o '^QUICKCARD_PORTAL_[A-Z_]*' || true); do unset_env+=(-u "$v"); done
+for f in deploy/portal/*.toml; do
+  check "$f" "${unset_env[@]}" "$BIN/quickcard-portal" --config "$f" --check-config
+done
+for f in deploy/kiosk/*.toml; do
+  check "$f" "${unset_env[@]}" "$BIN/quickcard-kiosk" check-config --config "$f"
+done
+printf 'listen = "127.0.0.1:8080"\n[lockout]\nmax_failure = 5\n' >"$TMP/bad-portal.toml"
+refuse "a portal config with a misspelt key" "${unset_env[@]}" "$BIN/quickcard-portal" --config "$TMP/bad-portal.toml" --check-config
+sed 's#^portal_url = .*#portal_url = "portal.district.example"#' deploy/kiosk/kiosk.toml >"$TMP/bad-kiosk.toml"
+refuse "a kiosk config without https://" "${unset_env[@]}" "$BIN/quickcard-kiosk" check-config --config "$TMP/bad-kiosk.toml"
+
+# --- 3. the reverse proxy example -------------------------------------------------------------
+if command -v nginx >/dev/null && command -v openssl >/dev/null; then
+  echo "==> nginx -t on deploy/portal/nginx-quickcard-portal.conf"
+  openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=portal.district.example \
+    -keyout "$TMP/key.pem" -out "$TMP/cert.pem" >/dev/null 2>&1
+  sed -e "s#/etc/letsencrypt/live/portal.district.example/fullchain.pem#$TMP/cert.pem#" \
+      -e "s#/etc/letsencrypt/live/portal.district.example/privkey.pem#$TMP/key.pem#" \
+      -e "s#root /var/www/html#root $TMP#" \
+      deploy/portal/nginx-quickcard-portal.conf >"$TMP/site.conf"
+  cat >"$TMP/nginx.conf" <<NGINX
+pid $TMP/nginx.pid;
+error_log $TMP/error.log;
+events {}
+http {
+    access_log off;
+    client_body_temp_path $TMP; proxy_temp_path $TMP; fastcgi_temp_path $TMP;
+    uwsgi_temp_path $TMP; scgi_temp_path $TMP;
+    include $TMP/site.conf;
+}
+NGINX
+  check "nginx example" nginx -t -q -c "$TMP/nginx.conf"
+else
+  echo "==> nginx example: skipped (apt-get install nginx openssl to check it)"
+fi
+
+if [ "$fail" -ne 0 ]; then
+  echo "check-deploy: FAILED" >&2
+  exit 1
+fi
+echo "check-deploy: all unit files verify and all example configs are accepted"
