@@ -69,7 +69,7 @@ pub fn draw(p: &Painter, rect: Rect, pic: Picture, time: f64) {
         }
         Picture::TooDark => {
             disc(p, c, r, Color32::from_rgb(0x1E, 0x29, 0x3B));
-            glyph(p, c + vec2(0.0, -s * 0.05), s * 0.45, "💡", AMBER);
+            bulb(p, c + vec2(0.0, -s * 0.08), s * 0.42);
             card(p, c + vec2(s * 0.2, s * 0.22), s * 0.22, GREY);
         }
         Picture::TooBright => {
@@ -90,7 +90,7 @@ pub fn draw(p: &Painter, rect: Rect, pic: Picture, time: f64) {
         Picture::HoldStill => {
             disc(p, c, r, SKY);
             card(p, c + vec2(-s * 0.08, 0.0), s * 0.36, BLUE);
-            glyph(p, c + vec2(s * 0.2, s * 0.12), s * 0.3, "✋", INK);
+            hand(p, c + vec2(s * 0.2, s * 0.1), s * 0.3, t, false);
         }
         Picture::ShowAll => {
             disc(p, c, r, SKY);
@@ -189,7 +189,7 @@ pub fn draw(p: &Painter, rect: Rect, pic: Picture, time: f64) {
         }
         Picture::Bye => {
             disc(p, c, r, MINT);
-            glyph(p, c + vec2(0.0, -s * 0.08), s * 0.42, "👋", INK);
+            hand(p, c + vec2(0.0, -s * 0.1), s * 0.4, t, true);
             card(p, c + vec2(0.0, s * 0.24), s * 0.26, BLUE);
         }
         Picture::StillThere => {
@@ -199,29 +199,90 @@ pub fn draw(p: &Painter, rect: Rect, pic: Picture, time: f64) {
     }
 }
 
-/// A tile's icon by name.
+/// A tile's icon by name, drawn in white.
 pub fn draw_app_icon(p: &Painter, rect: Rect, icon: &str, _time: f64) {
     let c = rect.center();
     let s = rect.width().min(rect.height());
-    let g = match icon {
-        "book" | "reading" | "read" => "📖",
-        "math" | "numbers" | "calculator" => "🔢",
-        "paint" | "art" | "draw" => "🎨",
-        "music" => "🎵",
-        "science" | "lab" => "🔬",
-        "globe" | "world" | "geography" => "🌍",
-        "video" | "movie" => "🎬",
-        "code" | "coding" => "💻",
-        "mail" | "email" => "✉",
-        "calendar" => "📅",
-        "game" | "games" => "🎮",
-        "puzzle" => "🧩",
-        "abc" | "letters" | "spelling" => "🔤",
-        "write" | "pencil" | "docs" => "✏",
-        _ => "★",
-    };
     p.circle_filled(c, s * 0.48, Color32::from_white_alpha(40));
-    glyph(p, c, s * 0.62, g, WHITE);
+    let w = Stroke::new(s * 0.06, WHITE);
+    match icon {
+        "book" | "reading" | "read" => {
+            for dx in [-1.0f32, 1.0] {
+                p.add(Shape::convex_polygon(
+                    vec![c + vec2(0.0, -s * 0.18), c + vec2(dx * s * 0.3, -s * 0.24), c + vec2(dx * s * 0.3, s * 0.2), c + vec2(0.0, s * 0.26)],
+                    WHITE,
+                    Stroke::NONE,
+                ));
+            }
+            p.line_segment([c + vec2(0.0, -s * 0.18), c + vec2(0.0, s * 0.26)], Stroke::new(s * 0.02, GREY));
+        }
+        "math" | "numbers" | "calculator" => glyph(p, c, s * 0.4, "1+2", WHITE),
+        "abc" | "letters" | "spelling" | "write" | "docs" => glyph(p, c, s * 0.4, "Abc", WHITE),
+        "code" | "coding" => glyph(p, c, s * 0.4, "</>", WHITE),
+        "paint" | "art" | "draw" => {
+            p.circle_filled(c, s * 0.3, WHITE);
+            for (i, col) in [RED, BLUE, GREEN, AMBER].into_iter().enumerate() {
+                let a = i as f32 / 4.0 * TAU * 0.75 + 0.9;
+                p.circle_filled(c + vec2(a.cos(), a.sin()) * s * 0.17, s * 0.06, col);
+            }
+        }
+        "music" => {
+            p.circle_filled(c + vec2(-s * 0.1, s * 0.18), s * 0.1, WHITE);
+            p.line_segment([c + vec2(-s * 0.01, s * 0.18), c + vec2(-s * 0.01, -s * 0.25)], w);
+            p.line_segment([c + vec2(-s * 0.01, -s * 0.25), c + vec2(s * 0.18, -s * 0.15)], w);
+        }
+        "globe" | "world" | "geography" | "science" | "lab" => {
+            p.circle_stroke(c, s * 0.28, w);
+            p.line_segment([c + vec2(-s * 0.28, 0.0), c + vec2(s * 0.28, 0.0)], w);
+            p.line_segment([c + vec2(0.0, -s * 0.28), c + vec2(0.0, s * 0.28)], w);
+        }
+        "game" | "games" | "puzzle" => {
+            p.rect_filled(Rect::from_center_size(c, vec2(s * 0.6, s * 0.34)), CornerRadius::same(12), WHITE);
+            p.circle_filled(c + vec2(s * 0.15, 0.0), s * 0.05, INK);
+            p.line_segment([c + vec2(-s * 0.22, 0.0), c + vec2(-s * 0.08, 0.0)], Stroke::new(s * 0.04, INK));
+            p.line_segment([c + vec2(-s * 0.15, -s * 0.07), c + vec2(-s * 0.15, s * 0.07)], Stroke::new(s * 0.04, INK));
+        }
+        _ => {
+            let pts: Vec<Pos2> = (0..10)
+                .map(|i| {
+                    let a = i as f32 / 10.0 * TAU - TAU / 4.0;
+                    let rr = if i % 2 == 0 { s * 0.3 } else { s * 0.13 };
+                    c + vec2(a.cos(), a.sin()) * rr
+                })
+                .collect();
+            p.add(Shape::closed_line(pts, w));
+        }
+    }
+}
+
+fn bulb(p: &Painter, c: Pos2, w: f32) {
+    for i in 0..8 {
+        let a = i as f32 / 8.0 * TAU;
+        let d = vec2(a.cos(), a.sin());
+        p.line_segment([c + d * w * 0.38, c + d * w * 0.5], Stroke::new(w * 0.05, AMBER));
+    }
+    p.circle_filled(c, w * 0.3, AMBER);
+    p.rect_filled(
+        Rect::from_center_size(c + vec2(0.0, w * 0.36), vec2(w * 0.26, w * 0.2)),
+        CornerRadius::same(3),
+        Color32::from_rgb(0x94, 0xA3, 0xB8),
+    );
+}
+
+/// An open hand; `waving` tilts it back and forth.
+fn hand(p: &Painter, c: Pos2, w: f32, t: f32, waving: bool) {
+    let skin = Color32::from_rgb(0xE0, 0xAC, 0x7C);
+    let tilt = if waving { (t * 4.0).sin() * 0.25 } else { 0.0 };
+    let rot = |v: Vec2| vec2(v.x * tilt.cos() - v.y * tilt.sin(), v.x * tilt.sin() + v.y * tilt.cos());
+    p.circle_filled(c + rot(vec2(0.0, w * 0.15)), w * 0.3, skin);
+    for (i, dx) in [-0.24f32, -0.08, 0.08, 0.24].into_iter().enumerate() {
+        let len = if i == 0 || i == 3 { 0.38 } else { 0.46 };
+        p.line_segment(
+            [c + rot(vec2(dx * w, 0.0)), c + rot(vec2(dx * w, -len * w))],
+            Stroke::new(w * 0.13, skin),
+        );
+    }
+    p.line_segment([c + rot(vec2(-w * 0.2, w * 0.2)), c + rot(vec2(-w * 0.45, 0.0))], Stroke::new(w * 0.13, skin));
 }
 
 fn disc(p: &Painter, c: Pos2, r: f32, fill: Color32) {
