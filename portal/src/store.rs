@@ -368,32 +368,11 @@ pub struct NewSession<'a> {
     pub expires_at: i64,
 }
 
-/// Ends the open sessions of the new session's card: quietly on the same kiosk (a re-scan),
-/// as a copied card on another kiosk. `$5` is the new session's token hash.
-const END_OPEN_SESSIONS: &str = "UPDATE sessions SET \
-       ended_at = CASE WHEN expires_at > $1 THEN $1 ELSE expires_at END, \
-       end_reason = CASE WHEN expires_at <= $1 THEN 'expired' \
-                         WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END, \
-       ended_by = $5 \
-     WHERE card_id = $2 AND ended_at IS NULL";
-const INSERT_SESSION: &str = "INSERT INTO sessions \
-       (token_hash, user_id, kiosk_id, card_id, second_factor, created_at, expires_at) \
-     VALUES ($5, $4, $3, $2, $6, $1, $7)";
-/// A flagged audit row for every session the new one ended as a copied card.
-const AUDIT_COPIES: &str = "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) \
-     SELECT $1, 'session_end', 'copied_card', $4, kiosk_id, $2, 1, \
-       'the same card started a session on kiosk ' || $3 || '; this session was ended' \
-     FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'";
-/// The exchange's audit row, flagged when it ended a session elsewhere.
-const AUDIT_EXCHANGE: &str = "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) \
-     SELECT $1, 'exchange', 'ok', $4, $3, $2, \
-       CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END, \
-       CASE WHEN COUNT(*) > 0 \
-            THEN $8 || '; the card was still signed in on another kiosk (copied card?)' \
-            ELSE $8 END \
-     FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'";
-/// All of the above as one SQLite round trip (SQLite runs several statements in one call;
-/// PostgreSQL's extended protocol does not).
+/// Starting a session, as one SQLite round trip (SQLite runs several statements in one call):
+/// end the card's open sessions — quietly on the same kiosk (a re-scan), as a copied card on
+/// another kiosk, marking them `ended_by` the new session (`$5`) —, insert the new session,
+/// write a flagged audit row for every session ended as a copy, and the exchange's audit row
+/// (flagged when it ended a session elsewhere).
 const START_SESSION_SQLITE: &str = concat!(
     "BEGIN IMMEDIATE; ",
     "UPDATE sessions SET ",
@@ -417,6 +396,38 @@ const START_SESSION_SQLITE: &str = concat!(
     "ELSE $8 END ",
     "FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'; ",
     "COMMIT;"
+);
+
+/// The same as one PostgreSQL statement (data-modifying CTEs run once, to completion, in one
+/// implicit transaction). The new session's INSERT reads `ended`, so the old sessions are
+/// ended before it is checked against the one-open-session-per-card index.
+const START_SESSION_POSTGRES: &str = concat!(
+    "WITH ended AS (",
+    "UPDATE sessions SET ",
+    "ended_at = CASE WHEN expires_at > $1 THEN $1 ELSE expires_at END, ",
+    "end_reason = CASE WHEN expires_at <= $1 THEN 'expired' ",
+    "WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END, ",
+    "ended_by = $5 ",
+    "WHERE card_id = $2 AND ended_at IS NULL ",
+    "RETURNING kiosk_id, end_reason), ",
+    "copies AS (SELECT kiosk_id FROM ended WHERE end_reason = 'copied_card'), ",
+    "new_session AS (",
+    "INSERT INTO sessions ",
+    "(token_hash, user_id, kiosk_id, card_id, second_factor, created_at, expires_at) ",
+    "SELECT $5, $4, $3, $2, $6, $1, $7 FROM (SELECT COUNT(*) AS n FROM ended) AS after_update ",
+    "RETURNING token_hash), ",
+    "copy_audit AS (",
+    "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
+    "SELECT $1, 'session_end', 'copied_card', $4, kiosk_id, $2, 1, ",
+    "'the same card started a session on kiosk ' || $3 || '; this session was ended' ",
+    "FROM copies RETURNING id) ",
+    "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
+    "SELECT $1, 'exchange', 'ok', $4, $3, $2, ",
+    "CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END, ",
+    "CASE WHEN COUNT(*) > 0 ",
+    "THEN $8 || '; the card was still signed in on another kiosk (copied card?)' ",
+    "ELSE $8 END ",
+    "FROM copies"
 );
 
 fn bind_session<'q>(
@@ -466,24 +477,10 @@ async fn try_start_session(db: &Db, s: &NewSession<'_>, detail: &str) -> Result<
             }
             result.map(|_| ())
         }
-        DbKind::Postgres => {
-            let mut tx = db.begin_write().await?;
-            let ended = bind_session(sqlx::query(END_OPEN_SESSIONS), s, detail)
-                .execute(&mut *tx)
-                .await?
-                .rows_affected();
-            let mut rest = vec![INSERT_SESSION];
-            if ended > 0 {
-                rest.push(AUDIT_COPIES);
-            }
-            rest.push(AUDIT_EXCHANGE);
-            for sql in rest {
-                bind_session(sqlx::query(sql), s, detail)
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            tx.commit().await
-        }
+        DbKind::Postgres => bind_session(sqlx::query(START_SESSION_POSTGRES), s, detail)
+            .execute(&db.pool)
+            .await
+            .map(|_| ()),
     }
 }
 
