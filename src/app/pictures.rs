@@ -200,7 +200,8 @@ pub fn draw(p: &Painter, rect: Rect, pic: Picture, time: f64) {
 }
 
 /// A tile's icon by name, drawn in white.
-pub fn draw_app_icon(p: &Painter, rect: Rect, icon: &str, _time: f64) {
+/// Unknown names show the app's initial.
+pub fn draw_app_icon(p: &Painter, rect: Rect, icon: &str, name: &str, _time: f64) {
     let c = rect.center();
     let s = rect.width().min(rect.height());
     p.circle_filled(c, s * 0.48, Color32::from_white_alpha(40));
@@ -242,7 +243,7 @@ pub fn draw_app_icon(p: &Painter, rect: Rect, icon: &str, _time: f64) {
             p.line_segment([c + vec2(-s * 0.22, 0.0), c + vec2(-s * 0.08, 0.0)], Stroke::new(s * 0.04, INK));
             p.line_segment([c + vec2(-s * 0.15, -s * 0.07), c + vec2(-s * 0.15, s * 0.07)], Stroke::new(s * 0.04, INK));
         }
-        _ => {
+        "star" | "favorite" => {
             let pts: Vec<Pos2> = (0..10)
                 .map(|i| {
                     let a = i as f32 / 10.0 * TAU - TAU / 4.0;
@@ -251,6 +252,10 @@ pub fn draw_app_icon(p: &Painter, rect: Rect, icon: &str, _time: f64) {
                 })
                 .collect();
             p.add(Shape::closed_line(pts, w));
+        }
+        _ => {
+            let initial: String = name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+            glyph(p, c, s * 0.5, &initial, WHITE);
         }
     }
 }

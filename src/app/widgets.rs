@@ -78,7 +78,7 @@ pub fn tile(ui: &mut Ui, name: &str, icon: &str, color: Color32, size: f32, time
         rect.center() - Vec2::new(0.0, size * 0.12),
         Vec2::splat(size * 0.55),
     );
-    pictures::draw_app_icon(painter, icon_rect, icon, time);
+    pictures::draw_app_icon(painter, icon_rect, icon, name, time);
     painter.text(
         egui::pos2(rect.center().x, rect.bottom() - size * 0.14),
         egui::Align2::CENTER_CENTER,

@@ -20,6 +20,8 @@ use std::pin::Pin;
 use std::time::Duration;
 
 #[cfg(not(target_arch = "wasm32"))]
+pub mod demo_frames;
+#[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod start;

@@ -103,6 +103,19 @@ pub fn camera_present() -> bool {
     false
 }
 
+/// The camera-less demo's frames: classroom photos, then the demo student's card.
+pub fn demo_source(fps: f64) -> anyhow::Result<Box<dyn FrameSource + Send>> {
+    use crate::platform::Clock;
+    use crate::platform::demo_frames::{DEMO_SCHOOL, DEMO_STUDENT, demo_card, demo_sequence};
+    let now = SystemClock::new().unix_secs();
+    let text = demo_card(DEMO_STUDENT, quickcard::Role::Student, DEMO_SCHOOL, now, false);
+    let frames = demo_sequence(&sample_photos(), &text, 12, 10);
+    let src = ReplaySource::from_frames(frames, "demo replay (sample photos + demo card)")?
+        .looping(true)
+        .rate(Some(fps));
+    Ok(Box::new(src))
+}
+
 /// A camera that only reports why there is none.
 #[derive(Debug)]
 struct NoCamera(Option<String>);
@@ -224,22 +237,26 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
     }
 
     // The camera: --replay, a `replay:DIR` setting, the camera, or (demo without a camera)
-    // the sample photos.
+    // the sample photos with a demo card.
     let replay: Option<PathBuf> = args
         .replay
         .clone()
-        .or_else(|| camera_setting.strip_prefix("replay:").map(PathBuf::from))
-        .or_else(|| (demo && !camera_present()).then(sample_photos));
-    let camera: Box<dyn Camera> = if camera_setting == "none" && replay.is_none() {
-        Box::new(NoCamera(Some("the camera is switched off in the config (camera = \"none\")".into())))
+        .or_else(|| camera_setting.strip_prefix("replay:").map(PathBuf::from));
+    let source: anyhow::Result<Box<dyn FrameSource + Send>> = if replay.is_some() {
+        open_source(replay.as_deref(), &camera_setting, args.replay_fps)
+    } else if demo && !camera_present() {
+        Ok(demo_source(args.replay_fps)?)
+    } else if camera_setting == "none" {
+        Err(anyhow::anyhow!("the camera is switched off in the config (camera = \"none\")"))
     } else {
-        match open_source(replay.as_deref(), &camera_setting, args.replay_fps) {
-            Ok(src) => {
-                tracing::info!("frames from {}", src.describe());
-                Box::new(ThreadCamera::start(src, repaint.clone()))
-            }
-            Err(e) => Box::new(NoCamera(Some(format!("{e:#}")))),
+        open_source(None, &camera_setting, args.replay_fps)
+    };
+    let camera: Box<dyn Camera> = match source {
+        Ok(src) => {
+            tracing::info!("frames from {}", src.describe());
+            Box::new(ThreadCamera::start(src, repaint.clone()))
         }
+        Err(e) => Box::new(NoCamera(Some(format!("{e:#}")))),
     };
 
     let services = Services {
