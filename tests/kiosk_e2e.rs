@@ -1,0 +1,144 @@
+//! End to end: the real kiosk app (state machine, screens, portal client, camera worker,
+//! scanner) against a real portal on loopback (the embedded demo portal: axum + in-memory
+//! SQLite, sample roster), fed replayed sample photos with a demo card. From the first frame to
+//! the dashboard, a tile launch and sign-out, then the portal's audit rows are checked.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use egui_kittest::Harness;
+use egui_kittest::kittest::Queryable;
+use quickcard_kiosk::app::KioskApp;
+use quickcard_kiosk::app::state::{Kiosk, Services, Settings};
+use quickcard_kiosk::platform::demo_frames::{DEMO_STUDENT, demo_card, demo_sequence};
+use quickcard_kiosk::platform::native::{SystemClock, ThreadCamera, TokioRuntime};
+use quickcard_kiosk::platform::start::sample_photos;
+use quickcard_kiosk::platform::{Clock, Launcher, MemoryStorage};
+use quickcard_kiosk::portal_client::{HttpPortal, RetryPolicy};
+use quickcard_kiosk::scanner::ReplaySource;
+use zeroize::Zeroizing;
+
+#[derive(Clone, Default)]
+struct RecordingLauncher(Arc<Mutex<Vec<String>>>);
+
+impl Launcher for RecordingLauncher {
+    fn open(&self, url: &str) -> Result<(), String> {
+        self.0.lock().unwrap().push(url.to_string());
+        Ok(())
+    }
+}
+
+fn wait_for(h: &mut Harness<'static, KioskApp>, what: &str, mut done: impl FnMut(&Harness<'static, KioskApp>) -> bool) {
+    let start = Instant::now();
+    while !done(h) {
+        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what} (screen {})", h.state().kiosk().screen().name());
+        std::thread::sleep(Duration::from_millis(15));
+        h.step();
+    }
+}
+
+#[test]
+fn replayed_card_to_dashboard_to_sign_out_against_a_real_portal() {
+    let portal = quickcard_portal::demo::spawn(Default::default()).expect("demo portal");
+    let runtime = Arc::new(TokioRuntime::new().unwrap());
+    let clock = SystemClock::new();
+    let card = demo_card(DEMO_STUDENT, quickcard::Role::Student, &portal.school_id, clock.unix_secs(), false);
+    let frames = demo_sequence(&sample_photos(), &card, 3, 6);
+    let source = ReplaySource::from_frames(frames, "e2e").unwrap().looping(true).rate(Some(20.0));
+    let launcher = RecordingLauncher::default();
+    let services = Services {
+        portal: Box::new(
+            HttpPortal::new(
+                &portal.url,
+                Zeroizing::new(portal.kiosk_credential.clone()),
+                TokioRuntime::sleeper(),
+                RetryPolicy::default(),
+            )
+            .unwrap(),
+        ),
+        runtime: Box::new(runtime.clone()),
+        clock: Box::new(clock),
+        camera: Box::new(ThreadCamera::start(Box::new(source), Arc::new(|| {}))),
+        launcher: Box::new(launcher.clone()),
+        storage: Box::new(MemoryStorage::default()),
+        repaint: Arc::new(|| {}),
+    };
+    let settings = Settings {
+        demo: true,
+        enrolled: true,
+        school_id: Some(portal.school_id.clone()),
+        portal_url: portal.url.clone(),
+        ..Settings::default()
+    };
+    let app = KioskApp::new(Kiosk::new(settings, services), false);
+    let mut h = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app);
+    h.step();
+
+    wait_for(&mut h, "the scanning screen", |h| h.state().kiosk().screen().name() == "scanning");
+    wait_for(&mut h, "the dashboard", |h| h.state().kiosk().screen().name() == "dashboard");
+    h.step();
+    let session = h.state().kiosk().session().expect("signed in");
+    assert_eq!(session.user.id, DEMO_STUDENT);
+    let greeting = format!("Hi, {}!", session.greeting_name());
+    let first_app = session.apps.first().expect("the demo student has apps").name.clone();
+    h.get_by_label(&greeting);
+
+    h.get_by_label(&first_app).click();
+    wait_for(&mut h, "the launcher", |_| !launcher.0.lock().unwrap().is_empty());
+    let url = launcher.0.lock().unwrap()[0].clone();
+    assert!(url.starts_with(&portal.url) && url.contains("/v1/launch/"), "{url}");
+
+    h.get_by_label("Sign out").click();
+    h.step();
+    h.step();
+    assert_eq!(h.state().kiosk().screen().name(), "signed-out");
+    assert!(h.state().kiosk().session().is_none());
+    assert!(h.query_all_by_label(&greeting).next().is_none());
+
+    // The portal's audit: exchange, launch and sign-out by this kiosk for this user.
+    let http = reqwest::Client::new();
+    let audit_url = format!("{}/v1/admin/audit?user={DEMO_STUDENT}", portal.url);
+    let mut kinds: Vec<(String, String, Option<String>)> = Vec::new();
+    for _ in 0..100 {
+        let body: serde_json::Value = runtime
+            .handle()
+            .block_on(async {
+                http.get(&audit_url)
+                    .bearer_auth(&portal.admin_token)
+                    .send()
+                    .await?
+                    .error_for_status()?
+                    .json()
+                    .await
+            })
+            .expect("audit");
+        kinds = body["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["kind"].as_str().unwrap_or_default().to_string(),
+                    r["result"].as_str().unwrap_or_default().to_string(),
+                    r["kiosk_id"].as_str().map(str::to_string),
+                )
+            })
+            .collect();
+        if kinds.iter().any(|(k, _, _)| k == "sign_out") {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+        h.step();
+    }
+    for kind in ["exchange", "launch", "sign_out"] {
+        assert!(
+            kinds.iter().any(|(k, r, kiosk)| k == kind && r == "ok" && kiosk.as_deref() == Some(portal.kiosk_id.as_str())),
+            "no ok {kind} row from kiosk {}: {kinds:?}",
+            portal.kiosk_id
+        );
+    }
+    drop(h);
+    portal.shutdown();
+}
