@@ -318,11 +318,22 @@ impl Run<'_> {
 
     /// Close looks at one region where a code seems to be: hybrid, box-mean and sharpened.
     fn region(&mut self, name: &'static str, s: Seen) {
+        self.region_variants(name, s, 0..5);
+    }
+
+    /// Some of the close looks (`0`: hybrid; `1..5`: the slower second opinions). A region is
+    /// only visited once with the hybrid (`0`); the rest may follow later.
+    fn region_variants(&mut self, name: &'static str, s: Seen, which: std::ops::Range<u8>) {
         let r = s.rect.clip(self.full.w, self.full.h);
-        if r.w() < 16 || r.h() < 16 || self.tried.iter().any(|t| iou(t, &r) > 0.75) {
+        if r.w() < 16 || r.h() < 16 || self.stop() {
             return;
         }
-        self.tried.push(r);
+        if which.contains(&0) {
+            if self.tried.iter().any(|t| iou(t, &r) > 0.75) {
+                return;
+            }
+            self.tried.push(r);
+        }
         let (mut img, scale) = if s.module < 2.8 {
             (self.full.crop(r, 1).upscale2(), 0.5)
         } else {
@@ -330,6 +341,10 @@ impl Run<'_> {
             (self.full.crop(r, f), f as f32)
         };
         let st = img.stats(img.full(), 2);
+        if (st.hi as i32 - st.lo as i32) < 90 && s.module / scale >= 3.0 {
+            // Dim: the stretch below multiplies the noise too.
+            img = img.smooth3();
+        }
         img.stretch(st.lo, st.hi);
         let m = s.module / scale; // module in crop pixels
         // Measured on the photo set: a box-mean threshold over one to two modules, on a
@@ -345,6 +360,9 @@ impl Run<'_> {
             ("region-upscaled", 4),
         ];
         for (vname, v) in variants {
+            if !which.contains(&v) {
+                continue;
+            }
             if self.stop() {
                 return;
             }
@@ -425,8 +443,16 @@ impl Run<'_> {
         let st = h2.stats(h2.full(), 2);
         h2.stretch(st.lo, st.hi);
         let bits = binarize::hybrid(&h2);
-        for s in self.spot(&bits, h2.w, h2.h, 2.0).into_iter().take(2) {
-            self.region("half-region", s);
+        let tried_before = self.tried.len();
+        let regions: Vec<Seen> = self
+            .spot(&bits, h2.w, h2.h, 2.0)
+            .into_iter()
+            .take(2)
+            .collect();
+        // Cheap and likely first: the hybrid look at each region, the whole half and quarter
+        // frame; then the slower second opinions on the regions.
+        for s in &regions {
+            self.region_variants("half-region", *s, 0..1);
         }
         self.whole("half-hybrid", &h2, &bits, 2.0);
         // Quarter size: a card filling the frame.
@@ -436,6 +462,13 @@ impl Run<'_> {
             q.stretch(st.lo, st.hi);
             let bits = binarize::hybrid(&q);
             self.whole("quarter-hybrid", &q, &bits, 4.0);
+        }
+        let visited: Vec<Rect> = self.tried[tried_before..].to_vec();
+        for s in &regions {
+            // Only regions that got their first look above (not duplicates of the memory).
+            if visited.contains(&s.rect.clip(self.full.w, self.full.h)) {
+                self.region_variants("half-region", *s, 1..5);
+            }
         }
         // Full size: small codes far away.
         if !self.stop() {
