@@ -145,6 +145,21 @@ fn photo_set_meets_the_rates_and_never_reads_a_wrong_card() {
             ("none", ScanResult::Hint(_)) => true,
             _ => false,
         };
+        // Frames not read get the hint that fits their trouble.
+        if let (false, ScanResult::Hint(h)) = (ok, &result) {
+            let want = match e.category.as_str() {
+                "motion-blur" | "focus-blur" => Some(Hint::HoldStill),
+                "glare" => Some(Hint::TooBright),
+                "finger" => Some(Hint::SeenNotReadable),
+                _ => None,
+            };
+            if let Some(want) = want {
+                assert_eq!(h, &want, "{}", e.file);
+            }
+        }
+        if e.category == "no-code" {
+            assert_eq!(result, ScanResult::Hint(Hint::NoCode), "{}", e.file);
+        }
         let c = read.entry(e.category.as_str()).or_default();
         c.0 += ok as usize;
         c.1 += 1;
