@@ -129,8 +129,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Some(Command::Enroll(a)) => {
             let path = a.config.clone().unwrap_or_else(crate::config::default_path);
             let cfg = crate::platform::start::enroll_command(&a.portal, &a.code, &a.name, &path)?;
-            let kiosk = cfg.enrolment.as_ref().map(|e| e.kiosk_id.as_str()).unwrap_or("?");
-            println!("enrolled as kiosk {kiosk}; config written to {}", path.display());
+            let kiosk = cfg
+                .enrolment
+                .as_ref()
+                .map(|e| e.kiosk_id.as_str())
+                .unwrap_or("?");
+            println!(
+                "enrolled as kiosk {kiosk}; config written to {}",
+                path.display()
+            );
             Ok(ExitCode::SUCCESS)
         }
         Some(Command::HashPin) => {

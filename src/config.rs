@@ -61,6 +61,7 @@ pub enum ConfigError {
 
 /// The enrolment record: which kiosk this is and where its credential lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Enrolment {
     pub kiosk_id: String,
     /// Relative paths are relative to the config file's folder.
@@ -145,19 +146,26 @@ impl Config {
         if !(self.portal_url.starts_with("http://") || self.portal_url.starts_with("https://")) {
             return Err(invalid(
                 "portal_url",
-                format!("{:?} must start with https:// (or http:// on a lab network)", self.portal_url),
+                format!(
+                    "{:?} must start with https:// (or http:// on a lab network)",
+                    self.portal_url
+                ),
             ));
         }
         if !(10..=86_400).contains(&self.idle_timeout_secs) {
             return Err(invalid(
                 "idle_timeout_secs",
-                format!("{} is out of range: use 10 to 86400 seconds", self.idle_timeout_secs),
+                format!(
+                    "{} is out of range: use 10 to 86400 seconds",
+                    self.idle_timeout_secs
+                ),
             ));
         }
         if self.launcher.is_empty() || !self.launcher.iter().any(|a| a.contains("{url}")) {
             return Err(invalid(
                 "launcher",
-                "must be a command list with a \"{url}\" argument, e.g. [\"xdg-open\", \"{url}\"]".into(),
+                "must be a command list with a \"{url}\" argument, e.g. [\"xdg-open\", \"{url}\"]"
+                    .into(),
             ));
         }
         if let Some(h) = &self.admin_pin_hash
@@ -194,13 +202,16 @@ impl Config {
 
     /// Reads the kiosk credential.
     pub fn load_credential(&self, config_path: &Path) -> Result<Zeroizing<String>, ConfigError> {
-        let path = self.credential_path(config_path).ok_or(ConfigError::NotEnrolled)?;
-        let text = Zeroizing::new(std::fs::read_to_string(&path).map_err(|source| {
-            ConfigError::Read {
-                path: path.clone(),
-                source,
-            }
-        })?);
+        let path = self
+            .credential_path(config_path)
+            .ok_or(ConfigError::NotEnrolled)?;
+        let text =
+            Zeroizing::new(
+                std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+                    path: path.clone(),
+                    source,
+                })?,
+            );
         let cred = Zeroizing::new(text.trim().to_string());
         if cred.is_empty() {
             return Err(ConfigError::NotEnrolled);
@@ -299,7 +310,9 @@ pub fn save_enrolment(
     });
     // Keys the portal sent are not pinned here: the kiosk refreshes them from the portal.
     cfg.check(config_path)?;
-    let cred_path = cfg.credential_path(config_path).ok_or(ConfigError::NotEnrolled)?;
+    let cred_path = cfg
+        .credential_path(config_path)
+        .ok_or(ConfigError::NotEnrolled)?;
     write_private(&cred_path, &format!("{}\n", reply.credential))?;
     write_private(config_path, &cfg.to_toml())?;
     Ok(cfg)
@@ -324,24 +337,43 @@ credential_file = "cred"
 "#;
         let c = Config::parse(text, p).unwrap();
         assert_eq!(c.language, Lang::Es);
-        assert_eq!(c.credential_path(Path::new("/etc/q/kiosk.toml")).unwrap(), PathBuf::from("/etc/q/cred"));
+        assert_eq!(
+            c.credential_path(Path::new("/etc/q/kiosk.toml")).unwrap(),
+            PathBuf::from("/etc/q/cred")
+        );
         let bad = text.replace("https://portal.example", "portal.example");
-        assert!(Config::parse(&bad, p).unwrap_err().to_string().contains("portal_url"));
+        assert!(
+            Config::parse(&bad, p)
+                .unwrap_err()
+                .to_string()
+                .contains("portal_url")
+        );
         let bad = text.replace("\"{url}\"", "\"x\"");
-        assert!(Config::parse(&bad, p).unwrap_err().to_string().contains("launcher"));
+        assert!(
+            Config::parse(&bad, p)
+                .unwrap_err()
+                .to_string()
+                .contains("launcher")
+        );
         let bad = text.replace("idle_timeout_secs = 60", "idle_timeout_secs = 1");
-        assert!(Config::parse(&bad, p).unwrap_err().to_string().contains("idle_timeout_secs"));
-        let bad = format!("{text}\nwat = 1\n");
+        assert!(
+            Config::parse(&bad, p)
+                .unwrap_err()
+                .to_string()
+                .contains("idle_timeout_secs")
+        );
+        let bad = format!("wat = 1\n{text}");
         assert!(Config::parse(&bad, p).is_err());
     }
 
     #[test]
     fn the_demo_key_is_refused_in_a_config() {
         let demo = quickcard::IssuerKey::demo().public();
-        let text = format!(
-            "portal_url = \"http://x\"\n[[trust]]\npublic = \"{demo}\"\nname = \"demo\"\n"
-        );
-        let e = Config::parse(&text, Path::new("k.toml")).unwrap_err().to_string();
+        let text =
+            format!("portal_url = \"http://x\"\n[[trust]]\npublic = \"{demo}\"\nname = \"demo\"\n");
+        let e = Config::parse(&text, Path::new("k.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("demo key"), "{e}");
     }
 
@@ -368,7 +400,10 @@ credential_file = "cred"
         assert_eq!(cfg.portal_url, "http://127.0.0.1:9");
         let loaded = Config::load(&path).unwrap();
         assert_eq!(loaded, cfg);
-        assert_eq!(loaded.load_credential(&path).unwrap().as_str(), "secret-cred");
+        assert_eq!(
+            loaded.load_credential(&path).unwrap().as_str(),
+            "secret-cred"
+        );
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;

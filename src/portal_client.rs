@@ -265,9 +265,19 @@ impl HttpPortal {
     }
 
     /// `POST /v1/kiosks/enroll`: trades an enrolment code for this kiosk's credential.
-    pub fn enroll(&self, code: &str, name: &str) -> BoxFuture<'static, Result<EnrollReply, PortalError>> {
+    pub fn enroll(
+        &self,
+        code: &str,
+        name: &str,
+    ) -> BoxFuture<'static, Result<EnrollReply, PortalError>> {
         let body = serde_json::json!({ "code": code, "name": name });
-        self.call(Method::Post, "/v1/kiosks/enroll".into(), Some(body), None, false)
+        self.call(
+            Method::Post,
+            "/v1/kiosks/enroll".into(),
+            Some(body),
+            None,
+            false,
+        )
     }
 
     fn call<T: serde::de::DeserializeOwned + 'static>(
@@ -407,7 +417,13 @@ impl PortalApi for HttpPortal {
     }
 
     fn end_session(&self, token: Zeroizing<String>) -> BoxFuture<'static, Result<(), PortalError>> {
-        let fut = self.call::<Nothing>(Method::Delete, "/v1/session".into(), None, Some(token), true);
+        let fut = self.call::<Nothing>(
+            Method::Delete,
+            "/v1/session".into(),
+            None,
+            Some(token),
+            true,
+        );
         Box::pin(async move { fut.await.map(|_| ()) })
     }
 
@@ -417,7 +433,13 @@ impl PortalApi for HttpPortal {
         app_id: String,
     ) -> BoxFuture<'static, Result<LaunchReply, PortalError>> {
         let path = format!("/v1/session/apps/{}/launch", url_segment(&app_id));
-        self.call(Method::Post, path, Some(serde_json::json!({})), Some(token), false)
+        self.call(
+            Method::Post,
+            path,
+            Some(serde_json::json!({})),
+            Some(token),
+            false,
+        )
     }
 }
 
@@ -451,7 +473,10 @@ mod tests {
                 retry_after_secs: None
             }
         );
-        assert!(matches!(api_error(502, b"<html>"), PortalError::Unreachable(_)));
+        assert!(matches!(
+            api_error(502, b"<html>"),
+            PortalError::Unreachable(_)
+        ));
         assert!(matches!(api_error(400, b""), PortalError::Protocol(_)));
     }
 
@@ -464,8 +489,13 @@ mod tests {
     #[test]
     fn urls_must_be_http() {
         let sleep: Sleeper = Arc::new(|_| Box::pin(async {}));
-        let e = HttpPortal::new("ftp://x", Zeroizing::new(String::new()), sleep, RetryPolicy::default())
-            .unwrap_err();
+        let e = HttpPortal::new(
+            "ftp://x",
+            Zeroizing::new(String::new()),
+            sleep,
+            RetryPolicy::default(),
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("http://"), "{e}");
     }
 }

@@ -28,10 +28,18 @@ impl Launcher for RecordingLauncher {
     }
 }
 
-fn wait_for(h: &mut Harness<'static, KioskApp>, what: &str, mut done: impl FnMut(&Harness<'static, KioskApp>) -> bool) {
+fn wait_for(
+    h: &mut Harness<'static, KioskApp>,
+    what: &str,
+    mut done: impl FnMut(&Harness<'static, KioskApp>) -> bool,
+) {
     let start = Instant::now();
     while !done(h) {
-        assert!(start.elapsed() < Duration::from_secs(30), "timed out waiting for {what} (screen {})", h.state().kiosk().screen().name());
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "timed out waiting for {what} (screen {})",
+            h.state().kiosk().screen().name()
+        );
         std::thread::sleep(Duration::from_millis(15));
         h.step();
     }
@@ -42,9 +50,18 @@ fn replayed_card_to_dashboard_to_sign_out_against_a_real_portal() {
     let portal = quickcard_portal::demo::spawn(Default::default()).expect("demo portal");
     let runtime = Arc::new(TokioRuntime::new().unwrap());
     let clock = SystemClock::new();
-    let card = demo_card(DEMO_STUDENT, quickcard::Role::Student, &portal.school_id, clock.unix_secs(), false);
+    let card = demo_card(
+        DEMO_STUDENT,
+        quickcard::Role::Student,
+        &portal.school_id,
+        clock.unix_secs(),
+        false,
+    );
     let frames = demo_sequence(&sample_photos(), &card, 3, 6);
-    let source = ReplaySource::from_frames(frames, "e2e").unwrap().looping(true).rate(Some(20.0));
+    let source = ReplaySource::from_frames(frames, "e2e")
+        .unwrap()
+        .looping(true)
+        .rate(Some(20.0));
     let launcher = RecordingLauncher::default();
     let services = Services {
         portal: Box::new(
@@ -76,19 +93,33 @@ fn replayed_card_to_dashboard_to_sign_out_against_a_real_portal() {
         .build_ui_state(|ui, app: &mut KioskApp| app.show(ui), app);
     h.step();
 
-    wait_for(&mut h, "the scanning screen", |h| h.state().kiosk().screen().name() == "scanning");
-    wait_for(&mut h, "the dashboard", |h| h.state().kiosk().screen().name() == "dashboard");
+    wait_for(&mut h, "the scanning screen", |h| {
+        h.state().kiosk().screen().name() == "scanning"
+    });
+    wait_for(&mut h, "the dashboard", |h| {
+        h.state().kiosk().screen().name() == "dashboard"
+    });
     h.step();
     let session = h.state().kiosk().session().expect("signed in");
     assert_eq!(session.user.id, DEMO_STUDENT);
     let greeting = format!("Hi, {}!", session.greeting_name());
-    let first_app = session.apps.first().expect("the demo student has apps").name.clone();
+    let first_app = session
+        .apps
+        .first()
+        .expect("the demo student has apps")
+        .name
+        .clone();
     h.get_by_label(&greeting);
 
     h.get_by_label(&first_app).click();
-    wait_for(&mut h, "the launcher", |_| !launcher.0.lock().unwrap().is_empty());
+    wait_for(&mut h, "the launcher", |_| {
+        !launcher.0.lock().unwrap().is_empty()
+    });
     let url = launcher.0.lock().unwrap()[0].clone();
-    assert!(url.starts_with(&portal.url) && url.contains("/v1/launch/"), "{url}");
+    assert!(
+        url.starts_with(&portal.url) && url.contains("/v1/launch/"),
+        "{url}"
+    );
 
     h.get_by_label("Sign out").click();
     h.step();
@@ -134,11 +165,76 @@ fn replayed_card_to_dashboard_to_sign_out_against_a_real_portal() {
     }
     for kind in ["exchange", "launch", "sign_out"] {
         assert!(
-            kinds.iter().any(|(k, r, kiosk)| k == kind && r == "ok" && kiosk.as_deref() == Some(portal.kiosk_id.as_str())),
+            kinds.iter().any(|(k, r, kiosk)| k == kind
+                && r == "ok"
+                && kiosk.as_deref() == Some(portal.kiosk_id.as_str())),
             "no ok {kind} row from kiosk {}: {kinds:?}",
             portal.kiosk_id
         );
     }
     drop(h);
+    portal.shutdown();
+}
+
+#[test]
+fn enroll_trades_a_code_for_a_credential_stored_0600_that_the_portal_accepts() {
+    let portal = quickcard_portal::demo::spawn(Default::default()).expect("demo portal");
+    let rt = TokioRuntime::new().unwrap();
+    let http = reqwest::Client::new();
+    let reply: serde_json::Value = rt
+        .handle()
+        .block_on(async {
+            http.post(format!("{}/v1/admin/kiosks", portal.url))
+                .bearer_auth(&portal.admin_token)
+                .json(&serde_json::json!({"name": "LAB-7", "school_id": portal.school_id}))
+                .send()
+                .await?
+                .error_for_status()?
+                .json()
+                .await
+        })
+        .expect("new kiosk");
+    let code = reply["enrolment_code"].as_str().unwrap().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kiosk.toml");
+    let cfg = quickcard_kiosk::platform::start::enroll_command(&portal.url, &code, "LAB-7", &path)
+        .unwrap();
+    assert_eq!(cfg.school_id.as_deref(), Some(portal.school_id.as_str()));
+    let cred_path = cfg.credential_path(&path).unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    for f in [&path, &cred_path] {
+        assert_eq!(
+            std::fs::metadata(f).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "{}",
+            f.display()
+        );
+    }
+    // The stored credential works; the code cannot be used twice.
+    let cred = quickcard_kiosk::config::Config::load(&path)
+        .unwrap()
+        .load_credential(&path)
+        .unwrap();
+    let client = HttpPortal::new(
+        &portal.url,
+        cred,
+        TokioRuntime::sleeper(),
+        RetryPolicy::default(),
+    )
+    .unwrap();
+    use quickcard_kiosk::portal_client::PortalApi;
+    let kc = rt
+        .handle()
+        .block_on(client.kiosk_config())
+        .expect("config with the new credential");
+    assert_eq!(kc.school_id, portal.school_id);
+    assert!(kc.trust.iter().any(|k| k.public.is_demo()));
+    let again = quickcard_kiosk::platform::start::enroll_command(
+        &portal.url,
+        &code,
+        "LAB-7",
+        &dir.path().join("b.toml"),
+    );
+    assert!(again.is_err());
     portal.shutdown();
 }

@@ -40,7 +40,8 @@ fn has(h: &Harness<'static, KioskApp>, label: &str) -> bool {
 
 fn signed_in(rig: &Rig) -> Harness<'static, KioskApp> {
     let mut h = harness(rig, rig.settings());
-    rig.camera.card(&card("stu-maya", Role::Student, SCHOOL, false, false));
+    rig.camera
+        .card(&card("stu-maya", Role::Student, SCHOOL, false, false));
     step(&mut h);
     assert_eq!(screen(&h), "dashboard");
     step(&mut h);
@@ -73,15 +74,24 @@ fn a_card_goes_through_got_it_to_the_dashboard_and_a_tile_calls_the_launcher() {
     let rig = Rig::new();
     let mut h = harness(&rig, rig.settings());
     // Hold the portal's answer back to see the success cue and the checking screen.
-    rig.portal.hold.store(true, std::sync::atomic::Ordering::SeqCst);
-    rig.camera.card(&card("stu-maya", Role::Student, SCHOOL, false, false));
+    rig.portal
+        .hold
+        .store(true, std::sync::atomic::Ordering::SeqCst);
+    rig.camera
+        .card(&card("stu-maya", Role::Student, SCHOOL, false, false));
     step(&mut h);
     assert_eq!(screen(&h), "checking");
-    assert_eq!(h.get_all_by_label("Got it!").count(), 2, "sentence and picture");
+    assert_eq!(
+        h.get_all_by_label("Got it!").count(),
+        2,
+        "sentence and picture"
+    );
     rig.clock.advance(700);
     step(&mut h);
     assert!(has(&h, "Checking your card…"));
-    rig.portal.hold.store(false, std::sync::atomic::Ordering::SeqCst);
+    rig.portal
+        .hold
+        .store(false, std::sync::atomic::Ordering::SeqCst);
     rig.runtime.pump();
     step(&mut h);
     assert_eq!(screen(&h), "dashboard");
@@ -95,15 +105,22 @@ fn a_card_goes_through_got_it_to_the_dashboard_and_a_tile_calls_the_launcher() {
         ["https://apps.example/reading?once=abc"]
     );
     let calls = rig.portal.calls();
-    assert!(calls.iter().any(|c| c.starts_with("exchange QC:")), "{calls:?}");
-    assert!(calls.contains(&"launch reading tok-maya".to_string()), "{calls:?}");
+    assert!(
+        calls.iter().any(|c| c.starts_with("exchange QC:")),
+        "{calls:?}"
+    );
+    assert!(
+        calls.contains(&"launch reading tok-maya".to_string()),
+        "{calls:?}"
+    );
 }
 
 #[test]
 fn a_second_factor_card_asks_for_the_pin() {
     let rig = Rig::new();
     let mut h = harness(&rig, rig.settings());
-    rig.camera.card(&card("tch-ann", Role::Teacher, SCHOOL, true, false));
+    rig.camera
+        .card(&card("tch-ann", Role::Teacher, SCHOOL, true, false));
     step(&mut h);
     assert_eq!(screen(&h), "pin-pad");
     assert!(has(&h, "Type your PIN."));
@@ -116,7 +133,11 @@ fn a_second_factor_card_asks_for_the_pin() {
     rig.portal.reply(Err(api_error("wrong_pin", Some(2), None)));
     h.get_by_label("OK").click();
     step(&mut h);
-    assert!(rig.portal.calls().iter().any(|c| c.ends_with("pin=1234")), "{:?}", rig.portal.calls());
+    assert!(
+        rig.portal.calls().iter().any(|c| c.ends_with("pin=1234")),
+        "{:?}",
+        rig.portal.calls()
+    );
     assert_eq!(screen(&h), "pin-pad");
     assert!(has(&h, "Wrong PIN. 2 tries left."));
     assert!(has(&h, "0 digits typed"));
@@ -138,7 +159,8 @@ fn sign_out_clears_the_user_and_ends_the_portal_session() {
     assert!(h.state().kiosk().session().is_none());
     assert!(rig.portal.calls().contains(&"end tok-maya".to_string()));
     // The same card, still held up, does not sign Maya in again right away.
-    rig.camera.card(&card("stu-maya", Role::Student, SCHOOL, false, false));
+    rig.camera
+        .card(&card("stu-maya", Role::Student, SCHOOL, false, false));
     rig.clock.advance(3_500);
     step(&mut h);
     step(&mut h);
@@ -168,7 +190,13 @@ fn idle_timeout_counts_down_and_signs_out() {
 #[test]
 fn spanish_renders_and_the_flag_button_switches() {
     let rig = Rig::new();
-    let mut h = harness(&rig, Settings { lang: Lang::Es, ..rig.settings() });
+    let mut h = harness(
+        &rig,
+        Settings {
+            lang: Lang::Es,
+            ..rig.settings()
+        },
+    );
     assert!(has(&h, "¡Muéstrame tu tarjeta!"));
     h.get_by_label("Adultos");
     h.get_by_label("English").click();
@@ -176,7 +204,8 @@ fn spanish_renders_and_the_flag_button_switches() {
     assert!(has(&h, "Show me your card!"));
     h.get_by_label("Español").click();
     step(&mut h);
-    rig.camera.card(&card("stu-maya", Role::Student, SCHOOL, false, false));
+    rig.camera
+        .card(&card("stu-maya", Role::Student, SCHOOL, false, false));
     step(&mut h);
     step(&mut h);
     assert!(has(&h, "¡Hola, Maya!"));
@@ -211,10 +240,17 @@ fn each_refused_card_gets_its_own_picture_sentence_and_grown_up_line() {
         rig.camera.card(&text);
         step(&mut h);
         assert_eq!(screen(&h), "error", "{what}");
-        assert_eq!(h.get_all_by_label(child).count(), 2, "{what}: sentence and picture");
+        assert_eq!(
+            h.get_all_by_label(child).count(),
+            2,
+            "{what}: sentence and picture"
+        );
         h.get_by_label(adult);
         // Refused offline: the portal was never asked.
-        assert!(!rig.portal.calls().iter().any(|c| c.starts_with("exchange")), "{what}");
+        assert!(
+            !rig.portal.calls().iter().any(|c| c.starts_with("exchange")),
+            "{what}"
+        );
         h.get_by_label("Back").click();
         step(&mut h);
         assert_eq!(screen(&h), "scanning", "{what}");
@@ -226,7 +262,8 @@ fn a_revoked_card_is_refused_offline_from_the_portals_list() {
     let rig = Rig::new();
     rig.portal.revoke("stu-maya", NOW_UNIX);
     let mut h = harness(&rig, rig.settings());
-    rig.camera.card(&card("stu-maya", Role::Student, SCHOOL, false, false));
+    rig.camera
+        .card(&card("stu-maya", Role::Student, SCHOOL, false, false));
     step(&mut h);
     assert!(has(&h, "This card was swapped for a new one."));
     assert!(!rig.portal.calls().iter().any(|c| c.starts_with("exchange")));
@@ -236,16 +273,22 @@ fn a_revoked_card_is_refused_offline_from_the_portals_list() {
 fn portal_refusals_show_locked_out_and_not_allowed() {
     let rig = Rig::new();
     let mut h = harness(&rig, rig.settings());
-    rig.portal.reply(Err(api_error("locked_out", None, Some(300))));
-    rig.camera.card(&card("stu-maya", Role::Student, SCHOOL, false, false));
+    rig.portal
+        .reply(Err(api_error("locked_out", None, Some(300))));
+    rig.camera
+        .card(&card("stu-maya", Role::Student, SCHOOL, false, false));
     step(&mut h);
     assert!(has(&h, "Too many tries. Wait a little."));
-    assert!(has(&h, "Grown-up: this card is locked for 5 more minutes after wrong PINs."));
+    assert!(has(
+        &h,
+        "Grown-up: this card is locked for 5 more minutes after wrong PINs."
+    ));
 
     let rig = Rig::new();
     let mut h = harness(&rig, rig.settings());
     rig.portal.reply(Err(api_error("unknown_user", None, None)));
-    rig.camera.card(&card("stu-gone", Role::Student, SCHOOL, false, false));
+    rig.camera
+        .card(&card("stu-gone", Role::Student, SCHOOL, false, false));
     step(&mut h);
     assert!(has(&h, "This card cannot be used here."));
 }
@@ -254,18 +297,29 @@ fn portal_refusals_show_locked_out_and_not_allowed() {
 fn an_unreachable_portal_retries_by_itself() {
     let rig = Rig::new();
     let mut h = harness(&rig, rig.settings());
-    rig.portal.reply(Err(quickcard_kiosk::portal_client::PortalError::Unreachable("refused".into())));
-    rig.camera.card(&card("stu-maya", Role::Student, SCHOOL, false, false));
+    rig.portal.reply(Err(
+        quickcard_kiosk::portal_client::PortalError::Unreachable("refused".into()),
+    ));
+    rig.camera
+        .card(&card("stu-maya", Role::Student, SCHOOL, false, false));
     step(&mut h);
     assert!(has(&h, "The computer cannot reach the school."));
-    assert!(has(&h, "Grown-up: the portal does not answer. Check the network. Trying again in 2 seconds."));
+    assert!(has(
+        &h,
+        "Grown-up: the portal does not answer. Check the network. Trying again in 2 seconds."
+    ));
     h.get_by_label("Try again");
     // The next answer is a session: the automatic retry signs Maya in.
     rig.clock.advance(2_100);
     step(&mut h);
     step(&mut h);
     assert_eq!(screen(&h), "dashboard");
-    let exchanges = rig.portal.calls().iter().filter(|c| c.starts_with("exchange")).count();
+    let exchanges = rig
+        .portal
+        .calls()
+        .iter()
+        .filter(|c| c.starts_with("exchange"))
+        .count();
     assert_eq!(exchanges, 2);
 }
 
@@ -273,15 +327,22 @@ fn an_unreachable_portal_retries_by_itself() {
 fn not_ready_states_say_what_a_grown_up_should_do() {
     // Not enrolled.
     let rig = Rig::new();
-    let h = harness(&rig, Settings { enrolled: false, ..rig.settings() });
+    let h = harness(
+        &rig,
+        Settings {
+            enrolled: false,
+            ..rig.settings()
+        },
+    );
     assert!(matches!(h.state().kiosk().screen(), Screen::NotReady(_)));
     assert!(has(&h, "This computer is not set up yet."));
     h.get_by_label("Grown-up: enrol this kiosk: quickcard-kiosk enroll --portal URL --code CODE");
 
     // Portal unreachable at start and nothing cached.
     let rig = Rig::new();
-    *rig.portal.config.lock().unwrap() =
-        Err(quickcard_kiosk::portal_client::PortalError::Unreachable("refused".into()));
+    *rig.portal.config.lock().unwrap() = Err(
+        quickcard_kiosk::portal_client::PortalError::Unreachable("refused".into()),
+    );
     let h = harness(&rig, rig.settings());
     assert!(has(&h, "Waiting for the school…"));
 
@@ -290,18 +351,27 @@ fn not_ready_states_say_what_a_grown_up_should_do() {
     *rig.portal.config.lock().unwrap() = Ok(Default::default());
     let h = harness(&rig, rig.settings());
     assert!(has(&h, "This computer cannot check cards yet."));
-    h.get_by_label("Grown-up: no trusted card keys. Add the school's issuer key to the portal or the config.");
+    h.get_by_label(
+        "Grown-up: no trusted card keys. Add the school's issuer key to the portal or the config.",
+    );
 
     // The demo key, outside the demo.
     let rig = Rig::new();
-    let demo = vec![quickcard::TrustedKey::new(quickcard::IssuerKey::demo().public(), "demo")];
+    let demo = vec![quickcard::TrustedKey::new(
+        quickcard::IssuerKey::demo().public(),
+        "demo",
+    )];
     *rig.portal.config.lock().unwrap() = Ok(quickcard_kiosk::portal_client::KioskConfig {
         school_id: SCHOOL.into(),
         trust: demo,
         ..Default::default()
     });
     let h = harness(&rig, rig.settings());
-    assert!(h.query_all_by_label_contains("public demo key").next().is_some());
+    assert!(
+        h.query_all_by_label_contains("public demo key")
+            .next()
+            .is_some()
+    );
 
     // No camera; it comes back by itself.
     let rig = Rig::new();
@@ -343,20 +413,26 @@ fn every_control_is_labelled_and_at_least_64_points() {
     let rig = Rig::new();
     let mut h = signed_in(&rig);
     let check = |h: &Harness<'static, KioskApp>, what: &str| {
-        let buttons: Vec<_> = h.get_all_by_role(eframe::egui::accesskit::Role::Button).collect();
+        let buttons: Vec<_> = h
+            .get_all_by_role(eframe::egui::accesskit::Role::Button)
+            .collect();
         assert!(buttons.len() >= 2, "{what}");
         for b in buttons {
             let label = b.accesskit_node().label().unwrap_or_default();
             assert!(!label.is_empty(), "{what}: a button without a label");
             let r = b.rect();
-            assert!(r.width() >= 64.0 && r.height() >= 64.0, "{what}: {label:?} is {r:?}");
+            assert!(
+                r.width() >= 64.0 && r.height() >= 64.0,
+                "{what}: {label:?} is {r:?}"
+            );
         }
     };
     check(&h, "dashboard");
     h.state_mut().kiosk_mut().sign_out();
     rig.clock.advance(4_000);
     step(&mut h);
-    rig.camera.card(&card("tch-ann", Role::Teacher, SCHOOL, true, false));
+    rig.camera
+        .card(&card("tch-ann", Role::Teacher, SCHOOL, true, false));
     step(&mut h);
     assert_eq!(screen(&h), "pin-pad");
     check(&h, "pin pad");

@@ -36,7 +36,9 @@ pub struct KioskApp {
 
 impl std::fmt::Debug for KioskApp {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("KioskApp").field("kiosk", &self.kiosk).finish_non_exhaustive()
+        f.debug_struct("KioskApp")
+            .field("kiosk", &self.kiosk)
+            .finish_non_exhaustive()
     }
 }
 
@@ -93,11 +95,19 @@ impl KioskApp {
         let mut actions = Vec::new();
         if ctx.input(|i| {
             i.pointer.any_pressed()
-                || i.events.iter().any(|e| matches!(e, egui::Event::Key { pressed: true, .. } | egui::Event::Touch { .. }))
+                || i.events.iter().any(|e| {
+                    matches!(
+                        e,
+                        egui::Event::Key { pressed: true, .. } | egui::Event::Touch { .. }
+                    )
+                })
         }) {
             actions.push(Action::Activity);
         }
-        if self.locked && ctx.input(|i| i.viewport().close_requested()) && !self.kiosk.quit_requested() {
+        if self.locked
+            && ctx.input(|i| i.viewport().close_requested())
+            && !self.kiosk.quit_requested()
+        {
             ctx.send_viewport_cmd(egui::ViewportCommand::CancelClose);
             actions.push(Action::AdminOpen);
         }
@@ -107,7 +117,11 @@ impl KioskApp {
         let lang = self.kiosk.lang();
         let screen = self.kiosk.screen().clone();
         egui::CentralPanel::default()
-            .frame(egui::Frame::new().fill(widgets::BG).inner_margin(egui::Margin::same(24)))
+            .frame(
+                egui::Frame::new()
+                    .fill(widgets::BG)
+                    .inner_margin(egui::Margin::same(24)),
+            )
             .show(ui, |ui| {
                 let mut v = View {
                     kiosk: &self.kiosk,
@@ -126,10 +140,21 @@ impl KioskApp {
                     Screen::NotReady(why) => screens::not_ready::show(ui, &mut v, why),
                     Screen::Scanning { hint } => screens::scanning::show(ui, &mut v, *hint),
                     Screen::Checking { .. } => screens::checking::show(ui, &mut v),
-                    Screen::PinPad { pin, wrong } => screens::pin_pad::show(ui, &mut v, pin.len(), *wrong),
-                    Screen::Dashboard { opening, launch_failed } => {
+                    Screen::PinPad { pin, wrong } => {
+                        screens::pin_pad::show(ui, &mut v, pin.len(), *wrong)
+                    }
+                    Screen::Dashboard {
+                        opening,
+                        launch_failed,
+                    } => {
                         if let Some(s) = self.kiosk.session() {
-                            screens::dashboard::show(ui, &mut v, s, opening.as_deref(), *launch_failed);
+                            screens::dashboard::show(
+                                ui,
+                                &mut v,
+                                s,
+                                opening.as_deref(),
+                                *launch_failed,
+                            );
                         }
                     }
                     Screen::SignedOut { .. } => screens::signed_out::show(ui, &mut v),
@@ -151,8 +176,15 @@ impl KioskApp {
             self.title = title;
         }
         // Timers (countdowns, error screens, animations) need frames even without input.
-        let animated = matches!(self.kiosk.screen(), Screen::Scanning { .. } | Screen::Checking { .. });
-        ctx.request_repaint_after(std::time::Duration::from_millis(if animated { 50 } else { 250 }));
+        let animated = matches!(
+            self.kiosk.screen(),
+            Screen::Scanning { .. } | Screen::Checking { .. }
+        );
+        ctx.request_repaint_after(std::time::Duration::from_millis(if animated {
+            50
+        } else {
+            250
+        }));
         if let Some(f) = &mut self.on_frame {
             f(&self.kiosk);
         }
@@ -165,8 +197,13 @@ impl KioskApp {
             Some(p) if seq != self.preview_seq => {
                 let img = egui::ColorImage::from_rgb([p.width, p.height], &p.rgb);
                 match &mut self.preview {
-                    Some(tex) if tex.size() == [p.width, p.height] => tex.set(img, egui::TextureOptions::LINEAR),
-                    _ => self.preview = Some(ctx.load_texture("camera", img, egui::TextureOptions::LINEAR)),
+                    Some(tex) if tex.size() == [p.width, p.height] => {
+                        tex.set(img, egui::TextureOptions::LINEAR)
+                    }
+                    _ => {
+                        self.preview =
+                            Some(ctx.load_texture("camera", img, egui::TextureOptions::LINEAR))
+                    }
                 }
                 self.preview_seq = seq;
             }
@@ -184,7 +221,11 @@ fn top_bar(ui: &mut Ui, v: &mut View<'_>) {
         }
         if v.kiosk.settings().demo {
             ui.add_space(16.0);
-            ui.label(RichText::new(v.t(Msg::DemoBanner)).size(widgets::ADULT_TEXT).color(widgets::INK_SOFT));
+            ui.label(
+                RichText::new(v.t(Msg::DemoBanner))
+                    .size(widgets::ADULT_TEXT)
+                    .color(widgets::INK_SOFT),
+            );
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let g = v.t(Msg::GrownUps);

@@ -80,7 +80,10 @@ pub fn draw(p: &Painter, rect: Rect, pic: Picture, time: f64) {
             for i in 0..8 {
                 let a = i as f32 / 8.0 * TAU;
                 let d = vec2(a.cos(), a.sin());
-                p.line_segment([sun + d * s * 0.12, sun + d * s * 0.18], Stroke::new(s * 0.02, AMBER));
+                p.line_segment(
+                    [sun + d * s * 0.12, sun + d * s * 0.18],
+                    Stroke::new(s * 0.02, AMBER),
+                );
             }
             p.line_segment(
                 [c + vec2(-s * 0.05, -s * 0.02), c + vec2(s * 0.12, s * 0.12)],
@@ -100,7 +103,13 @@ pub fn draw(p: &Painter, rect: Rect, pic: Picture, time: f64) {
                 CornerRadius::same(12),
                 Color32::from_rgb(0xE0, 0xAC, 0x7C),
             );
-            arrow(p, c + vec2(s * 0.16, 0.0), c + vec2(s * 0.38, 0.0), s * 0.03, INK);
+            arrow(
+                p,
+                c + vec2(s * 0.16, 0.0),
+                c + vec2(s * 0.38, 0.0),
+                s * 0.03,
+                INK,
+            );
         }
         Picture::GotIt => {
             disc(p, c, r, GREEN);
@@ -132,7 +141,13 @@ pub fn draw(p: &Painter, rect: Rect, pic: Picture, time: f64) {
             disc(p, c, r, ROSE);
             card(p, c + vec2(-s * 0.18, 0.0), s * 0.3, GREY);
             cross(p, c + vec2(-s * 0.18, 0.0), s * 0.1);
-            arrow(p, c + vec2(-s * 0.02, 0.0), c + vec2(s * 0.06, 0.0), s * 0.025, INK);
+            arrow(
+                p,
+                c + vec2(-s * 0.02, 0.0),
+                c + vec2(s * 0.06, 0.0),
+                s * 0.025,
+                INK,
+            );
             card(p, c + vec2(s * 0.22, 0.0), s * 0.3, BLUE);
         }
         Picture::OtherSchool => {
@@ -149,7 +164,11 @@ pub fn draw(p: &Painter, rect: Rect, pic: Picture, time: f64) {
         Picture::NotAllowed => {
             disc(p, c, r, ROSE);
             card(p, c + vec2(-s * 0.06, -s * 0.04), s * 0.4, GREY);
-            p.circle_stroke(c + vec2(s * 0.2, s * 0.2), s * 0.11, Stroke::new(s * 0.035, RED));
+            p.circle_stroke(
+                c + vec2(s * 0.2, s * 0.2),
+                s * 0.11,
+                Stroke::new(s * 0.035, RED),
+            );
             p.line_segment(
                 [c + vec2(s * 0.12, s * 0.12), c + vec2(s * 0.28, s * 0.28)],
                 Stroke::new(s * 0.035, RED),
@@ -164,7 +183,10 @@ pub fn draw(p: &Painter, rect: Rect, pic: Picture, time: f64) {
             disc(p, c, r, SAND);
             school(p, c + vec2(s * 0.18, -s * 0.05), s * 0.3, GREY);
             computer(p, c + vec2(-s * 0.2, s * 0.05), s * 0.26);
-            p.line_segment([c + vec2(-s * 0.05, 0.02 * s), c + vec2(s * 0.05, 0.02 * s)], Stroke::new(s * 0.02, GREY));
+            p.line_segment(
+                [c + vec2(-s * 0.05, 0.02 * s), c + vec2(s * 0.05, 0.02 * s)],
+                Stroke::new(s * 0.02, GREY),
+            );
             cross(p, c + vec2(0.0, s * 0.02), s * 0.08);
         }
         Picture::NoCamera => {
@@ -210,12 +232,20 @@ pub fn draw_app_icon(p: &Painter, rect: Rect, icon: &str, name: &str, _time: f64
         "book" | "reading" | "read" => {
             for dx in [-1.0f32, 1.0] {
                 p.add(Shape::convex_polygon(
-                    vec![c + vec2(0.0, -s * 0.18), c + vec2(dx * s * 0.3, -s * 0.24), c + vec2(dx * s * 0.3, s * 0.2), c + vec2(0.0, s * 0.26)],
+                    vec![
+                        c + vec2(0.0, -s * 0.18),
+                        c + vec2(dx * s * 0.3, -s * 0.24),
+                        c + vec2(dx * s * 0.3, s * 0.2),
+                        c + vec2(0.0, s * 0.26),
+                    ],
                     WHITE,
                     Stroke::NONE,
                 ));
             }
-            p.line_segment([c + vec2(0.0, -s * 0.18), c + vec2(0.0, s * 0.26)], Stroke::new(s * 0.02, GREY));
+            p.line_segment(
+                [c + vec2(0.0, -s * 0.18), c + vec2(0.0, s * 0.26)],
+                Stroke::new(s * 0.02, GREY),
+            );
         }
         "math" | "numbers" | "calculator" => glyph(p, c, s * 0.4, "1+2", WHITE),
         "abc" | "letters" | "spelling" | "write" | "docs" => glyph(p, c, s * 0.4, "Abc", WHITE),
@@ -229,8 +259,20 @@ pub fn draw_app_icon(p: &Painter, rect: Rect, icon: &str, name: &str, _time: f64
         }
         "music" => {
             p.circle_filled(c + vec2(-s * 0.1, s * 0.18), s * 0.1, WHITE);
-            p.line_segment([c + vec2(-s * 0.01, s * 0.18), c + vec2(-s * 0.01, -s * 0.25)], w);
-            p.line_segment([c + vec2(-s * 0.01, -s * 0.25), c + vec2(s * 0.18, -s * 0.15)], w);
+            p.line_segment(
+                [
+                    c + vec2(-s * 0.01, s * 0.18),
+                    c + vec2(-s * 0.01, -s * 0.25),
+                ],
+                w,
+            );
+            p.line_segment(
+                [
+                    c + vec2(-s * 0.01, -s * 0.25),
+                    c + vec2(s * 0.18, -s * 0.15),
+                ],
+                w,
+            );
         }
         "globe" | "world" | "geography" | "science" | "lab" => {
             p.circle_stroke(c, s * 0.28, w);
@@ -238,10 +280,23 @@ pub fn draw_app_icon(p: &Painter, rect: Rect, icon: &str, name: &str, _time: f64
             p.line_segment([c + vec2(0.0, -s * 0.28), c + vec2(0.0, s * 0.28)], w);
         }
         "game" | "games" | "puzzle" => {
-            p.rect_filled(Rect::from_center_size(c, vec2(s * 0.6, s * 0.34)), CornerRadius::same(12), WHITE);
+            p.rect_filled(
+                Rect::from_center_size(c, vec2(s * 0.6, s * 0.34)),
+                CornerRadius::same(12),
+                WHITE,
+            );
             p.circle_filled(c + vec2(s * 0.15, 0.0), s * 0.05, INK);
-            p.line_segment([c + vec2(-s * 0.22, 0.0), c + vec2(-s * 0.08, 0.0)], Stroke::new(s * 0.04, INK));
-            p.line_segment([c + vec2(-s * 0.15, -s * 0.07), c + vec2(-s * 0.15, s * 0.07)], Stroke::new(s * 0.04, INK));
+            p.line_segment(
+                [c + vec2(-s * 0.22, 0.0), c + vec2(-s * 0.08, 0.0)],
+                Stroke::new(s * 0.04, INK),
+            );
+            p.line_segment(
+                [
+                    c + vec2(-s * 0.15, -s * 0.07),
+                    c + vec2(-s * 0.15, s * 0.07),
+                ],
+                Stroke::new(s * 0.04, INK),
+            );
         }
         "star" | "favorite" => {
             let pts: Vec<Pos2> = (0..10)
@@ -254,7 +309,11 @@ pub fn draw_app_icon(p: &Painter, rect: Rect, icon: &str, name: &str, _time: f64
             p.add(Shape::closed_line(pts, w));
         }
         _ => {
-            let initial: String = name.chars().next().map(|c| c.to_uppercase().collect()).unwrap_or_default();
+            let initial: String = name
+                .chars()
+                .next()
+                .map(|c| c.to_uppercase().collect())
+                .unwrap_or_default();
             glyph(p, c, s * 0.5, &initial, WHITE);
         }
     }
@@ -264,7 +323,10 @@ fn bulb(p: &Painter, c: Pos2, w: f32) {
     for i in 0..8 {
         let a = i as f32 / 8.0 * TAU;
         let d = vec2(a.cos(), a.sin());
-        p.line_segment([c + d * w * 0.38, c + d * w * 0.5], Stroke::new(w * 0.05, AMBER));
+        p.line_segment(
+            [c + d * w * 0.38, c + d * w * 0.5],
+            Stroke::new(w * 0.05, AMBER),
+        );
     }
     p.circle_filled(c, w * 0.3, AMBER);
     p.rect_filled(
@@ -278,7 +340,12 @@ fn bulb(p: &Painter, c: Pos2, w: f32) {
 fn hand(p: &Painter, c: Pos2, w: f32, t: f32, waving: bool) {
     let skin = Color32::from_rgb(0xE0, 0xAC, 0x7C);
     let tilt = if waving { (t * 4.0).sin() * 0.25 } else { 0.0 };
-    let rot = |v: Vec2| vec2(v.x * tilt.cos() - v.y * tilt.sin(), v.x * tilt.sin() + v.y * tilt.cos());
+    let rot = |v: Vec2| {
+        vec2(
+            v.x * tilt.cos() - v.y * tilt.sin(),
+            v.x * tilt.sin() + v.y * tilt.cos(),
+        )
+    };
     p.circle_filled(c + rot(vec2(0.0, w * 0.15)), w * 0.3, skin);
     for (i, dx) in [-0.24f32, -0.08, 0.08, 0.24].into_iter().enumerate() {
         let len = if i == 0 || i == 3 { 0.38 } else { 0.46 };
@@ -287,7 +354,13 @@ fn hand(p: &Painter, c: Pos2, w: f32, t: f32, waving: bool) {
             Stroke::new(w * 0.13, skin),
         );
     }
-    p.line_segment([c + rot(vec2(-w * 0.2, w * 0.2)), c + rot(vec2(-w * 0.45, 0.0))], Stroke::new(w * 0.13, skin));
+    p.line_segment(
+        [
+            c + rot(vec2(-w * 0.2, w * 0.2)),
+            c + rot(vec2(-w * 0.45, 0.0)),
+        ],
+        Stroke::new(w * 0.13, skin),
+    );
 }
 
 fn disc(p: &Painter, c: Pos2, r: f32, fill: Color32) {
@@ -295,24 +368,58 @@ fn disc(p: &Painter, c: Pos2, r: f32, fill: Color32) {
 }
 
 fn glyph(p: &Painter, c: Pos2, size: f32, g: &str, color: Color32) {
-    p.text(c, Align2::CENTER_CENTER, g, FontId::proportional(size), color);
+    p.text(
+        c,
+        Align2::CENTER_CENTER,
+        g,
+        FontId::proportional(size),
+        color,
+    );
 }
 
 /// A QuickCard: a white card with a coloured band and a QR-like code.
 fn card(p: &Painter, c: Pos2, w: f32, band: Color32) {
     let rect = Rect::from_center_size(c, vec2(w, w * 0.63));
-    p.rect_filled(rect.translate(vec2(w * 0.02, w * 0.03)), CornerRadius::same(8), Color32::from_black_alpha(40));
+    p.rect_filled(
+        rect.translate(vec2(w * 0.02, w * 0.03)),
+        CornerRadius::same(8),
+        Color32::from_black_alpha(40),
+    );
     p.rect_filled(rect, CornerRadius::same(8), CARD);
-    p.rect_stroke(rect, CornerRadius::same(8), Stroke::new((w * 0.015).max(1.5), INK), StrokeKind::Inside);
+    p.rect_stroke(
+        rect,
+        CornerRadius::same(8),
+        Stroke::new((w * 0.015).max(1.5), INK),
+        StrokeKind::Inside,
+    );
     let bandr = Rect::from_min_max(rect.min, pos2(rect.max.x, rect.min.y + rect.height() * 0.2));
-    p.rect_filled(bandr, CornerRadius { nw: 8, ne: 8, sw: 0, se: 0 }, band);
+    p.rect_filled(
+        bandr,
+        CornerRadius {
+            nw: 8,
+            ne: 8,
+            sw: 0,
+            se: 0,
+        },
+        band,
+    );
     let q = rect.height() * 0.55;
-    qr(p, pos2(rect.min.x + rect.width() * 0.3, rect.center().y + rect.height() * 0.1), q);
+    qr(
+        p,
+        pos2(
+            rect.min.x + rect.width() * 0.3,
+            rect.center().y + rect.height() * 0.1,
+        ),
+        q,
+    );
     // Name lines
     for i in 0..2 {
         let y = rect.center().y + rect.height() * (0.0 + i as f32 * 0.18);
         p.line_segment(
-            [pos2(rect.center().x + w * 0.05, y), pos2(rect.max.x - w * 0.1 - i as f32 * w * 0.08, y)],
+            [
+                pos2(rect.center().x + w * 0.05, y),
+                pos2(rect.max.x - w * 0.1 - i as f32 * w * 0.08, y),
+            ],
             Stroke::new((w * 0.035).max(2.0), GREY),
         );
     }
@@ -332,9 +439,22 @@ fn qr(p: &Painter, c: Pos2, s: f32) {
     finder(rect.min);
     finder(pos2(rect.max.x - m * 2.4, rect.min.y));
     finder(pos2(rect.min.x, rect.max.y - m * 2.4));
-    for (x, y) in [(3, 3), (4, 4), (5, 3), (3, 5), (5, 5), (4, 6), (6, 4), (3, 1), (1, 3)] {
+    for (x, y) in [
+        (3, 3),
+        (4, 4),
+        (5, 3),
+        (3, 5),
+        (5, 5),
+        (4, 6),
+        (6, 4),
+        (3, 1),
+        (1, 3),
+    ] {
         let r = Rect::from_min_size(
-            pos2(rect.min.x + x as f32 * m * 0.95, rect.min.y + y as f32 * m * 0.95),
+            pos2(
+                rect.min.x + x as f32 * m * 0.95,
+                rect.min.y + y as f32 * m * 0.95,
+            ),
             Vec2::splat(m * 0.8),
         );
         p.rect_filled(r, CornerRadius::ZERO, INK);
@@ -352,7 +472,11 @@ fn cross(p: &Painter, c: Pos2, r: f32) {
 fn check(p: &Painter, c: Pos2, r: f32, color: Color32) {
     let st = Stroke::new(r * 0.28, color);
     p.add(Shape::line(
-        vec![c + vec2(-r * 0.7, 0.0), c + vec2(-r * 0.15, r * 0.55), c + vec2(r * 0.75, -r * 0.55)],
+        vec![
+            c + vec2(-r * 0.7, 0.0),
+            c + vec2(-r * 0.15, r * 0.55),
+            c + vec2(r * 0.75, -r * 0.55),
+        ],
         st,
     ));
 }
@@ -364,7 +488,11 @@ fn arrow(p: &Painter, from: Pos2, to: Pos2, w: f32, color: Color32) {
     let n = vec2(-d.y, d.x);
     let head = w * 2.5;
     p.add(Shape::convex_polygon(
-        vec![to + d * head * 0.6, to - d * head + n * head, to - d * head - n * head],
+        vec![
+            to + d * head * 0.6,
+            to - d * head + n * head,
+            to - d * head - n * head,
+        ],
         color,
         Stroke::NONE,
     ));
@@ -385,11 +513,18 @@ fn camera(p: &Painter, c: Pos2, w: f32) {
 
 fn lock(p: &Painter, c: Pos2, w: f32, color: Color32) {
     let body = Rect::from_center_size(c + vec2(0.0, w * 0.15), vec2(w * 0.8, w * 0.6));
-    p.circle_stroke(c + vec2(0.0, -w * 0.15), w * 0.25, Stroke::new(w * 0.1, INK));
+    p.circle_stroke(
+        c + vec2(0.0, -w * 0.15),
+        w * 0.25,
+        Stroke::new(w * 0.1, INK),
+    );
     p.rect_filled(body, CornerRadius::same(10), color);
     p.circle_filled(body.center() - vec2(0.0, w * 0.05), w * 0.07, WHITE);
     p.rect_filled(
-        Rect::from_center_size(body.center() + vec2(0.0, w * 0.07), vec2(w * 0.06, w * 0.18)),
+        Rect::from_center_size(
+            body.center() + vec2(0.0, w * 0.07),
+            vec2(w * 0.06, w * 0.18),
+        ),
         CornerRadius::same(2),
         WHITE,
     );
@@ -399,24 +534,40 @@ fn clock(p: &Painter, c: Pos2, r: f32, t: f32) {
     p.circle_filled(c, r, WHITE);
     p.circle_stroke(c, r, Stroke::new(r * 0.15, INK));
     let a = t * 0.8;
-    p.line_segment([c, c + vec2(a.sin(), -a.cos()) * r * 0.75], Stroke::new(r * 0.12, INK));
+    p.line_segment(
+        [c, c + vec2(a.sin(), -a.cos()) * r * 0.75],
+        Stroke::new(r * 0.12, INK),
+    );
     p.line_segment([c, c + vec2(0.0, -r * 0.5)], Stroke::new(r * 0.14, INK));
 }
 
 fn calendar(p: &Painter, c: Pos2, w: f32) {
     let rect = Rect::from_center_size(c, vec2(w, w * 0.9));
     p.rect_filled(rect, CornerRadius::same(6), WHITE);
-    p.rect_stroke(rect, CornerRadius::same(6), Stroke::new(w * 0.05, INK), StrokeKind::Inside);
+    p.rect_stroke(
+        rect,
+        CornerRadius::same(6),
+        Stroke::new(w * 0.05, INK),
+        StrokeKind::Inside,
+    );
     p.rect_filled(
         Rect::from_min_max(rect.min, pos2(rect.max.x, rect.min.y + w * 0.25)),
-        CornerRadius { nw: 6, ne: 6, sw: 0, se: 0 },
+        CornerRadius {
+            nw: 6,
+            ne: 6,
+            sw: 0,
+            se: 0,
+        },
         RED,
     );
     for row in 0..2 {
         for col in 0..3 {
             p.rect_filled(
                 Rect::from_min_size(
-                    pos2(rect.min.x + w * (0.14 + col as f32 * 0.26), rect.min.y + w * (0.38 + row as f32 * 0.24)),
+                    pos2(
+                        rect.min.x + w * (0.14 + col as f32 * 0.26),
+                        rect.min.y + w * (0.38 + row as f32 * 0.24),
+                    ),
                     Vec2::splat(w * 0.16),
                 ),
                 CornerRadius::same(2),
@@ -429,7 +580,11 @@ fn calendar(p: &Painter, c: Pos2, w: f32) {
 fn school(p: &Painter, c: Pos2, w: f32, color: Color32) {
     let body = Rect::from_center_size(c + vec2(0.0, w * 0.15), vec2(w, w * 0.55));
     p.add(Shape::convex_polygon(
-        vec![pos2(body.min.x - w * 0.08, body.min.y), pos2(c.x, c.y - w * 0.45), pos2(body.max.x + w * 0.08, body.min.y)],
+        vec![
+            pos2(body.min.x - w * 0.08, body.min.y),
+            pos2(c.x, c.y - w * 0.45),
+            pos2(body.max.x + w * 0.08, body.min.y),
+        ],
         RED,
         Stroke::NONE,
     ));
@@ -441,7 +596,10 @@ fn school(p: &Painter, c: Pos2, w: f32, color: Color32) {
     );
     for dx in [-0.3, 0.3] {
         p.rect_filled(
-            Rect::from_center_size(pos2(c.x + dx * w, body.min.y + w * 0.18), Vec2::splat(w * 0.14)),
+            Rect::from_center_size(
+                pos2(c.x + dx * w, body.min.y + w * 0.18),
+                Vec2::splat(w * 0.14),
+            ),
             CornerRadius::ZERO,
             SKY,
         );

@@ -114,7 +114,9 @@ impl std::fmt::Debug for Services {
 /// Why the kiosk cannot scan yet.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum NotReady {
-    NoCamera { detail: String },
+    NoCamera {
+        detail: String,
+    },
     /// The portal has not answered yet (first config) and nothing is cached.
     PortalUnreachable,
     NotEnrolled,
@@ -133,26 +135,48 @@ pub enum ErrorKind {
     OtherSchool,
     /// Not a QuickCard, forged, damaged or signed by an unknown key. `clock`: the card is dated
     /// in the future (the kiosk's clock is probably wrong).
-    NotSchoolCard { clock: bool },
+    NotSchoolCard {
+        clock: bool,
+    },
     /// Unknown user or a role that may not use this kiosk.
     NotAllowed,
     /// Too many wrong PINs or attempts; `until_ms` on the monotonic clock.
-    LockedOut { until_ms: u64 },
+    LockedOut {
+        until_ms: u64,
+    },
     /// The portal did not answer; retrying automatically at `retry_at_ms`.
-    Unreachable { retry_at_ms: u64, attempt: u32 },
+    Unreachable {
+        retry_at_ms: u64,
+        attempt: u32,
+    },
 }
 
 /// What the screen shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Screen {
     NotReady(NotReady),
-    Scanning { hint: Option<Hint> },
+    Scanning {
+        hint: Option<Hint>,
+    },
     /// A card was read and verified offline; the portal is being asked.
-    Checking { since_ms: u64 },
-    PinPad { pin: Zeroizing<String>, wrong: Option<Option<u32>> },
-    Dashboard { opening: Option<String>, launch_failed: bool },
-    SignedOut { until_ms: u64 },
-    Error { kind: ErrorKind, until_ms: u64 },
+    Checking {
+        since_ms: u64,
+    },
+    PinPad {
+        pin: Zeroizing<String>,
+        wrong: Option<Option<u32>>,
+    },
+    Dashboard {
+        opening: Option<String>,
+        launch_failed: bool,
+    },
+    SignedOut {
+        until_ms: u64,
+    },
+    Error {
+        kind: ErrorKind,
+        until_ms: u64,
+    },
 }
 
 impl Screen {
@@ -395,7 +419,10 @@ impl Kiosk {
     }
     /// Seconds until the idle sign-out, when the countdown is showing.
     pub fn idle_countdown_secs(&self) -> Option<u64> {
-        if !matches!(self.screen, Screen::Dashboard { .. } | Screen::PinPad { .. }) {
+        if !matches!(
+            self.screen,
+            Screen::Dashboard { .. } | Screen::PinPad { .. }
+        ) {
             return None;
         }
         let idle = self.now_ms().saturating_sub(self.last_activity_ms);
@@ -420,7 +447,10 @@ impl Kiosk {
         }
         let now = self.now_ms();
         self.timers(now);
-        let scanning = matches!(self.screen, Screen::Scanning { .. } | Screen::NotReady(NotReady::NoCamera { .. }));
+        let scanning = matches!(
+            self.screen,
+            Screen::Scanning { .. } | Screen::NotReady(NotReady::NoCamera { .. })
+        );
         self.services.camera.set_active(scanning);
         // Drain what the camera has; stop at a card so it is handled on the right screen.
         for _ in 0..8 {
@@ -462,13 +492,21 @@ impl Kiosk {
                 }
             }
             Screen::SignedOut { until_ms } if now >= *until_ms => self.screen = self.ready_screen(),
-            Screen::Error { kind: ErrorKind::Unreachable { retry_at_ms, .. }, .. } if now >= *retry_at_ms => {
+            Screen::Error {
+                kind: ErrorKind::Unreachable { retry_at_ms, .. },
+                ..
+            } if now >= *retry_at_ms => {
                 self.retry_exchange();
             }
-            Screen::Error { until_ms, kind } if now >= *until_ms && !matches!(kind, ErrorKind::Unreachable { .. }) => {
+            Screen::Error { until_ms, kind }
+                if now >= *until_ms && !matches!(kind, ErrorKind::Unreachable { .. }) =>
+            {
                 self.leave_error();
             }
-            Screen::Error { kind: ErrorKind::Unreachable { .. }, until_ms } if now >= *until_ms => {
+            Screen::Error {
+                kind: ErrorKind::Unreachable { .. },
+                until_ms,
+            } if now >= *until_ms => {
                 self.leave_error();
             }
             _ => {}
@@ -544,7 +582,8 @@ impl Kiosk {
         if self.settings.trust.is_empty() {
             self.set_trust(cfg.trust.clone());
         }
-        if fresh && let Some(secs) = cfg.idle_timeout_secs
+        if fresh
+            && let Some(secs) = cfg.idle_timeout_secs
             && secs > 0
         {
             self.settings.idle_timeout_ms = secs * 1000;
@@ -601,7 +640,11 @@ impl Kiosk {
                 match result {
                     Ok(reply) => {
                         let opened = self.services.launcher.open(&reply.url);
-                        if let Screen::Dashboard { opening, launch_failed } = &mut self.screen {
+                        if let Screen::Dashboard {
+                            opening,
+                            launch_failed,
+                        } = &mut self.screen
+                        {
                             *opening = None;
                             *launch_failed = opened.is_err();
                         }
@@ -613,7 +656,11 @@ impl Kiosk {
                     Err(e) => {
                         tracing::warn!("launch: {e}");
                         self.log.push(e.code().unwrap_or("unreachable").to_string());
-                        if let Screen::Dashboard { opening, launch_failed } = &mut self.screen {
+                        if let Screen::Dashboard {
+                            opening,
+                            launch_failed,
+                        } = &mut self.screen
+                        {
                             *opening = None;
                             *launch_failed = true;
                         }
@@ -642,37 +689,40 @@ impl Kiosk {
                 tracing::info!("exchange refused: {e}");
                 self.log.push(e.code().unwrap_or("unreachable").to_string());
                 match &e {
-                    PortalError::Api { code, attempts_left, retry_after_secs, .. } => {
-                        match code.as_str() {
-                            "pin_required" => {
-                                self.screen = Screen::PinPad {
-                                    pin: Zeroizing::default(),
-                                    wrong: None,
-                                };
-                                self.last_activity_ms = now;
-                            }
-                            "wrong_pin" => {
-                                self.screen = Screen::PinPad {
-                                    pin: Zeroizing::default(),
-                                    wrong: Some(*attempts_left),
-                                };
-                                self.last_activity_ms = now;
-                            }
-                            "locked_out" | "rate_limited" => {
-                                let secs = retry_after_secs.unwrap_or(60);
-                                self.fail(ErrorKind::LockedOut {
-                                    until_ms: now + secs * 1000,
-                                });
-                            }
-                            "kiosk_unauthorized" | "kiosk_disabled" => {
-                                self.pending = None;
-                                self.kiosk_refused = true;
-                                self.screen = self.ready_screen();
-                            }
-                            c if c.starts_with("internal") => self.unreachable(now),
-                            c => self.fail(error_for_code(c)),
+                    PortalError::Api {
+                        code,
+                        attempts_left,
+                        retry_after_secs,
+                        ..
+                    } => match code.as_str() {
+                        "pin_required" => {
+                            self.screen = Screen::PinPad {
+                                pin: Zeroizing::default(),
+                                wrong: None,
+                            };
+                            self.last_activity_ms = now;
                         }
-                    }
+                        "wrong_pin" => {
+                            self.screen = Screen::PinPad {
+                                pin: Zeroizing::default(),
+                                wrong: Some(*attempts_left),
+                            };
+                            self.last_activity_ms = now;
+                        }
+                        "locked_out" | "rate_limited" => {
+                            let secs = retry_after_secs.unwrap_or(60);
+                            self.fail(ErrorKind::LockedOut {
+                                until_ms: now + secs * 1000,
+                            });
+                        }
+                        "kiosk_unauthorized" | "kiosk_disabled" => {
+                            self.pending = None;
+                            self.kiosk_refused = true;
+                            self.screen = self.ready_screen();
+                        }
+                        c if c.starts_with("internal") => self.unreachable(now),
+                        c => self.fail(error_for_code(c)),
+                    },
                     PortalError::Unreachable(_) => self.unreachable(now),
                     PortalError::Protocol(_) => self.unreachable(now),
                 }
@@ -898,7 +948,11 @@ impl Kiosk {
                 };
                 let name = app.name.clone();
                 let fut = self.services.portal.launch(session.token.clone(), app_id);
-                if let Screen::Dashboard { opening, launch_failed } = &mut self.screen {
+                if let Screen::Dashboard {
+                    opening,
+                    launch_failed,
+                } = &mut self.screen
+                {
                     *opening = Some(name);
                     *launch_failed = false;
                 }
@@ -919,7 +973,11 @@ impl Kiosk {
                 }
             }
             Action::TryAgain => {
-                if let Screen::Error { kind: ErrorKind::Unreachable { .. }, .. } = self.screen {
+                if let Screen::Error {
+                    kind: ErrorKind::Unreachable { .. },
+                    ..
+                } = self.screen
+                {
                     self.retry_exchange();
                 }
             }

@@ -69,10 +69,19 @@ pub fn tile(ui: &mut Ui, name: &str, icon: &str, color: Color32, size: f32, time
     let (rect, resp) = ui.allocate_exact_size(Vec2::splat(size), Sense::click());
     resp.widget_info(|| WidgetInfo::labeled(egui::Role::Button, true, name));
     let painter = ui.painter();
-    let fill = if resp.hovered() { color.gamma_multiply(0.9) } else { color };
+    let fill = if resp.hovered() {
+        color.gamma_multiply(0.9)
+    } else {
+        color
+    };
     painter.rect_filled(rect, CornerRadius::same(24), fill);
     if resp.has_focus() {
-        painter.rect_stroke(rect, CornerRadius::same(24), Stroke::new(4.0, INK), StrokeKind::Outside);
+        painter.rect_stroke(
+            rect,
+            CornerRadius::same(24),
+            Stroke::new(4.0, INK),
+            StrokeKind::Outside,
+        );
     }
     let icon_rect = egui::Rect::from_center_size(
         rect.center() - Vec2::new(0.0, size * 0.12),
@@ -120,7 +129,11 @@ pub fn parse_hex(hex: &str) -> Option<Color32> {
 pub fn luminance(c: Color32) -> f32 {
     let ch = |v: u8| {
         let s = v as f32 / 255.0;
-        if s <= 0.03928 { s / 12.92 } else { ((s + 0.055) / 1.055).powf(2.4) }
+        if s <= 0.03928 {
+            s / 12.92
+        } else {
+            ((s + 0.055) / 1.055).powf(2.4)
+        }
     };
     0.2126 * ch(c.r()) + 0.7152 * ch(c.g()) + 0.0722 * ch(c.b())
 }

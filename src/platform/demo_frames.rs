@@ -57,7 +57,8 @@ pub fn with_card(background: &Frame, text: &str, module: u32, offset_x: i32) -> 
         .rgb
         .clone()
         .unwrap_or_else(|| background.luma.iter().flat_map(|&l| [l, l, l]).collect());
-    let Ok(code) = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M) else {
+    let Ok(code) = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+    else {
         return background.clone();
     };
     let n = code.width() as u32;
@@ -76,7 +77,15 @@ pub fn with_card(background: &Frame, text: &str, module: u32, offset_x: i32) -> 
     for y in 0..card_h {
         for x in 0..card_w {
             let band = y < module * 5;
-            put(x0 + x, y0 + y, if band { [0x1D, 0x4E, 0xD8] } else { [250, 250, 246] });
+            put(
+                x0 + x,
+                y0 + y,
+                if band {
+                    [0x1D, 0x4E, 0xD8]
+                } else {
+                    [250, 250, 246]
+                },
+            );
         }
     }
     let qx = x0 + module * 4;
@@ -110,7 +119,12 @@ pub fn demo_sequence(photos: &Path, card_text: &str, lead: usize, hold: usize) -
     let bg = backgrounds(photos, lead.max(1));
     let mut frames: Vec<Frame> = bg.clone();
     for i in 0..hold {
-        frames.push(with_card(&bg[i % bg.len()], card_text, 6, (i as i32 % 3 - 1) * 4));
+        frames.push(with_card(
+            &bg[i % bg.len()],
+            card_text,
+            6,
+            (i as i32 % 3 - 1) * 4,
+        ));
     }
     frames.extend(bg);
     frames
@@ -127,17 +141,27 @@ mod tests {
         let text = demo_card(DEMO_STUDENT, Role::Student, DEMO_SCHOOL, now, false);
         let bg = &backgrounds(Path::new("/nonexistent"), 1)[0];
         let frame = with_card(bg, &text, 6, 0);
-        let mut scanner = Scanner::new(ScanConfig { budget_ms: None, ..ScanConfig::default() });
+        let mut scanner = Scanner::new(ScanConfig {
+            budget_ms: None,
+            ..ScanConfig::default()
+        });
         match scanner.scan(&frame) {
             ScanResult::Card(found) => assert_eq!(found.bytes, text.as_bytes()),
             other => panic!("not read: {other:?}"),
         }
         let trust = quickcard::TrustList::new(
-            vec![quickcard::TrustedKey::new(IssuerKey::demo().public(), "demo")],
+            vec![quickcard::TrustedKey::new(
+                IssuerKey::demo().public(),
+                "demo",
+            )],
             true,
         )
         .unwrap();
-        let opts = quickcard::VerifyOptions { now, skew_secs: 0, school: Some(DEMO_SCHOOL.into()) };
+        let opts = quickcard::VerifyOptions {
+            now,
+            skew_secs: 0,
+            school: Some(DEMO_SCHOOL.into()),
+        };
         let card = quickcard::verify(text.as_bytes(), &trust, &opts).unwrap();
         assert_eq!(card.claims.subject.to_string(), DEMO_STUDENT);
     }

@@ -3,9 +3,9 @@
 //! scanner [`FrameSource`]) scanned in a worker thread.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
-use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -112,9 +112,15 @@ impl CommandLauncher {
 impl Launcher for CommandLauncher {
     fn open(&self, url: &str) -> Result<(), String> {
         if !(url.starts_with("https://") || url.starts_with("http://")) {
-            return Err(format!("refusing to open a non-web URL ({} chars)", url.len()));
+            return Err(format!(
+                "refusing to open a non-web URL ({} chars)",
+                url.len()
+            ));
         }
-        let args: Vec<String> = self.argv[1..].iter().map(|a| a.replace("{url}", url)).collect();
+        let args: Vec<String> = self.argv[1..]
+            .iter()
+            .map(|a| a.replace("{url}", url))
+            .collect();
         let mut child = std::process::Command::new(&self.argv[0])
             .args(&args)
             .stdin(std::process::Stdio::null())
@@ -140,7 +146,13 @@ impl FileStorage {
     fn path(&self, name: &str) -> PathBuf {
         let safe: String = name
             .chars()
-            .map(|c| if c.is_ascii_alphanumeric() || c == '-' || c == '.' { c } else { '_' })
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '.' {
+                    c
+                } else {
+                    '_'
+                }
+            })
             .collect();
         self.dir.join(safe)
     }
@@ -281,7 +293,9 @@ fn worker(
 /// offline check refuses them with its "not a school card" screen.
 pub fn outcome_of(r: ScanResult) -> ScanOutcome {
     match r {
-        ScanResult::Card(found) => ScanOutcome::Card(String::from_utf8_lossy(&found.bytes).into_owned()),
+        ScanResult::Card(found) => {
+            ScanOutcome::Card(String::from_utf8_lossy(&found.bytes).into_owned())
+        }
         ScanResult::Hint(h) => match h {
             scanner::Hint::NoCode => ScanOutcome::Hint(Hint::NoCode),
             scanner::Hint::ComeCloser => ScanOutcome::Hint(Hint::ComeCloser),
@@ -351,6 +365,9 @@ mod tests {
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        assert_eq!(std::fs::read_to_string(&out).unwrap(), "https://apps.example/x?t=1");
+        assert_eq!(
+            std::fs::read_to_string(&out).unwrap(),
+            "https://apps.example/x?t=1"
+        );
     }
 }

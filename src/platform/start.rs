@@ -57,9 +57,27 @@ pub struct RunArgs {
     pub size: String,
 }
 
+/// Where the kiosk caches the portal's trust list and revocations: `$QUICKCARD_KIOSK_STATE_DIR`,
+/// `$STATE_DIRECTORY` (systemd), `$XDG_STATE_HOME/quickcard-kiosk` or
+/// `~/.local/state/quickcard-kiosk`.
+pub fn state_dir() -> PathBuf {
+    for var in ["QUICKCARD_KIOSK_STATE_DIR", "STATE_DIRECTORY"] {
+        if let Some(p) = std::env::var_os(var) {
+            return PathBuf::from(p);
+        }
+    }
+    std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local").join("state")))
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("quickcard-kiosk")
+}
+
 /// Sample photos shipped with the source tree (the demo's replay).
 pub fn sample_photos() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-cards").join("photos")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-cards")
+        .join("photos")
 }
 
 /// Opens the frame source: a replay folder, or the camera (index or name).
@@ -108,7 +126,13 @@ pub fn demo_source(fps: f64) -> anyhow::Result<Box<dyn FrameSource + Send>> {
     use crate::platform::Clock;
     use crate::platform::demo_frames::{DEMO_SCHOOL, DEMO_STUDENT, demo_card, demo_sequence};
     let now = SystemClock::new().unix_secs();
-    let text = demo_card(DEMO_STUDENT, quickcard::Role::Student, DEMO_SCHOOL, now, false);
+    let text = demo_card(
+        DEMO_STUDENT,
+        quickcard::Role::Student,
+        DEMO_SCHOOL,
+        now,
+        false,
+    );
     let frames = demo_sequence(&sample_photos(), &text, 12, 10);
     let src = ReplaySource::from_frames(frames, "demo replay (sample photos + demo card)")?
         .looping(true)
@@ -147,7 +171,12 @@ pub fn hash_pin_command(pin: &str) -> anyhow::Result<String> {
 }
 
 /// `quickcard-kiosk enroll`: trades an enrolment code for the kiosk credential.
-pub fn enroll_command(portal: &str, code: &str, name: &str, config_path: &Path) -> anyhow::Result<Config> {
+pub fn enroll_command(
+    portal: &str,
+    code: &str,
+    name: &str,
+    config_path: &Path,
+) -> anyhow::Result<Config> {
     let rt = TokioRuntime::new()?;
     let client = HttpPortal::new(
         portal,
@@ -176,7 +205,9 @@ pub struct Prepared {
 
 impl std::fmt::Debug for Prepared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Prepared").field("settings", &self.settings).finish_non_exhaustive()
+        f.debug_struct("Prepared")
+            .field("settings", &self.settings)
+            .finish_non_exhaustive()
     }
 }
 
@@ -208,7 +239,13 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
             TokioRuntime::sleeper(),
             RetryPolicy::default(),
         )?;
-        (portal, "0".into(), vec!["xdg-open".into(), "{url}".into()], Box::new(MemoryStorage::default()), Some(dp))
+        (
+            portal,
+            "0".into(),
+            vec!["xdg-open".into(), "{url}".into()],
+            Box::new(MemoryStorage::default()),
+            Some(dp),
+        )
     } else {
         let cfg = Config::load(&config_path)?;
         let credential = match cfg.load_credential(&config_path) {
@@ -228,9 +265,20 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
         settings.trust = cfg.trust.clone();
         settings.admin_pin_hash = cfg.admin_pin_hash.clone();
         settings.portal_url = cfg.portal_url.clone();
-        let portal = HttpPortal::new(&cfg.portal_url, credential, TokioRuntime::sleeper(), RetryPolicy::default())?;
-        let state_dir = config_path.parent().unwrap_or(Path::new(".")).join("cache");
-        (portal, cfg.camera.clone(), cfg.launcher.clone(), Box::new(FileStorage::new(state_dir)), None)
+        let portal = HttpPortal::new(
+            &cfg.portal_url,
+            credential,
+            TokioRuntime::sleeper(),
+            RetryPolicy::default(),
+        )?;
+        let state_dir = state_dir();
+        (
+            portal,
+            cfg.camera.clone(),
+            cfg.launcher.clone(),
+            Box::new(FileStorage::new(state_dir)),
+            None,
+        )
     };
     if let Some(l) = args.lang {
         settings.lang = l;
@@ -247,7 +295,9 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
     } else if demo && !camera_present() {
         Ok(demo_source(args.replay_fps)?)
     } else if camera_setting == "none" {
-        Err(anyhow::anyhow!("the camera is switched off in the config (camera = \"none\")"))
+        Err(anyhow::anyhow!(
+            "the camera is switched off in the config (camera = \"none\")"
+        ))
     } else {
         open_source(None, &camera_setting, args.replay_fps)
     };
@@ -268,7 +318,11 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
         storage,
         repaint,
     };
-    let fullscreen = if demo { args.fullscreen } else { !args.windowed };
+    let fullscreen = if demo {
+        args.fullscreen
+    } else {
+        !args.windowed
+    };
     Ok(Prepared {
         settings,
         services,

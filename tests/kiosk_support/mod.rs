@@ -12,13 +12,14 @@ use std::task::{Context, Waker};
 use std::time::Duration;
 
 use quickcard::{Claims, Flags, IssuerKey, Role, TrustedKey};
+use quickcard_kiosk::app::state::{Services, Settings};
 use quickcard_kiosk::platform::{
     BoxFuture, Camera, CameraEvent, Clock, Hint, Launcher, MemoryStorage, Runtime, ScanOutcome,
 };
 use quickcard_kiosk::portal_client::{
-    AppTile, Avatar, KioskConfig, LaunchReply, PortalApi, PortalError, Revocation, SessionReply, User,
+    AppTile, Avatar, KioskConfig, LaunchReply, PortalApi, PortalError, Revocation, SessionReply,
+    User,
 };
-use quickcard_kiosk::app::state::{Services, Settings};
 use zeroize::Zeroizing;
 
 pub const NOW_UNIX: u64 = 1_800_000_000;
@@ -161,7 +162,11 @@ impl ScriptPortal {
     }
 }
 
-pub fn api_error(code: &str, attempts_left: Option<u32>, retry_after_secs: Option<u64>) -> PortalError {
+pub fn api_error(
+    code: &str,
+    attempts_left: Option<u32>,
+    retry_after_secs: Option<u64>,
+) -> PortalError {
     PortalError::Api {
         status: 403,
         code: code.into(),
@@ -182,7 +187,9 @@ impl PortalApi for ScriptPortal {
         card: Zeroizing<String>,
         pin: Option<Zeroizing<String>>,
     ) -> BoxFuture<'static, Result<SessionReply, PortalError>> {
-        let pin = pin.map(|p| format!(" pin={}", p.as_str())).unwrap_or_default();
+        let pin = pin
+            .map(|p| format!(" pin={}", p.as_str()))
+            .unwrap_or_default();
         self.calls
             .lock()
             .unwrap()
@@ -204,10 +211,17 @@ impl PortalApi for ScriptPortal {
         }))
     }
     fn end_session(&self, token: Zeroizing<String>) -> BoxFuture<'static, Result<(), PortalError>> {
-        self.calls.lock().unwrap().push(format!("end {}", token.as_str()));
+        self.calls
+            .lock()
+            .unwrap()
+            .push(format!("end {}", token.as_str()));
         Box::pin(async { Ok(()) })
     }
-    fn launch(&self, token: Zeroizing<String>, app_id: String) -> BoxFuture<'static, Result<LaunchReply, PortalError>> {
+    fn launch(
+        &self,
+        token: Zeroizing<String>,
+        app_id: String,
+    ) -> BoxFuture<'static, Result<LaunchReply, PortalError>> {
         self.calls
             .lock()
             .unwrap()
@@ -269,7 +283,15 @@ pub fn card(subject: &str, role: Role, school: &str, second_factor: bool, expire
     } else {
         (NOW_UNIX - 86_400, NOW_UNIX + 300 * 86_400)
     };
-    let claims = Claims::new(subject, role, school, issued, expires, Flags { second_factor }).unwrap();
+    let claims = Claims::new(
+        subject,
+        role,
+        school,
+        issued,
+        expires,
+        Flags { second_factor },
+    )
+    .unwrap();
     quickcard::sign(&claims, &school_key())
 }
 

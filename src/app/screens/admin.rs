@@ -12,5 +12,13 @@ use crate::app::state::AdminPad;
 pub fn show(ui: &mut Ui, v: &mut View<'_>, admin: &AdminPad) {
     let title = v.t(Msg::AdminTitle);
     let wrong = admin.wrong.then(|| v.t(Msg::AdminWrong));
-    pad(ui, v, PadKind::Admin, Picture::Pin, &title, wrong.as_deref(), admin.pin.len());
+    pad(
+        ui,
+        v,
+        PadKind::Admin,
+        Picture::Pin,
+        &title,
+        wrong.as_deref(),
+        admin.pin.len(),
+    );
 }

@@ -15,7 +15,12 @@ pub fn show(ui: &mut Ui, v: &mut View<'_>, s: &Session, opening: Option<&str>, f
         ui.add_space(20.0);
         ui.vertical(|ui| {
             ui.add_space(14.0);
-            ui.label(RichText::new(v.t(Msg::Hello(&name))).size(56.0).color(widgets::INK).strong());
+            ui.label(
+                RichText::new(v.t(Msg::Hello(&name)))
+                    .size(56.0)
+                    .color(widgets::INK)
+                    .strong(),
+            );
         });
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let label = v.t(Msg::SignOut);
@@ -82,7 +87,10 @@ fn avatar(ui: &mut Ui, v: &View<'_>, s: &Session, name: &str, size: f32) {
     let color = widgets::tile_color(&s.user.avatar.color, widgets::BLUE);
     ui.painter().circle_filled(rect.center(), size / 2.0, color);
     let initial = if s.user.avatar.initial.is_empty() {
-        name.chars().next().map(|c| c.to_uppercase().to_string()).unwrap_or_default()
+        name.chars()
+            .next()
+            .map(|c| c.to_uppercase().to_string())
+            .unwrap_or_default()
     } else {
         s.user.avatar.initial.clone()
     };

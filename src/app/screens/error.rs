@@ -14,14 +14,26 @@ pub fn texts(kind: &ErrorKind, now_ms: u64) -> (Picture, Msg<'static>, Msg<'stat
     match kind {
         ErrorKind::Expired => (Picture::Expired, Msg::ExpiredChild, Msg::ExpiredAdult),
         ErrorKind::Revoked => (Picture::Revoked, Msg::RevokedChild, Msg::RevokedAdult),
-        ErrorKind::OtherSchool => (Picture::OtherSchool, Msg::OtherSchoolChild, Msg::OtherSchoolAdult),
-        ErrorKind::NotSchoolCard { clock: false } => {
-            (Picture::NotSchoolCard, Msg::NotSchoolCardChild, Msg::NotSchoolCardAdult)
-        }
-        ErrorKind::NotSchoolCard { clock: true } => {
-            (Picture::NotSchoolCard, Msg::NotSchoolCardChild, Msg::ClockAdult)
-        }
-        ErrorKind::NotAllowed => (Picture::NotAllowed, Msg::NotAllowedChild, Msg::NotAllowedAdult),
+        ErrorKind::OtherSchool => (
+            Picture::OtherSchool,
+            Msg::OtherSchoolChild,
+            Msg::OtherSchoolAdult,
+        ),
+        ErrorKind::NotSchoolCard { clock: false } => (
+            Picture::NotSchoolCard,
+            Msg::NotSchoolCardChild,
+            Msg::NotSchoolCardAdult,
+        ),
+        ErrorKind::NotSchoolCard { clock: true } => (
+            Picture::NotSchoolCard,
+            Msg::NotSchoolCardChild,
+            Msg::ClockAdult,
+        ),
+        ErrorKind::NotAllowed => (
+            Picture::NotAllowed,
+            Msg::NotAllowedChild,
+            Msg::NotAllowedAdult,
+        ),
         ErrorKind::LockedOut { until_ms } => {
             let mins = until_ms.saturating_sub(now_ms).div_ceil(60_000).max(1);
             (Picture::LockedOut, Msg::LockedChild, Msg::LockedAdult(mins))
@@ -32,7 +44,11 @@ pub fn texts(kind: &ErrorKind, now_ms: u64) -> (Picture, Msg<'static>, Msg<'stat
             } else {
                 retry_at_ms.saturating_sub(now_ms).div_ceil(1000)
             };
-            (Picture::Unreachable, Msg::UnreachableChild, Msg::UnreachableAdult(secs))
+            (
+                Picture::Unreachable,
+                Msg::UnreachableChild,
+                Msg::UnreachableAdult(secs),
+            )
         }
     }
 }

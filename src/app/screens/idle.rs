@@ -34,7 +34,11 @@ pub fn show(ui: &mut Ui, v: &mut View<'_>, secs_left: u64) {
                         widgets::child_sentence(ui, &q);
                         ui.add_space(8.0);
                         let c = v.t(Msg::IdleCountdown(secs_left));
-                        ui.label(egui::RichText::new(c).size(widgets::BUTTON_TEXT).color(widgets::INK));
+                        ui.label(
+                            egui::RichText::new(c)
+                                .size(widgets::BUTTON_TEXT)
+                                .color(widgets::INK),
+                        );
                         ui.add_space(20.0);
                         let here = v.t(Msg::StillHere);
                         if widgets::big_button(ui, &here, widgets::GREEN, 360.0).clicked() {

@@ -11,10 +11,26 @@ use crate::app::state::NotReady;
 /// Picture, child sentence and grown-up line for a not-ready reason.
 pub fn texts<'a>(why: &'a NotReady, portal: &'a str) -> (Picture, Msg<'a>, Msg<'a>) {
     match why {
-        NotReady::NoCamera { detail } => (Picture::NoCamera, Msg::NoCameraChild, Msg::NoCameraAdult(detail)),
-        NotReady::PortalUnreachable => (Picture::Waiting, Msg::WaitingChild, Msg::WaitingAdult(portal)),
-        NotReady::NotEnrolled => (Picture::NotEnrolled, Msg::NotEnrolledChild, Msg::NotEnrolledAdult),
-        NotReady::KioskRefused => (Picture::NotEnrolled, Msg::NotEnrolledChild, Msg::KioskDisabledAdult),
+        NotReady::NoCamera { detail } => (
+            Picture::NoCamera,
+            Msg::NoCameraChild,
+            Msg::NoCameraAdult(detail),
+        ),
+        NotReady::PortalUnreachable => (
+            Picture::Waiting,
+            Msg::WaitingChild,
+            Msg::WaitingAdult(portal),
+        ),
+        NotReady::NotEnrolled => (
+            Picture::NotEnrolled,
+            Msg::NotEnrolledChild,
+            Msg::NotEnrolledAdult,
+        ),
+        NotReady::KioskRefused => (
+            Picture::NotEnrolled,
+            Msg::NotEnrolledChild,
+            Msg::KioskDisabledAdult,
+        ),
         NotReady::NoTrustKeys => (Picture::NoTrust, Msg::NoTrustChild, Msg::NoTrustAdult),
         NotReady::DemoKeyRefused => (Picture::NoTrust, Msg::NoTrustChild, Msg::DemoKeyAdult),
     }

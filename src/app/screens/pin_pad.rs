@@ -23,7 +23,15 @@ pub fn show(ui: &mut Ui, v: &mut View<'_>, typed: usize, wrong: Option<Option<u3
         Some(None) => Some(v.t(Msg::PinWrongNoCount)),
         None => None,
     };
-    pad(ui, v, PadKind::Card, Picture::Pin, &title, message.as_deref(), typed);
+    pad(
+        ui,
+        v,
+        PadKind::Card,
+        Picture::Pin,
+        &title,
+        message.as_deref(),
+        typed,
+    );
 }
 
 /// Title, dots for the digits typed, message, then 1–9, Delete, 0, OK and Cancel.
@@ -43,12 +51,22 @@ pub fn pad(
             ui.add_space(((ui.available_width() - w) / 2.0).max(0.0));
             widgets::picture(ui, pic, key * 0.9, title, v.time);
             ui.add_space(16.0);
-            ui.label(RichText::new(title).size(widgets::CHILD_TEXT * 0.8).color(widgets::INK).strong());
+            ui.label(
+                RichText::new(title)
+                    .size(widgets::CHILD_TEXT * 0.8)
+                    .color(widgets::INK)
+                    .strong(),
+            );
         });
         ui.add_space(8.0);
         dots(ui, v, typed, key);
         if let Some(m) = message {
-            ui.label(RichText::new(m).size(widgets::ADULT_TEXT + 6.0).color(widgets::RED).strong());
+            ui.label(
+                RichText::new(m)
+                    .size(widgets::ADULT_TEXT + 6.0)
+                    .color(widgets::RED)
+                    .strong(),
+            );
         } else {
             ui.add_space(widgets::ADULT_TEXT + 10.0);
         }
@@ -108,12 +126,21 @@ pub fn pad(
 }
 
 fn key_button(ui: &mut Ui, label: &str, fill: Color32, size: f32) -> egui::Response {
-    let text = if label.len() <= 2 { size * 0.45 } else { size * 0.24 };
+    let text = if label.len() <= 2 {
+        size * 0.45
+    } else {
+        size * 0.24
+    };
     ui.add(
-        egui::Button::new(RichText::new(label).size(text).color(widgets::WHITE).strong())
-            .fill(fill)
-            .corner_radius(CornerRadius::same(16))
-            .min_size(Vec2::splat(size)),
+        egui::Button::new(
+            RichText::new(label)
+                .size(text)
+                .color(widgets::WHITE)
+                .strong(),
+        )
+        .fill(fill)
+        .corner_radius(CornerRadius::same(16))
+        .min_size(Vec2::splat(size)),
     )
 }
 

@@ -1,7 +1,9 @@
 //! Scanning: the live camera picture with a card-shaped guide, and the scanner's hint as a big
 //! picture and a short sentence.
 
-use eframe::egui::{self, Color32, CornerRadius, Rect, Sense, Stroke, StrokeKind, Ui, Vec2, WidgetInfo};
+use eframe::egui::{
+    self, Color32, CornerRadius, Rect, Sense, Stroke, StrokeKind, Ui, Vec2, WidgetInfo,
+};
 
 use super::View;
 use crate::app::i18n::Msg;
@@ -43,7 +45,13 @@ pub fn show(ui: &mut Ui, v: &mut View<'_>, hint: Option<Hint>) {
         ui.vertical_centered(|ui| {
             ui.set_max_width(preview_h * 0.9 + 200.0);
             ui.add_space(20.0);
-            widgets::picture(ui, pic, (preview_h * 0.55).clamp(140.0, 320.0), &sentence, v.time);
+            widgets::picture(
+                ui,
+                pic,
+                (preview_h * 0.55).clamp(140.0, 320.0),
+                &sentence,
+                v.time,
+            );
             ui.add_space(16.0);
             widgets::child_sentence(ui, &sentence);
         });
@@ -56,7 +64,11 @@ fn preview(ui: &mut Ui, v: &View<'_>, size: Vec2) {
     let label = v.t(Msg::CameraPreview);
     resp.widget_info(|| WidgetInfo::labeled(egui::Role::Image, true, &label));
     let painter = ui.painter_at(rect);
-    painter.rect_filled(rect, CornerRadius::same(24), Color32::from_rgb(0x1E, 0x29, 0x3B));
+    painter.rect_filled(
+        rect,
+        CornerRadius::same(24),
+        Color32::from_rgb(0x1E, 0x29, 0x3B),
+    );
     if let Some(tex) = v.preview {
         let ts = tex.size_vec2();
         // Cover the rect, keeping the aspect ratio; mirrored so it feels like a mirror.
@@ -75,6 +87,16 @@ fn preview(ui: &mut Ui, v: &View<'_>, size: Vec2) {
     } else {
         Color32::from_white_alpha((170.0 + 85.0 * pulse) as u8)
     };
-    painter.rect_stroke(guide, CornerRadius::same(18), Stroke::new(6.0, color), StrokeKind::Middle);
-    painter.rect_stroke(rect, CornerRadius::same(24), Stroke::new(3.0, widgets::INK), StrokeKind::Inside);
+    painter.rect_stroke(
+        guide,
+        CornerRadius::same(18),
+        Stroke::new(6.0, color),
+        StrokeKind::Middle,
+    );
+    painter.rect_stroke(
+        rect,
+        CornerRadius::same(24),
+        Stroke::new(3.0, widgets::INK),
+        StrokeKind::Inside,
+    );
 }
