@@ -2,7 +2,8 @@
 # Checks everything in deploy/ that a machine can check without booting it:
 #  1. every systemd unit passes `systemd-analyze verify` with no warning at all (the units'
 #     /usr/bin/quickcard-* and /usr/bin/cage are pointed at real binaries in a temporary copy,
-#     so the executables are really checked), and a deliberately broken copy is refused;
+#     so the executables are really checked), and a deliberately broken copy is refused; the
+#     portal's units score at most 2.5 in `systemd-analyze security --offline=true`;
 #  2. every example config is accepted by the program that reads it (`--check-config`), and a
 #     broken one is refused;
 #  3. the nginx example passes `nginx -t` (with a throw-away certificate) when nginx is there.
@@ -81,6 +82,19 @@ for breakage in 's/^ProtectSystem=strict/ProtectSytem=strict/' "s#^ExecStart=$TM
     fail=1
   else
     echo "    ok: a broken copy is refused ($breakage)"
+  fi
+done
+
+# The portal's units must stay hardened: systemd's own exposure score (0 = locked down,
+# 10 = unprotected) at most 2.5.
+for u in quickcard-portal.service quickcard-portal-import.service; do
+  score="$(SYSTEMD_LOG_COLOR=0 systemd-analyze security --offline=true --no-pager "$TMP/units/$u" 2>/dev/null \
+    | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')"
+  if SYSTEMD_LOG_COLOR=0 systemd-analyze security --offline=true --threshold=25 --no-pager "$TMP/units/$u" >/dev/null 2>&1; then
+    echo "    ok: $u exposure $score (systemd-analyze security, limit 2.5)"
+  else
+    echo "FAIL: $u exposure ${score:-?} is above 2.5 (systemd-analyze security --offline=true)" >&2
+    fail=1
   fi
 done
 
