@@ -30,8 +30,6 @@ pub struct KioskApp {
     /// When set, closing the window needs the admin PIN (kiosk mode).
     locked: bool,
     title: String,
-    /// Called once per drawn frame with the screen's name (tests and the benchmark).
-    on_frame: Option<Box<dyn FnMut(&Kiosk)>>,
 }
 
 impl std::fmt::Debug for KioskApp {
@@ -51,7 +49,6 @@ impl KioskApp {
             styled: false,
             locked,
             title: String::new(),
-            on_frame: None,
         }
     }
 
@@ -61,11 +58,6 @@ impl KioskApp {
 
     pub fn kiosk_mut(&mut self) -> &mut Kiosk {
         &mut self.kiosk
-    }
-
-    /// Calls `f` after every drawn frame.
-    pub fn on_frame(&mut self, f: impl FnMut(&Kiosk) + 'static) {
-        self.on_frame = Some(Box::new(f));
     }
 
     fn style(&mut self, ctx: &egui::Context) {
@@ -185,9 +177,6 @@ impl KioskApp {
         } else {
             250
         }));
-        if let Some(f) = &mut self.on_frame {
-            f(&self.kiosk);
-        }
     }
 
     fn update_preview(&mut self, ctx: &egui::Context) {

@@ -485,11 +485,11 @@ impl Kiosk {
             self.ignore = None;
         }
         match &self.screen {
-            Screen::Dashboard { .. } | Screen::PinPad { .. } => {
-                if now.saturating_sub(self.last_activity_ms) >= self.settings.idle_timeout_ms {
-                    tracing::info!("idle timeout: signing out");
-                    self.sign_out();
-                }
+            Screen::Dashboard { .. } | Screen::PinPad { .. }
+                if now.saturating_sub(self.last_activity_ms) >= self.settings.idle_timeout_ms =>
+            {
+                tracing::info!("idle timeout: signing out");
+                self.sign_out();
             }
             Screen::SignedOut { until_ms } if now >= *until_ms => self.screen = self.ready_screen(),
             Screen::Error {
@@ -825,10 +825,11 @@ impl Kiosk {
         };
         let now = self.now_ms();
         let card_key = card_key(&text);
-        if let Some((ignored, until)) = &self.ignore {
-            if *ignored == card_key && now < *until {
-                return;
-            }
+        if let Some((ignored, until)) = &self.ignore
+            && *ignored == card_key
+            && now < *until
+        {
+            return;
         }
         let opts = VerifyOptions {
             now: self.services.clock.unix_secs(),
