@@ -110,3 +110,58 @@ pub fn local_mean(img: &Gray, r: usize, bias: i32) -> Vec<bool> {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dark squares on a background whose brightness falls from 250 to 20 across the image:
+    /// no global threshold separates them, the local ones do.
+    fn uneven() -> (Gray, Vec<bool>) {
+        let (w, h) = (160, 80);
+        let mut px = Vec::with_capacity(w * h);
+        let mut truth = Vec::with_capacity(w * h);
+        for y in 0..h {
+            for x in 0..w {
+                let light = 250.0 - 230.0 * x as f32 / w as f32;
+                let dark = (x / 10 + y / 10) % 2 == 0;
+                px.push(if dark {
+                    (light * 0.3) as u8
+                } else {
+                    light as u8
+                });
+                truth.push(dark);
+            }
+        }
+        (Gray::new(w, h, px), truth)
+    }
+
+    fn agreement(a: &[bool], b: &[bool]) -> f32 {
+        a.iter().zip(b).filter(|(x, y)| x == y).count() as f32 / a.len() as f32
+    }
+
+    #[test]
+    fn local_thresholds_follow_uneven_light() {
+        let (img, truth) = uneven();
+        let best_global = (0..=255u8)
+            .step_by(5)
+            .map(|t| {
+                let g: Vec<bool> = img.px.iter().map(|&v| v < t).collect();
+                agreement(&g, &truth)
+            })
+            .fold(0.0f32, f32::max);
+        assert!(best_global < 0.9, "{best_global}");
+        assert!(agreement(&hybrid(&img), &truth) > 0.97);
+        assert!(agreement(&local_mean(&img, 12, 0), &truth) > 0.9);
+    }
+
+    #[test]
+    fn tiny_and_flat_images_do_not_fail() {
+        assert_eq!(hybrid(&Gray::new(3, 3, vec![9; 9])).len(), 9);
+        assert!(
+            hybrid(&Gray::new(64, 64, vec![200; 64 * 64]))
+                .iter()
+                .all(|d| !d)
+        );
+    }
+}

@@ -225,3 +225,62 @@ pub fn regions(bits: &[bool], w: usize, h: usize) -> Vec<(f32, f32, f32, f32, f3
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A bitmap with finder patterns of `m`-pixel modules at the given top-left corners.
+    fn with_finders(w: usize, h: usize, m: usize, at: &[(usize, usize)]) -> Vec<bool> {
+        let mut bits = vec![false; w * h];
+        for &(ox, oy) in at {
+            for y in 0..7 * m {
+                for x in 0..7 * m {
+                    let (mx, my) = (x / m, y / m);
+                    let ring = mx.min(my).min(6 - mx).min(6 - my);
+                    bits[(oy + y) * w + ox + x] = ring != 1;
+                }
+            }
+        }
+        bits
+    }
+
+    #[test]
+    fn finds_finder_patterns_with_their_module_size() {
+        let bits = with_finders(200, 200, 4, &[(20, 30)]);
+        let f = find(&bits, 200, 200, 1);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            (f[0].x - 34.0).abs() < 1.5 && (f[0].y - 44.0).abs() < 1.5,
+            "{f:?}"
+        );
+        assert!((f[0].module - 4.0).abs() < 0.6, "{f:?}");
+        assert!(f[0].hits > 5);
+        // Plain stripes are not finders.
+        let stripes: Vec<bool> = (0..200 * 200).map(|i| (i % 200 / 4) % 2 == 0).collect();
+        assert!(find(&stripes, 200, 200, 1).is_empty());
+    }
+
+    #[test]
+    fn three_finders_make_one_region_covering_the_whole_code() {
+        // A 25-module code at 4 px: finders at its three corners.
+        let (m, n) = (4, 25);
+        let o = (40, 50);
+        let bits = with_finders(
+            300,
+            300,
+            m,
+            &[
+                (o.0, o.1),
+                (o.0 + (n - 7) * m, o.1),
+                (o.0, o.1 + (n - 7) * m),
+            ],
+        );
+        let r = regions(&bits, 300, 300);
+        assert_eq!(r.len(), 1, "{r:?}");
+        let (x0, y0, x1, y1, module) = r[0];
+        assert!((module - 4.0).abs() < 0.6);
+        let end = (o.0 + n * m) as f32;
+        assert!(x0 <= o.0 as f32 && y0 <= o.1 as f32 && x1 >= end && y1 >= (o.1 + n * m) as f32);
+    }
+}

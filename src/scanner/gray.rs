@@ -300,3 +300,62 @@ impl Gray {
         g as f32 / 2.0 / contrast
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn downscale_crop_and_upscale_keep_values_and_sizes() {
+        let g = Gray::new(4, 2, vec![0, 100, 200, 40, 0, 100, 200, 40]);
+        let d = g.downscale(2);
+        assert_eq!((d.w, d.h, d.px.clone()), (2, 1, vec![50, 120]));
+        let c = g.crop(
+            Rect {
+                x0: 1,
+                y0: 0,
+                x1: 9,
+                y1: 9,
+            },
+            1,
+        );
+        assert_eq!((c.w, c.h), (3, 2), "clipped to the image");
+        let u = Gray::new(2, 1, vec![0, 200]).upscale2();
+        assert_eq!((u.w, u.h), (4, 2));
+        assert_eq!(&u.px[..4], &[0, 50, 150, 200]);
+    }
+
+    #[test]
+    fn stretch_and_stats_normalise_a_dim_picture() {
+        let mut g = Gray::new(100, 1, (0..100).map(|i| 20 + (i % 40) as u8).collect());
+        let st = g.stats(g.full(), 1);
+        assert!(st.lo <= 21 && st.hi >= 58, "{st:?}");
+        g.stretch(st.lo, st.hi);
+        let after = g.stats(g.full(), 1);
+        assert!(after.lo < 10 && after.hi > 245, "{after:?}");
+    }
+
+    #[test]
+    fn sharpness_tells_crisp_from_blurred_edges() {
+        let both = Gray::new(
+            64,
+            64,
+            (0..64 * 64)
+                .map(|i| {
+                    if ((i % 64) / 8 + (i / 64) / 8) % 2 == 0 {
+                        20
+                    } else {
+                        230
+                    }
+                })
+                .collect(),
+        );
+        let mut soft = both.clone();
+        for _ in 0..4 {
+            soft = soft.smooth3();
+        }
+        let r = both.full();
+        assert!(both.sharpness(r) > 0.4, "{}", both.sharpness(r));
+        assert!(soft.sharpness(r) < 0.25, "{}", soft.sharpness(r));
+    }
+}
