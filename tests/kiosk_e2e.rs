@@ -238,3 +238,114 @@ fn enroll_trades_a_code_for_a_credential_stored_0600_that_the_portal_accepts() {
     assert!(again.is_err());
     portal.shutdown();
 }
+
+fn kiosk_for(
+    portal: &quickcard_portal::demo::DemoPortal,
+    runtime: &Arc<TokioRuntime>,
+    frames: Vec<quickcard_kiosk::scanner::Frame>,
+) -> Harness<'static, KioskApp> {
+    let source = ReplaySource::from_frames(frames, "e2e")
+        .unwrap()
+        .looping(true)
+        .rate(Some(20.0));
+    let services = Services {
+        portal: Box::new(
+            HttpPortal::new(
+                &portal.url,
+                Zeroizing::new(portal.kiosk_credential.clone()),
+                TokioRuntime::sleeper(),
+                RetryPolicy::default(),
+            )
+            .unwrap(),
+        ),
+        runtime: Box::new(runtime.clone()),
+        clock: Box::new(SystemClock::new()),
+        camera: Box::new(ThreadCamera::start(Box::new(source), Arc::new(|| {}))),
+        launcher: Box::new(RecordingLauncher::default()),
+        storage: Box::new(MemoryStorage::default()),
+        repaint: Arc::new(|| {}),
+    };
+    let settings = Settings {
+        demo: true,
+        enrolled: true,
+        school_id: Some(portal.school_id.clone()),
+        portal_url: portal.url.clone(),
+        ..Settings::default()
+    };
+    let mut h = Harness::builder()
+        .with_size([1280.0, 800.0])
+        .build_ui_state(
+            |ui, app: &mut KioskApp| app.show(ui),
+            KioskApp::new(Kiosk::new(settings, services), false),
+        );
+    h.step();
+    h
+}
+
+#[test]
+fn a_teacher_card_needs_the_pin_and_the_portal_checks_it() {
+    let portal = quickcard_portal::demo::spawn(Default::default()).expect("demo portal");
+    let runtime = Arc::new(TokioRuntime::new().unwrap());
+    let now = SystemClock::new().unix_secs();
+    let card = demo_card(
+        "tea-rivera",
+        quickcard::Role::Teacher,
+        &portal.school_id,
+        now,
+        true,
+    );
+    let frames = demo_sequence(&sample_photos(), &card, 2, 6);
+    let mut h = kiosk_for(&portal, &runtime, frames);
+    wait_for(&mut h, "the PIN pad", |h| {
+        h.state().kiosk().screen().name() == "pin-pad"
+    });
+    h.step();
+    let type_pin = |h: &mut Harness<'static, KioskApp>, pin: &str| {
+        for d in pin.chars() {
+            h.get_by_label(&d.to_string()).click();
+            h.step();
+        }
+        h.get_by_label("OK").click();
+        h.step();
+    };
+    type_pin(&mut h, "9999");
+    wait_for(&mut h, "the wrong-PIN message", |h| {
+        h.query_all_by_label_contains("Wrong PIN").next().is_some()
+    });
+    type_pin(&mut h, quickcard_portal::demo::DEMO_PIN);
+    wait_for(&mut h, "the dashboard", |h| {
+        h.state().kiosk().screen().name() == "dashboard"
+    });
+    assert_eq!(h.state().kiosk().session().unwrap().user.id, "tea-rivera");
+    drop(h);
+    portal.shutdown();
+}
+
+#[test]
+fn a_portal_that_is_down_is_reported_unreachable_after_retries() {
+    use quickcard_kiosk::portal_client::{PortalApi, PortalError};
+    let rt = TokioRuntime::new().unwrap();
+    // A port nobody listens on.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let retry = RetryPolicy {
+        attempts: 3,
+        first_backoff: Duration::from_millis(10),
+        timeout: Duration::from_secs(2),
+    };
+    let client = HttpPortal::new(
+        &format!("http://127.0.0.1:{port}"),
+        Zeroizing::new("x".into()),
+        TokioRuntime::sleeper(),
+        retry,
+    )
+    .unwrap();
+    let t0 = Instant::now();
+    let e = rt.handle().block_on(client.kiosk_config()).unwrap_err();
+    assert!(matches!(e, PortalError::Unreachable(_)), "{e:?}");
+    // Two back-offs happened (10 ms + 20 ms).
+    assert!(t0.elapsed() >= Duration::from_millis(30));
+}
