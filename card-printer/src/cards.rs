@@ -11,6 +11,7 @@ use std::collections::HashSet;
 
 use quickcard::{Claims, Flags, IssuerKey, Role};
 use quickcard_roster::{Class, Roster, School, User};
+use rayon::prelude::*;
 use thiserror::Error;
 
 use crate::design::CardFace;
@@ -317,7 +318,7 @@ pub fn face_for(
     Ok(face)
 }
 
-/// Signs every planned card.
+/// Signs every planned card (on all cores).
 pub fn issue(
     groups: &[Group<'_>],
     key: &IssuerKey,
@@ -328,7 +329,7 @@ pub fn issue(
         .map(|g| {
             let faces = g
                 .cards
-                .iter()
+                .par_iter()
                 .map(|p| face_for(p, g.class, key, v))
                 .collect::<Result<Vec<_>, _>>()?;
             Ok(IssuedGroup {

@@ -1,7 +1,7 @@
 //! Card sheets as PDF, written with krilla.
 //!
-//! The QR codes are vector paths (one filled path per code, made of the dark module runs, in
-//! module units so the content stream stays small), so they print crisp at any resolution.
+//! The QR codes are vector paths (each run of dark modules one stroked line, in module units so
+//! the content stream stays small), so they print crisp at any resolution.
 //! Text uses the embedded DejaVu Sans, which krilla subsets to the glyphs used. Each group
 //! (class) starts on a new page that begins with a header line: class, teacher, card count,
 //! school, and page x of y within the class.
@@ -13,8 +13,9 @@ use krilla::color::{luma, rgb};
 use krilla::geom::{PathBuilder, Point, Transform};
 use krilla::metadata::Metadata;
 use krilla::page::PageSettings;
-use krilla::paint::{Fill, Stroke};
+use krilla::paint::{Fill, LineCap, Stroke};
 use krilla::text::{Font, GlyphId, KrillaGlyph};
+use rayon::prelude::*;
 
 use crate::cards::IssuedGroup;
 use crate::design::{self, DesignError, Drawing, Item};
@@ -98,14 +99,15 @@ fn draw_card(surface: &mut krilla::surface::Surface<'_>, d: &Drawing, ox: f32, o
             Item::Qr {
                 x, y, module, runs, ..
             } => {
+                // Each run of dark modules is one stroked line, one module wide, through the
+                // middle of its row ("c r m c+len r l"): half the bytes of a filled rectangle
+                // path, so half the content to compress, and the same crisp square edges
+                // (butt caps end the line exactly at the module edges).
                 let mut pb = PathBuilder::new();
                 for r in runs {
-                    let (c, row, len) = (r.col as f32, r.row as f32, r.len as f32);
+                    let (c, row) = (r.col as f32, r.row as f32);
                     pb.move_to(c, row);
-                    pb.line_to(c + len, row);
-                    pb.line_to(c + len, row + 1.0);
-                    pb.line_to(c, row + 1.0);
-                    pb.close();
+                    pb.line_to(c + r.len as f32, row);
                 }
                 if let Some(path) = pb.finish() {
                     let m = module * PT_PER_MM;
@@ -115,10 +117,17 @@ fn draw_card(surface: &mut krilla::surface::Surface<'_>, d: &Drawing, ox: f32, o
                         0.0,
                         m,
                         (ox + x) * PT_PER_MM,
-                        (oy + y) * PT_PER_MM,
+                        (oy + y) * PT_PER_MM + m / 2.0,
                     ));
-                    surface.set_fill(Some(Fill::default()));
+                    surface.set_fill(None);
+                    surface.set_stroke(Some(Stroke {
+                        paint: luma::Color::black().into(),
+                        width: 1.0,
+                        line_cap: LineCap::Butt,
+                        ..Stroke::default()
+                    }));
                     surface.draw_path(&path);
+                    surface.set_stroke(None);
                     surface.pop();
                 }
             }
@@ -205,35 +214,43 @@ pub fn render(
     );
     let page_settings = PageSettings::from_wh(layout.page_w * PT_PER_MM, layout.page_h * PT_PER_MM)
         .ok_or_else(|| PdfError::Writer("bad page size".into()))?;
+    let per = layout.per_page();
     for g in groups {
-        let per = layout.per_page();
-        let pages = g.faces.len().div_ceil(per);
-        for (pi, chunk) in g.faces.chunks(per).enumerate() {
+        // Lay the group's cards out on all cores (QR encoding is the costly part); then emit
+        // them in order. krilla compresses finished pages on the same thread pool.
+        let drawings: Vec<Drawing> = g
+            .faces
+            .par_iter()
+            .enumerate()
+            .map(|(i, face)| {
+                design::draw_card(face, layout.card_w, layout.card_h).map_err(|source| {
+                    PdfError::Card {
+                        user: g.user_ids[i].clone(),
+                        source,
+                    }
+                })
+            })
+            .collect::<Result<_, _>>()?;
+        let pages = drawings.len().div_ceil(per);
+        for (pi, chunk) in drawings.chunks(per).enumerate() {
             let mut page = doc.start_page_with(page_settings.clone());
             let mut surface = page.surface();
             let header = header_text(g, pi + 1, pages);
-            let width = layout.page_w - 2.0 * layout.origin_x.min(20.0);
-            let size = 9.0f32.min(width / fonts::shape(&header, Weight::Bold).width_mm(1.0));
             let shaped = fonts::shape(&header, Weight::Bold);
+            let width = layout.page_w - 2.0 * layout.origin_x.min(20.0);
+            let size = 9.0f32.min(width / shaped.width_mm(1.0)).max(5.0);
             draw_text(
                 &mut surface,
                 layout.origin_x,
                 layout.header_baseline,
-                size.max(5.0),
+                size,
                 &shaped,
                 false,
             );
             draw_cut_marks(&mut surface, layout);
-            for (slot, face) in chunk.iter().enumerate() {
-                let d =
-                    design::draw_card(face, layout.card_w, layout.card_h).map_err(|source| {
-                        PdfError::Card {
-                            user: g.user_ids[pi * per + slot].clone(),
-                            source,
-                        }
-                    })?;
+            for (slot, d) in chunk.iter().enumerate() {
                 let (ox, oy) = layout.card_origin(slot);
-                draw_card(&mut surface, &d, ox, oy);
+                draw_card(&mut surface, d, ox, oy);
                 progress.card_done();
             }
             surface.finish();
