@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 # PostgreSQL for the portal's second database, Xvfb and friends for the kiosk's screenshots.
 PACKAGES=(libclang-dev pkg-config poppler-utils postgresql xvfb x11-apps imagemagick
           matchbox-window-manager mesa-vulkan-drivers fonts-dejavu-core
-          xmlsec1 python3-pysaml2 openssl)
+          xmlsec1 python3-pysaml2 openssl systemd nginx dpkg-dev)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -46,3 +46,8 @@ quickcard/fuzz/target/debug/verify_card -runs=20000 2>&1 | tail -1
 echo "==> the card format builds for the browser (wasm32)"
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
 cargo check --quiet -p quickcard --no-default-features --target wasm32-unknown-unknown
+
+echo "==> deploy: unit files verify, example configs pass --check-config, nginx example"
+scripts/check-deploy.sh
+echo "==> Debian packages (dev profile) and their file lists"
+scripts/build-debs.sh
