@@ -151,6 +151,34 @@ pub enum ErrorKind {
     },
 }
 
+/// PIN digits being typed: wiped when dropped, never shown by `Debug`.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Digits(Zeroizing<String>);
+
+impl Digits {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+    fn push(&mut self, c: char) {
+        self.0.push(c);
+    }
+    fn pop(&mut self) {
+        self.0.pop();
+    }
+    fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Digits {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Digits({} typed)", self.0.len())
+    }
+}
+
 /// What the screen shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Screen {
@@ -163,7 +191,7 @@ pub enum Screen {
         since_ms: u64,
     },
     PinPad {
-        pin: Zeroizing<String>,
+        pin: Digits,
         wrong: Option<Option<u32>>,
     },
     Dashboard {
@@ -247,7 +275,7 @@ impl Session {
 /// The admin PIN pad (to leave kiosk mode), shown over any screen.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AdminPad {
-    pub pin: Zeroizing<String>,
+    pub pin: Digits,
     pub wrong: bool,
 }
 
@@ -697,14 +725,14 @@ impl Kiosk {
                     } => match code.as_str() {
                         "pin_required" => {
                             self.screen = Screen::PinPad {
-                                pin: Zeroizing::default(),
+                                pin: Digits::default(),
                                 wrong: None,
                             };
                             self.last_activity_ms = now;
                         }
                         "wrong_pin" => {
                             self.screen = Screen::PinPad {
-                                pin: Zeroizing::default(),
+                                pin: Digits::default(),
                                 wrong: Some(*attempts_left),
                             };
                             self.last_activity_ms = now;
@@ -866,7 +894,7 @@ impl Kiosk {
                     self.fail(ErrorKind::Revoked);
                 } else if card.claims.flags.second_factor {
                     self.screen = Screen::PinPad {
-                        pin: Zeroizing::default(),
+                        pin: Digits::default(),
                         wrong: None,
                     };
                 } else {
@@ -926,7 +954,7 @@ impl Kiosk {
                     && !pin.is_empty()
                     && let Some(p) = &mut self.pending
                 {
-                    p.pin = Some(std::mem::take(pin));
+                    p.pin = Some(std::mem::take(&mut pin.0));
                     p.attempt = 0;
                     self.screen = Screen::Checking { since_ms: now };
                     self.send_exchange();
@@ -1007,7 +1035,7 @@ impl Kiosk {
                     .settings
                     .admin_pin_hash
                     .as_deref()
-                    .is_some_and(|h| crate::config::check_pin(h, &pad.pin));
+                    .is_some_and(|h| crate::config::check_pin(h, pad.pin.as_str()));
                 if ok {
                     tracing::info!("admin PIN accepted: leaving kiosk mode");
                     self.sign_out();
@@ -1015,7 +1043,7 @@ impl Kiosk {
                     self.admin = None;
                 } else {
                     tracing::warn!("wrong admin PIN");
-                    pad.pin = Zeroizing::default();
+                    pad.pin = Digits::default();
                     pad.wrong = true;
                 }
             }
