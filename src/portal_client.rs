@@ -217,10 +217,21 @@ impl std::fmt::Debug for HttpPortal {
     }
 }
 
+/// The request never reached the portal (natively: the connection failed; in the browser
+/// `fetch` only says the request failed).
+#[cfg(not(target_arch = "wasm32"))]
+fn connect_failed(e: &reqwest::Error) -> bool {
+    e.is_connect()
+}
+#[cfg(target_arch = "wasm32")]
+fn connect_failed(e: &reqwest::Error) -> bool {
+    e.is_request()
+}
+
 /// Is this a retry-safe failure? `idempotent`: the call may be repeated even if it reached the
 /// portal (GET, DELETE); otherwise only failures to connect are retried.
 fn retryable(e: &reqwest::Error, idempotent: bool) -> bool {
-    if e.is_connect() {
+    if connect_failed(e) {
         return true;
     }
     idempotent && (e.is_timeout() || e.is_request())
@@ -349,7 +360,7 @@ impl HttpPortal {
 
 /// A reqwest error without the URL (it carries nothing secret, but keeps messages short).
 fn without_url(e: &reqwest::Error) -> String {
-    let kind = if e.is_connect() {
+    let kind = if connect_failed(e) {
         "connection failed"
     } else if e.is_timeout() {
         "timed out"
