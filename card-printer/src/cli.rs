@@ -279,7 +279,7 @@ fn print(
         indicatif::ProgressBar::hidden()
     };
     let title = format!(
-        "QuickCards — {}",
+        "QuickCards — {} ({layout})",
         issued
             .first()
             .map(|g| g.school_name.as_str())
@@ -294,8 +294,9 @@ fn print(
         .sum();
     writeln!(
         out,
-        "Wrote {} cards for {} class group{} on {pages} page{} ({layout}) to {}; valid until {}",
+        "Wrote {} card{} for {} class group{} on {pages} page{} ({layout}) to {}; valid until {}",
         total,
+        if total == 1 { "" } else { "s" },
         issued.len(),
         if issued.len() == 1 { "" } else { "s" },
         if pages == 1 { "" } else { "s" },

@@ -93,7 +93,7 @@ const PAD: f32 = 3.0; // mm from the card's right edge to text
 /// The square the QR code (including its quiet zone) occupies on a `w` × `h` mm card:
 /// `(x, y, side)` in mm. Tests crop this region from rendered pages.
 pub fn qr_box(w: f32, h: f32) -> (f32, f32, f32) {
-    let side = (h - FOOTER - EDGE).min(w * 0.55);
+    let side = (h - FOOTER - EDGE).min(w * 0.5);
     (EDGE, EDGE, side)
 }
 
@@ -318,8 +318,8 @@ fn fit(text: &str, weight: Weight, width: f32, max_pt: f32, min_pt: f32) -> (Sha
     (fonts::shape("…", weight), min_pt)
 }
 
-/// Like [`fit`], but may break at spaces into two lines (for long names) before shrinking
-/// below `wrap_below_pt`.
+/// Like [`fit`], but may break at a space or after a hyphen into two lines (for long names)
+/// before shrinking below `wrap_below_pt`.
 fn fit_two_lines(
     text: &str,
     weight: Weight,
@@ -333,18 +333,29 @@ fn fit_two_lines(
         return (vec![one], size);
     }
     // Try the break that makes the longer line shortest.
-    let words: Vec<&str> = text.split(' ').collect();
-    let best = (1..words.len())
-        .map(|i| (words[..i].join(" "), words[i..].join(" ")))
-        .min_by(|a, b| {
-            let wa = fonts::shape(&a.0, weight)
-                .width_em
-                .max(fonts::shape(&a.1, weight).width_em);
-            let wb = fonts::shape(&b.0, weight)
-                .width_em
-                .max(fonts::shape(&b.1, weight).width_em);
-            wa.total_cmp(&wb)
-        });
+    // Break after a space (dropped) or after a hyphen (kept on the first line).
+    let breaks: Vec<(String, String)> = text
+        .char_indices()
+        .filter_map(|(i, c)| match c {
+            ' ' => Some((
+                text[..i].trim_end().to_string(),
+                text[i + 1..].trim_start().to_string(),
+            )),
+            '-' if i > 0 && i + 1 < text.len() => {
+                Some((text[..=i].to_string(), text[i + 1..].to_string()))
+            }
+            _ => None,
+        })
+        .filter(|(a, b)| !a.is_empty() && !b.is_empty())
+        .collect();
+    let widest = |(a, b): &(String, String)| {
+        fonts::shape(a, weight)
+            .width_em
+            .max(fonts::shape(b, weight).width_em)
+    };
+    let best = breaks
+        .into_iter()
+        .min_by(|a, b| widest(a).total_cmp(&widest(b)));
     match best {
         Some((l1, l2)) => {
             let (s1, z1) = fit(&l1, weight, width, max_pt, min_pt);
@@ -431,26 +442,7 @@ pub fn draw_card(face: &CardFace, w: f32, h: f32) -> Result<Drawing, DesignError
         *y += pt(size) * 1.22;
     };
 
-    // Given name: the biggest thing on the card, so a child finds their own.
-    let (given, gsize) = fit(&face.given_name, Weight::Bold, tw, 24.0 * scale, 10.0);
-    line(&mut items, &mut y, given, gsize, false);
-    // Full name, up to two lines.
-    let (lines, fsize) =
-        fit_two_lines(&face.full_name, Weight::Regular, tw, 11.0 * scale, 8.0, 6.0);
-    for l in lines {
-        line(&mut items, &mut y, l, fsize, false);
-    }
-    if face.role != Role::Student || face.second_factor {
-        let mut label = format!("{} card", role_label(face.role));
-        if face.second_factor {
-            label.push_str(" · PIN required");
-        }
-        let (s, z) = fit(&label, Weight::Bold, tw, 7.0 * scale, 5.5);
-        y += 0.6;
-        line(&mut items, &mut y, s, z, true);
-    }
-
-    // Bottom block, anchored to the bottom of the text column.
+    // Bottom block (class, teacher, school, expiry), anchored to the bottom of the column.
     let mut block: Vec<(String, Weight, f32, bool)> = Vec::new();
     if let Some(class) = &face.class_name {
         block.push((class.clone(), Weight::Bold, 8.0, false));
@@ -473,6 +465,55 @@ pub fn draw_card(face: &CardFace, w: f32, h: f32) -> Result<Drawing, DesignError
         })
         .collect();
     let block_h: f32 = fitted.iter().map(|(_, z, _)| pt(*z) * 1.22).sum();
+
+    // Top block: the given name, the biggest thing on the card so a child finds their own
+    // (two lines if it is long), the full name (up to two lines), and for adults a role line.
+    // Sizes step down until the top block leaves room for the bottom block.
+    let role_line = (face.role != Role::Student || face.second_factor).then(|| {
+        let mut label = format!("{} card", role_label(face.role));
+        if face.second_factor {
+            label.push_str(" · PIN required");
+        }
+        fit(&label, Weight::Bold, tw, 7.0 * scale, 5.5)
+    });
+    let room = bottom - top - block_h - 0.5;
+    let mut top_lines = Vec::new();
+    for step in 0..8 {
+        let shrink = 1.0 - 0.1 * step as f32;
+        let (given, gsize) = fit_two_lines(
+            &face.given_name,
+            Weight::Bold,
+            tw,
+            24.0 * scale * shrink,
+            15.0 * shrink,
+            9.0,
+        );
+        let (full, fsize) = fit_two_lines(
+            &face.full_name,
+            Weight::Regular,
+            tw,
+            11.0 * scale * shrink.max(0.7),
+            8.0,
+            6.0,
+        );
+        top_lines.clear();
+        top_lines.extend(given.into_iter().map(|g| (g, gsize, false, 0.0)));
+        top_lines.extend(full.into_iter().map(|f| (f, fsize, false, 0.0)));
+        if let Some((s, z)) = &role_line {
+            top_lines.push((s.clone(), *z, true, 0.6));
+        }
+        let height: f32 = top_lines
+            .iter()
+            .map(|(_, z, _, gap)| pt(*z) * 1.22 + gap)
+            .sum();
+        if height <= room {
+            break;
+        }
+    }
+    for (shaped, size, grey, gap) in top_lines {
+        y += gap;
+        line(&mut items, &mut y, shaped, size, grey);
+    }
     let mut by = (bottom - block_h).max(y + 0.5);
     for (s, z, grey) in fitted {
         line(&mut items, &mut by, s, z, grey);
@@ -616,9 +657,21 @@ mod tests {
             }
         }
         let t = texts(&d);
-        // The full name wrapped into two lines holding every word.
-        let joined: String = t.iter().map(|x| x.0.clone()).collect::<Vec<_>>().join(" ");
-        assert!(joined.contains("Hohenzollern-Sigmaringen"), "{joined}");
+        // The given name broke after its hyphen and the full name at its space: every part is
+        // printed whole, nothing is cut with "…".
+        let all: Vec<&str> = t.iter().map(|x| x.0.as_str()).collect();
+        for part in [
+            "Maximilian-",
+            "Alexander",
+            "Maximilian-Alexander von",
+            "Hohenzollern-Sigmaringen",
+        ] {
+            assert!(all.contains(&part), "{part} not a line of {all:?}");
+        }
+        assert!(
+            !all.iter().any(|l| l.contains('…') && l.starts_with("Max")),
+            "{all:?}"
+        );
     }
 
     #[test]
@@ -678,6 +731,57 @@ mod tests {
                     })
                     .collect();
                 assert_eq!(penalty_bits(n, &grid), penalty_plain(n, &grid), "n={n}");
+            }
+        }
+    }
+
+    #[test]
+    fn crowded_adult_cards_keep_every_line_above_the_footer() {
+        let mut f = face();
+        f.role = Role::Teacher;
+        f.second_factor = true;
+        f.given_name = "Mary Kate".into();
+        f.full_name = "Mary Kate Featherstonehaugh-Cholmondeley".into();
+        f.teachers = vec!["A. Longname".into(), "B. Longername".into()];
+        for (w, h) in [(88.9, 50.8), (92.0, 60.0)] {
+            let d = draw_card(&f, w, h).unwrap();
+            let mut last_bottom = 0.0f32;
+            for i in &d.items {
+                if let Item::Text {
+                    baseline,
+                    shaped,
+                    size_pt,
+                    ..
+                } = i
+                {
+                    if shaped.text.starts_with("If found") {
+                        // No other line reaches into the footer band.
+                        assert!(last_bottom <= h - FOOTER + 0.3, "{w}x{h}: {last_bottom}");
+                    } else {
+                        last_bottom = last_bottom.max(baseline + 0.25 * size_pt * crate::MM_PER_PT);
+                    }
+                }
+            }
+            // Lines never overlap: baselines at least one line apart, in order.
+            let mut bases: Vec<(f32, f32)> = d
+                .items
+                .iter()
+                .filter_map(|i| match i {
+                    Item::Text {
+                        baseline,
+                        size_pt,
+                        shaped,
+                        ..
+                    } if !shaped.text.starts_with("If found") => Some((*baseline, *size_pt)),
+                    _ => None,
+                })
+                .collect();
+            bases.sort_by(|a, b| a.0.total_cmp(&b.0));
+            for pair in bases.windows(2) {
+                assert!(
+                    pair[1].0 - pair[0].0 >= pair[1].1 * crate::MM_PER_PT * 0.9,
+                    "{pair:?}"
+                );
             }
         }
     }
