@@ -4,6 +4,7 @@
 #   kiosk-scanning.png   classroom frames with no card (the scanning screen and its hint)
 #   kiosk-dashboard.png  the demo card (the built-in demo replay) → the dashboard
 #   kiosk-error.png      a foreign QR code (a book page with a URL) → "not a school card"
+#   kiosk-pin.png        a teacher's demo card (second factor) → the PIN pad
 # Needs: xvfb, matchbox-window-manager, x11-apps (xwd), imagemagick (convert).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -44,3 +45,4 @@ shoot() { # name, seconds, kiosk args...
 shoot scanning 6 --replay "$work/scan" --replay-fps 4
 shoot dashboard 9 --replay-fps 10
 shoot error 6 --replay "$work/foreign" --replay-fps 4
+shoot pin 8 --demo-card tea-rivera --replay-fps 10

@@ -52,6 +52,10 @@ pub struct RunArgs {
     /// Language at start (en or es); default from the config.
     #[arg(long)]
     pub lang: Option<Lang>,
+    /// Demo without a camera: whose card the replay shows (a sample-roster id; `tea-…`, `stf-…`
+    /// and `adm-…` cards ask for the demo PIN 1234).
+    #[arg(long, value_name = "ROSTER_ID", default_value = "stu-1001")]
+    pub demo_card: String,
     /// Window size for --windowed, WIDTHxHEIGHT.
     #[arg(long, default_value = "1280x800")]
     pub size: String,
@@ -122,17 +126,20 @@ pub fn camera_present() -> bool {
 }
 
 /// The camera-less demo's frames: classroom photos, then the demo student's card.
-pub fn demo_source(fps: f64) -> anyhow::Result<Box<dyn FrameSource + Send>> {
+pub fn demo_source(fps: f64, subject: &str) -> anyhow::Result<Box<dyn FrameSource + Send>> {
     use crate::platform::Clock;
-    use crate::platform::demo_frames::{DEMO_SCHOOL, DEMO_STUDENT, demo_card, demo_sequence};
+    use crate::platform::demo_frames::{DEMO_SCHOOL, demo_card, demo_sequence};
+    use quickcard::Role;
     let now = SystemClock::new().unix_secs();
-    let text = demo_card(
-        DEMO_STUDENT,
-        quickcard::Role::Student,
-        DEMO_SCHOOL,
-        now,
-        false,
-    );
+    let role = match subject.split('-').next() {
+        Some("tea") => Role::Teacher,
+        Some("stf") => Role::Staff,
+        Some("adm") => Role::Administrator,
+        Some("par") => Role::Parent,
+        _ => Role::Student,
+    };
+    let pin = !matches!(role, Role::Student | Role::Parent);
+    let text = demo_card(subject, role, DEMO_SCHOOL, now, pin);
     let frames = demo_sequence(&sample_photos(), &text, 12, 10);
     let src = ReplaySource::from_frames(frames, "demo replay (sample photos + demo card)")?
         .looping(true)
@@ -293,7 +300,7 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
     let source: anyhow::Result<Box<dyn FrameSource + Send>> = if replay.is_some() {
         open_source(replay.as_deref(), &camera_setting, args.replay_fps)
     } else if demo && !camera_present() {
-        Ok(demo_source(args.replay_fps)?)
+        Ok(demo_source(args.replay_fps, &args.demo_card)?)
     } else if camera_setting == "none" {
         Err(anyhow::anyhow!(
             "the camera is switched off in the config (camera = \"none\")"

@@ -131,17 +131,22 @@ fn key_button(ui: &mut Ui, label: &str, fill: Color32, size: f32) -> egui::Respo
     } else {
         size * 0.24
     };
-    ui.add(
-        egui::Button::new(
-            RichText::new(label)
-                .size(text)
-                .color(widgets::WHITE)
-                .strong(),
+    // Every key exactly the same size, so the grid lines up whatever the label.
+    ui.scope(|ui| {
+        ui.spacing_mut().button_padding = Vec2::splat(4.0);
+        ui.add_sized(
+            Vec2::splat(size),
+            egui::Button::new(
+                RichText::new(label)
+                    .size(text)
+                    .color(widgets::WHITE)
+                    .strong(),
+            )
+            .fill(fill)
+            .corner_radius(CornerRadius::same(16)),
         )
-        .fill(fill)
-        .corner_radius(CornerRadius::same(16))
-        .min_size(Vec2::splat(size)),
-    )
+    })
+    .inner
 }
 
 /// One dot per digit typed (never the digits).
