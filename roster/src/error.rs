@@ -85,6 +85,8 @@ pub enum ErrorKind {
         id: String,
         file: &'static str,
     },
+    #[error("{column} {value:?} is not a date: write YYYY-MM-DD (or YYYY-MM-DDTHH:MM:SS.sssZ)")]
+    BadDate { column: String, value: String },
     #[error("{column} has the invalid value {value:?}: {expected}")]
     BadValue {
         column: String,
@@ -130,6 +132,7 @@ impl ErrorKind {
             ErrorKind::BadText { .. } => "bad_text",
             ErrorKind::Utf16 => "bad_text",
             ErrorKind::UnknownReference { .. } => "unknown_reference",
+            ErrorKind::BadDate { .. } => "bad_date",
             ErrorKind::BadValue { .. } => "bad_value",
             ErrorKind::BadId { .. } => "bad_id",
             ErrorKind::Conflict { .. } => "conflict",

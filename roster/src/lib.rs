@@ -136,6 +136,10 @@ pub struct Enrollment {
     pub role: Role,
     /// OneRoster's `primary` (the class's main teacher); simple CSV: true for teachers.
     pub primary: bool,
+    /// OneRoster's `beginDate` (`YYYY-MM-DD`), when given.
+    pub begin_date: Option<String>,
+    /// OneRoster's `endDate` (`YYYY-MM-DD`), when given: the last day of the enrolment.
+    pub end_date: Option<String>,
 }
 
 /// A whole roster, checked: every reference resolves, every id is unique.
@@ -342,6 +346,74 @@ pub(crate) fn parse_user_id(
                 },
             )
         })
+}
+
+/// Checks an optional date field: empty, `YYYY-MM-DD`, or (when `datetime`) an ISO 8601 UTC
+/// or offset date-time such as `2026-08-01T00:00:00.000Z`. Returns the `YYYY-MM-DD` part.
+pub(crate) fn parse_date(
+    table: &table::Table,
+    row: &table::Row,
+    col: &Option<table::Col>,
+    datetime: bool,
+) -> Result<Option<String>, RosterError> {
+    let v = row.opt(col);
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let bad = || {
+        table.error(
+            row,
+            ErrorKind::BadDate {
+                column: col.as_ref().map(|c| c.name.clone()).unwrap_or_default(),
+                value: v.to_string(),
+            },
+        )
+    };
+    let cut = v.len().min(10);
+    if !v.is_ascii() {
+        return Err(bad());
+    }
+    let (date, rest) = v.split_at(cut);
+    if date.len() != 10 || quickcard::time::parse(date).is_err() {
+        return Err(bad());
+    }
+    if !rest.is_empty() {
+        let time = rest
+            .strip_prefix('T')
+            .filter(|_| datetime)
+            .ok_or_else(bad)?;
+        let b = time.as_bytes();
+        let two = |i: usize, max: u8| {
+            b.len() > i + 1
+                && b[i].is_ascii_digit()
+                && b[i + 1].is_ascii_digit()
+                && (b[i] - b'0') * 10 + (b[i + 1] - b'0') <= max
+        };
+        if !(two(0, 23) && b[2] == b':' && two(3, 59) && b.get(5) == Some(&b':') && two(6, 60)) {
+            return Err(bad());
+        }
+        let mut tail = &time[8..];
+        if let Some(frac) = tail.strip_prefix('.') {
+            let digits = frac.bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                return Err(bad());
+            }
+            tail = &frac[digits..];
+        }
+        let zone_ok = tail.is_empty()
+            || tail == "Z"
+            || (tail.len() == 6
+                && matches!(tail.as_bytes()[0], b'+' | b'-')
+                && tail.as_bytes()[3] == b':'
+                && tail[1..3]
+                    .bytes()
+                    .chain(tail[4..6].bytes())
+                    .all(|c| c.is_ascii_digit()));
+        if !zone_ok {
+            return Err(bad());
+        }
+    }
+    Ok(Some(date.to_string()))
 }
 
 /// Parses a role field.

@@ -9,7 +9,7 @@
 //! | `orgs.csv` | `sourcedId`, `name`, `type` | `status` |
 //! | `users.csv` | `sourcedId`, `role`, `givenName`, `familyName`, `orgSourcedIds` | `status`, `enabledUser`, `username`, `email`, `grades`, `agentSourcedIds` |
 //! | `classes.csv` | `sourcedId`, `title`, `schoolSourcedId` | `status` |
-//! | `enrollments.csv` | `sourcedId`, `classSourcedId`, `userSourcedId`, `role` | `status`, `primary` |
+//! | `enrollments.csv` | `sourcedId`, `classSourcedId`, `userSourcedId`, `role` | `status`, `primary`, `beginDate`, `endDate` |
 //!
 //! Rules:
 //! - Rows whose `status` is `tobedeleted` are skipped, and so are rows that refer to a skipped
@@ -23,6 +23,11 @@
 //!   two users has a parent role (`parent`, `guardian`, `relative`), it is the parent of the
 //!   other. Links between two non-parents (rare; e.g. a teacher as agent) are ignored.
 //! - `givenName` must not be empty; `familyName` may be.
+//! - Dates are checked where present: `dateLastModified` (every file) is an ISO 8601 date or
+//!   date-time (`2026-08-01T00:00:00.000Z`), `beginDate`/`endDate` are `YYYY-MM-DD`; a
+//!   malformed one is an error naming file and line. The enrolment dates are kept
+//!   ([`Enrollment::begin_date`], [`Enrollment::end_date`]) but not applied: an export lists
+//!   the current enrolments.
 //! - A class's teachers are its users enrolled with role `teacher`, primary ones first.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -31,8 +36,8 @@ use std::path::Path;
 use crate::error::{ErrorKind, RosterError};
 use crate::table::{Col, Row, Table};
 use crate::{
-    Class, Enrollment, Role, Roster, RosterFormat, School, User, parse_role, parse_user_id,
-    split_list,
+    Class, Enrollment, Role, Roster, RosterFormat, School, User, parse_date, parse_role,
+    parse_user_id, split_list,
 };
 
 fn is_deleted(row: &Row, status: &Option<Col>) -> bool {
@@ -125,6 +130,7 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Roster, RosterError> {
         orgs.column("type")?,
         orgs.optional("status"),
     );
+    let o_modified = orgs.optional("dateLastModified");
     let mut org_seen = HashMap::new();
     let mut org_is_school: HashMap<String, bool> = HashMap::new();
     let mut deleted_orgs = HashSet::new();
@@ -132,6 +138,7 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Roster, RosterError> {
     for row in &orgs.rows {
         let id = orgs.required(row, &o_id)?.to_string();
         first_use(&mut org_seen, &orgs, row, &id)?;
+        parse_date(&orgs, row, &o_modified, true)?;
         if is_deleted(row, &o_status) {
             deleted_orgs.insert(id);
             continue;
@@ -164,6 +171,7 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Roster, RosterError> {
     let u_email = users_t.optional("email");
     let u_grades = users_t.optional("grades");
     let u_agents = users_t.optional("agentSourcedIds");
+    let u_modified = users_t.optional("dateLastModified");
     let mut user_seen = HashMap::new();
     let mut deleted_users = HashSet::new();
     let mut users: Vec<User> = Vec::new();
@@ -171,6 +179,7 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Roster, RosterError> {
     for row in &users_t.rows {
         let id = parse_user_id(&users_t, row, &u_id)?;
         first_use(&mut user_seen, &users_t, row, &id)?;
+        parse_date(&users_t, row, &u_modified, true)?;
         if is_deleted(row, &u_status) {
             deleted_users.insert(id);
             continue;
@@ -254,12 +263,14 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Roster, RosterError> {
     let c_title = classes_t.column("title")?;
     let c_school = classes_t.column("schoolSourcedId")?;
     let c_status = classes_t.optional("status");
+    let c_modified = classes_t.optional("dateLastModified");
     let mut class_seen = HashMap::new();
     let mut deleted_classes = HashSet::new();
     let mut classes = Vec::new();
     for row in &classes_t.rows {
         let id = classes_t.required(row, &c_id)?.to_string();
         first_use(&mut class_seen, &classes_t, row, &id)?;
+        parse_date(&classes_t, row, &c_modified, true)?;
         if is_deleted(row, &c_status) {
             deleted_classes.insert(id);
             continue;
@@ -304,12 +315,18 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Roster, RosterError> {
     let e_role = enr_t.column("role")?;
     let e_primary = enr_t.optional("primary");
     let e_status = enr_t.optional("status");
+    let e_modified = enr_t.optional("dateLastModified");
+    let e_begin = enr_t.optional("beginDate");
+    let e_end = enr_t.optional("endDate");
     let mut enr_seen = HashMap::new();
     let mut pairs = HashSet::new();
     let mut enrollments = Vec::new();
     for row in &enr_t.rows {
         let id = enr_t.required(row, &e_id)?.to_string();
         first_use(&mut enr_seen, &enr_t, row, &id)?;
+        parse_date(&enr_t, row, &e_modified, true)?;
+        let begin_date = parse_date(&enr_t, row, &e_begin, false)?;
+        let end_date = parse_date(&enr_t, row, &e_end, false)?;
         if is_deleted(row, &e_status) {
             continue;
         }
@@ -349,6 +366,8 @@ pub(crate) fn read_dir(dir: &Path) -> Result<Roster, RosterError> {
                 user_id,
                 role,
                 primary,
+                begin_date,
+                end_date,
             });
         }
     }

@@ -265,6 +265,8 @@ fn build(table: Table) -> Result<Roster, RosterError> {
             user_id: id,
             role,
             primary: role == Role::Teacher,
+            begin_date: None,
+            end_date: None,
         });
     }
 

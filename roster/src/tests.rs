@@ -383,6 +383,57 @@ fn oneroster_missing_column_and_bad_values() {
 }
 
 #[test]
+fn oneroster_bad_dates_name_file_and_line() {
+    let e = oneroster_err(
+        "enrollments.csv",
+        &with_row(
+            ENROLLMENTS,
+            "e9,active,,cls-3a,sch-lincoln-elementary,par-1,student,false,2026-13-01,",
+        ),
+    );
+    assert_err(&e, "enrollments.csv", Some(8), "bad_date");
+    assert!(e.to_string().contains("beginDate"), "{e}");
+    let e = oneroster_err(
+        "enrollments.csv",
+        &with_row(
+            ENROLLMENTS,
+            "e9,active,,cls-3a,sch-lincoln-elementary,par-1,student,false,,06/30/2027",
+        ),
+    );
+    assert_err(&e, "enrollments.csv", Some(8), "bad_date");
+    let e = oneroster_err(
+        "users.csv",
+        &with_row(
+            USERS,
+            "x-1,active,yesterday,true,sch-lincoln-elementary,student,,,A,B,,,,,,,,",
+        ),
+    );
+    assert_err(&e, "users.csv", Some(10), "bad_date");
+    assert!(e.to_string().contains("dateLastModified"), "{e}");
+    let e = oneroster_err(
+        "orgs.csv",
+        &with_row(ORGS, "o9,active,2026-08-01T25:00:00Z,X,district,,"),
+    );
+    assert_err(&e, "orgs.csv", Some(5), "bad_date");
+    // Good forms are accepted and the enrolment dates kept.
+    let dir = tempfile::tempdir().unwrap();
+    write_oneroster(dir.path(), None);
+    let enr = with_row(
+        ENROLLMENTS,
+        "e9,active,2026-08-01T07:30:00.123+02:00,cls-3a,sch-lincoln-elementary,par-1,student,false,2026-08-20,2027-06-30",
+    );
+    fs::write(dir.path().join("enrollments.csv"), enr).unwrap();
+    let r = Roster::load(dir.path()).unwrap();
+    let e = r
+        .enrollments()
+        .iter()
+        .find(|e| e.user_id == "par-1")
+        .unwrap();
+    assert_eq!(e.begin_date.as_deref(), Some("2026-08-20"));
+    assert_eq!(e.end_date.as_deref(), Some("2027-06-30"));
+}
+
+#[test]
 fn oneroster_file_given_instead_of_folder() {
     let dir = tempfile::tempdir().unwrap();
     write_oneroster(dir.path(), None);
