@@ -376,6 +376,29 @@ fn bad_rosters_name_file_and_line_and_write_nothing() {
 }
 
 #[test]
+fn bad_oneroster_dates_name_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let folder = dir.path().join("export");
+    std::fs::create_dir(&folder).unwrap();
+    for f in ["orgs.csv", "users.csv", "classes.csv", "enrollments.csv"] {
+        std::fs::copy(
+            Path::new(&sample("roster-oneroster")).join(f),
+            folder.join(f),
+        )
+        .unwrap();
+    }
+    let enr = folder.join("enrollments.csv");
+    let mut text = std::fs::read_to_string(&enr).unwrap();
+    text.push_str("enr-9999,active,2026-08-01T00:00:00.000Z,cls-k-rivera,sch-lincoln-elementary,stu-1001,student,false,2026-02-30,\n");
+    std::fs::write(&enr, text).unwrap();
+    let e = print_fails(&folder, &[]);
+    assert!(
+        e.contains("enrollments.csv line 31") && e.contains("beginDate"),
+        "{e}"
+    );
+}
+
+#[test]
 fn bad_selections_and_dates_write_nothing() {
     let roster = PathBuf::from(sample("roster.csv"));
     let e = print_fails(&roster, &["--class", "cls-nope"]);
