@@ -97,7 +97,8 @@ impl AppState {
 }
 
 /// Serves the API on `listener` until `shutdown` completes, then finishes open requests.
-/// Also prunes old rate-limit windows once a minute.
+/// Also prunes old rate-limit windows once a minute, and checkpoints SQLite's write-ahead log
+/// once a second (so no request pays for a checkpoint).
 pub async fn serve(
     state: AppState,
     listener: tokio::net::TcpListener,
@@ -116,9 +117,22 @@ pub async fn serve(
             }
         })
     };
+    let checkpointer = {
+        let db = state.db.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+            loop {
+                tick.tick().await;
+                if let Err(e) = db.checkpoint().await {
+                    tracing::warn!(error = %e, "SQLite checkpoint failed");
+                }
+            }
+        })
+    };
     let result = axum::serve(listener, app(state))
         .with_graceful_shutdown(shutdown)
         .await;
     pruner.abort();
+    checkpointer.abort();
     result
 }
