@@ -25,6 +25,9 @@ pub mod demo_frames;
 pub mod native;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod start;
+// The browser build (issue 9): sampled camera and page-address parsing on every target (tested
+// natively), the getUserMedia/localStorage/WebRunner parts on wasm32 with feature `web`.
+pub mod web;
 
 /// A boxed future. `Send` on native targets (a tokio worker runs it); the browser's futures
 /// (`fetch`) are not `Send`, and there is only one thread there anyway.

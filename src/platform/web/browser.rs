@@ -1,0 +1,589 @@
+//! The browser's platform parts and the page's entry point (wasm32, feature `web`).
+//!
+//! - [`WebRuntime`]: futures run with `wasm_bindgen_futures::spawn_local`; sleeps are
+//!   `setTimeout` promises. Nothing blocks: the browser has one thread.
+//! - [`WebClock`]: `Date.now()` for card dates, `performance.now()` (via `web-time`) for timers.
+//! - [`VideoSource`]: the camera as a scanner [`FrameSource`]: `getUserMedia` (1280×720 ideal,
+//!   facing mode from the page address) → a muted, autoplaying, off-screen `<video>` → an
+//!   off-screen canvas whose 2d context has `willReadFrequently: true` → `drawImage` +
+//!   `getImageData` → [`Frame::from_rgba`]. Wrapped in a
+//!   [`SampledCamera`](super::sampled::SampledCamera) so at most a few frames a second are
+//!   scanned on the UI thread.
+//! - [`WebLauncher`]: opens launch URLs in a new window.
+//! - [`LocalStorage`]: the portal's trust list and revocations in `localStorage` (the kiosk's
+//!   own data only, never anything about a user).
+//! - [`start`]: `#[wasm_bindgen(start)]`, reads the page address ([`super::page`]) and runs the
+//!   kiosk app in `<canvas id="quickcard">` with eframe's `WebRunner` (glow/WebGL2). The
+//!   document title and the `#quickcard-state` live region mirror the screen state, for tests
+//!   and assistive technology.
+//!
+//! Panics: on wasm32 a panic aborts the module (no unwinding), so the scanner's
+//! `catch_unwind` around `rqrr` cannot contain one here. The page (`web/index.html`) reloads
+//! itself after a crash, with a growing delay; see there.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+
+use eframe::egui;
+use wasm_bindgen::JsCast;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::JsFuture;
+use web_sys::{
+    CanvasRenderingContext2d, DomException, HtmlCanvasElement, HtmlVideoElement, MediaStream,
+    MediaStreamConstraints, MediaStreamTrack,
+};
+use zeroize::Zeroizing;
+
+use super::page::{self, Facing, Mode, PageStart};
+use super::sampled::SampledCamera;
+use crate::app::KioskApp;
+use crate::app::state::{Kiosk, Services, Settings};
+use crate::platform::{BoxFuture, Camera, CameraEvent, Clock, Launcher, Repaint, Runtime, Storage};
+use crate::portal_client::{HttpPortal, RetryPolicy, Sleeper};
+use crate::scanner::{Frame, FrameSource, SourceError};
+
+/// The id of the canvas the app draws into.
+pub const CANVAS_ID: &str = "quickcard";
+/// The id of the ARIA live region that mirrors the screen state.
+pub const LIVE_REGION_ID: &str = "quickcard-state";
+/// `localStorage` keys start with this.
+pub const STORAGE_PREFIX: &str = "quickcard-kiosk:";
+/// The kiosk credential's storage name (the kiosk's own secret, not a user's).
+pub const CREDENTIAL_KEY: &str = "kiosk-credential";
+
+/// Resolves after `d` (a `setTimeout` promise).
+pub async fn sleep(d: Duration) {
+    let ms = d.as_millis().min(i32::MAX as u128) as i32;
+    let promise = js_sys::Promise::new(&mut |resolve, _reject| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, ms);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
+/// The portal client's back-off sleeper.
+pub fn sleeper() -> Sleeper {
+    Arc::new(|d| Box::pin(sleep(d)))
+}
+
+/// Runs futures on the page's event loop.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WebRuntime;
+
+impl Runtime for WebRuntime {
+    fn spawn(&self, fut: BoxFuture<'static, ()>) {
+        wasm_bindgen_futures::spawn_local(fut);
+    }
+    fn sleep(&self, d: Duration) -> BoxFuture<'static, ()> {
+        Box::pin(sleep(d))
+    }
+}
+
+/// `Date.now()` and `performance.now()`.
+#[derive(Debug, Clone, Copy)]
+pub struct WebClock {
+    start: web_time::Instant,
+}
+
+impl WebClock {
+    pub fn new() -> WebClock {
+        WebClock {
+            start: web_time::Instant::now(),
+        }
+    }
+}
+
+impl Default for WebClock {
+    fn default() -> Self {
+        WebClock::new()
+    }
+}
+
+impl Clock for WebClock {
+    fn unix_secs(&self) -> u64 {
+        (js_sys::Date::now() / 1000.0).max(0.0) as u64
+    }
+    fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+}
+
+/// Opens launch URLs in a new window (a ChromeOS kiosk app may open windows).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct WebLauncher;
+
+impl Launcher for WebLauncher {
+    fn open(&self, url: &str) -> Result<(), String> {
+        if !(url.starts_with("https://") || url.starts_with("http://")) {
+            return Err(format!(
+                "refusing to open a non-web URL ({} chars)",
+                url.len()
+            ));
+        }
+        let window = web_sys::window().ok_or("no browser window")?;
+        match window.open_with_url_and_target(url, "_blank") {
+            Ok(Some(_)) => Ok(()),
+            Ok(None) => {
+                Err("the browser blocked the new window; allow pop-ups for this site".into())
+            }
+            Err(e) => Err(format!("cannot open the app: {}", js_text(&e))),
+        }
+    }
+}
+
+/// `localStorage`, every key prefixed with [`STORAGE_PREFIX`].
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LocalStorage;
+
+impl LocalStorage {
+    fn store() -> Option<web_sys::Storage> {
+        web_sys::window()?.local_storage().ok()?
+    }
+}
+
+impl Storage for LocalStorage {
+    fn load(&self, name: &str) -> Option<String> {
+        Self::store()?
+            .get_item(&format!("{STORAGE_PREFIX}{name}"))
+            .ok()?
+    }
+    fn save(&self, name: &str, text: &str) -> Result<(), String> {
+        Self::store()
+            .ok_or("this browser keeps no local storage for the page")?
+            .set_item(&format!("{STORAGE_PREFIX}{name}"), text)
+            .map_err(|e| format!("cannot store {name}: {}", js_text(&e)))
+    }
+}
+
+enum VideoState {
+    Starting,
+    Playing {
+        video: HtmlVideoElement,
+        stream: MediaStream,
+    },
+    Failed(SourceError),
+}
+
+/// How long to wait before asking for a missing, busy or unplugged camera again.
+const CAMERA_RETRY_MS: u64 = 2_000;
+
+/// The camera through `getUserMedia`, read by drawing the `<video>` into a canvas.
+pub struct VideoSource {
+    state: Rc<RefCell<VideoState>>,
+    label: Rc<RefCell<String>>,
+    canvas: HtmlCanvasElement,
+    ctx: CanvasRenderingContext2d,
+    facing: Facing,
+    clock: WebClock,
+    retry_at_ms: u64,
+}
+
+impl std::fmt::Debug for VideoSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VideoSource")
+            .field("facing", &self.facing)
+            .finish_non_exhaustive()
+    }
+}
+
+impl VideoSource {
+    /// Creates the off-screen canvas and asks for the camera (the answer comes later: until
+    /// then [`FrameSource::next_frame`] returns `Ok(None)`).
+    pub fn start(facing: Facing) -> Result<VideoSource, SourceError> {
+        let document = web_sys::window()
+            .and_then(|w| w.document())
+            .ok_or_else(|| SourceError::Camera("no document".into()))?;
+        let canvas: HtmlCanvasElement = document
+            .create_element("canvas")
+            .map_err(|e| SourceError::Camera(js_text(&e)))?
+            .dyn_into()
+            .map_err(|_| SourceError::Camera("not a canvas".into()))?;
+        let opts = js_sys::Object::new();
+        js_sys::Reflect::set(&opts, &"willReadFrequently".into(), &JsValue::TRUE)
+            .map_err(|e| SourceError::Camera(js_text(&e)))?;
+        let ctx: CanvasRenderingContext2d = canvas
+            .get_context_with_context_options("2d", &opts)
+            .map_err(|e| SourceError::Camera(js_text(&e)))?
+            .ok_or_else(|| SourceError::Camera("no 2d canvas".into()))?
+            .dyn_into()
+            .map_err(|_| SourceError::Camera("no 2d canvas".into()))?;
+        let src = VideoSource {
+            state: Rc::new(RefCell::new(VideoState::Starting)),
+            label: Rc::new(RefCell::new(String::new())),
+            canvas,
+            ctx,
+            facing,
+            clock: WebClock::new(),
+            retry_at_ms: 0,
+        };
+        src.open();
+        Ok(src)
+    }
+
+    fn open(&self) {
+        *self.state.borrow_mut() = VideoState::Starting;
+        let (state, label, facing) = (self.state.clone(), self.label.clone(), self.facing);
+        wasm_bindgen_futures::spawn_local(async move {
+            let next = match open_camera(facing).await {
+                Ok((video, stream, name)) => {
+                    *label.borrow_mut() = name;
+                    VideoState::Playing { video, stream }
+                }
+                Err(e) => VideoState::Failed(e),
+            };
+            *state.borrow_mut() = next;
+        });
+    }
+
+    fn grab(&self, video: &HtmlVideoElement) -> Result<Option<Frame>, SourceError> {
+        // HAVE_CURRENT_DATA: a picture is there to copy.
+        if video.ready_state() < 2 {
+            return Ok(None);
+        }
+        let (w, h) = (video.video_width(), video.video_height());
+        if w == 0 || h == 0 {
+            return Ok(None);
+        }
+        if self.canvas.width() != w {
+            self.canvas.set_width(w);
+        }
+        if self.canvas.height() != h {
+            self.canvas.set_height(h);
+        }
+        let err = |e: JsValue| SourceError::Camera(js_text(&e));
+        self.ctx
+            .draw_image_with_html_video_element(video, 0.0, 0.0)
+            .map_err(err)?;
+        let data = self
+            .ctx
+            .get_image_data(0.0, 0.0, w as f64, h as f64)
+            .map_err(err)?;
+        let rgba = data.data();
+        Frame::from_rgba(w, h, &rgba.0)
+            .map(Some)
+            .ok_or_else(|| SourceError::Camera(format!("the camera frame is not {w}x{h}")))
+    }
+}
+
+impl FrameSource for VideoSource {
+    fn next_frame(&mut self) -> Result<Option<Frame>, SourceError> {
+        let now = self.clock.now_ms();
+        let mut unplugged = false;
+        let result = match &*self.state.borrow() {
+            VideoState::Starting => Ok(None),
+            VideoState::Failed(e) => {
+                if e.is_transient() && now >= self.retry_at_ms {
+                    // Asked again below, after the borrow ends.
+                    unplugged = true;
+                }
+                Err(e.clone())
+            }
+            VideoState::Playing { video, stream } => {
+                if stream.active() {
+                    self.grab(video)
+                } else {
+                    video.remove();
+                    unplugged = true;
+                    Err(SourceError::Unplugged)
+                }
+            }
+        };
+        if unplugged {
+            if matches!(&*self.state.borrow(), VideoState::Playing { .. }) {
+                *self.state.borrow_mut() = VideoState::Failed(SourceError::Unplugged);
+                self.retry_at_ms = now + CAMERA_RETRY_MS;
+            } else {
+                self.retry_at_ms = now + CAMERA_RETRY_MS;
+                self.open();
+            }
+        }
+        result
+    }
+
+    fn describe(&self) -> String {
+        let label = self.label.borrow();
+        if label.is_empty() {
+            format!("browser camera ({})", self.facing.constraint())
+        } else {
+            format!("browser camera: {label}")
+        }
+    }
+}
+
+async fn open_camera(
+    facing: Facing,
+) -> Result<(HtmlVideoElement, MediaStream, String), SourceError> {
+    let window = web_sys::window().ok_or_else(|| SourceError::Camera("no window".into()))?;
+    let devices = window.navigator().media_devices().map_err(|_| {
+        SourceError::Camera("this page cannot use cameras (it must be served over https)".into())
+    })?;
+    let video_c = js_sys::Object::new();
+    let ideal = |v: JsValue| {
+        let o = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&o, &"ideal".into(), &v);
+        o
+    };
+    let set = |k: &str, v: &JsValue| js_sys::Reflect::set(&video_c, &k.into(), v).map(|_| ());
+    set("width", &ideal(1280.into()))
+        .and_then(|_| set("height", &ideal(720.into())))
+        .and_then(|_| set("facingMode", &ideal(facing.constraint().into())))
+        .map_err(|e| SourceError::Camera(js_text(&e)))?;
+    let constraints = MediaStreamConstraints::new();
+    constraints.set_audio(&JsValue::FALSE);
+    constraints.set_video(&video_c);
+    let promise = devices
+        .get_user_media_with_constraints(&constraints)
+        .map_err(camera_error)?;
+    let stream: MediaStream = JsFuture::from(promise)
+        .await
+        .map_err(camera_error)?
+        .dyn_into()
+        .map_err(|_| SourceError::Camera("getUserMedia gave no stream".into()))?;
+    let name = stream
+        .get_video_tracks()
+        .get(0)
+        .dyn_into::<MediaStreamTrack>()
+        .map(|t| t.label())
+        .unwrap_or_default();
+    let document = window
+        .document()
+        .ok_or_else(|| SourceError::Camera("no document".into()))?;
+    let video: HtmlVideoElement = document
+        .create_element("video")
+        .map_err(camera_error)?
+        .dyn_into()
+        .map_err(|_| SourceError::Camera("not a video element".into()))?;
+    video.set_muted(true);
+    video.set_autoplay(true);
+    for (k, v) in [
+        ("playsinline", ""),
+        ("muted", ""),
+        ("aria-hidden", "true"),
+        // Off-screen but in the document, so the browser keeps decoding it.
+        (
+            "style",
+            "position:fixed;left:-10000px;top:0;width:2px;height:2px;opacity:0;pointer-events:none",
+        ),
+    ] {
+        video.set_attribute(k, v).map_err(camera_error)?;
+    }
+    video.set_src_object(Some(&stream));
+    if let Some(body) = document.body() {
+        body.append_child(&video).map_err(camera_error)?;
+    }
+    if let Ok(p) = video.play() {
+        JsFuture::from(p).await.map_err(camera_error)?;
+    }
+    Ok((video, stream, name))
+}
+
+/// `getUserMedia`'s `DOMException`s as the kiosk's camera errors.
+fn camera_error(e: JsValue) -> SourceError {
+    let name = e
+        .dyn_ref::<DomException>()
+        .map(|d| d.name())
+        .unwrap_or_default();
+    let text = js_text(&e);
+    match name.as_str() {
+        "NotAllowedError" | "SecurityError" => SourceError::PermissionDenied(text),
+        "NotFoundError" | "OverconstrainedError" => SourceError::NoCamera,
+        "NotReadableError" | "AbortError" => SourceError::Busy,
+        _ => SourceError::Camera(text),
+    }
+}
+
+/// A JS error as one line of text.
+fn js_text(e: &JsValue) -> String {
+    if let Some(d) = e.dyn_ref::<DomException>() {
+        return format!("{}: {}", d.name(), d.message());
+    }
+    if let Some(s) = e.as_string() {
+        return s;
+    }
+    if let Some(err) = e.dyn_ref::<js_sys::Error>() {
+        return String::from(err.message());
+    }
+    format!("{e:?}")
+}
+
+/// A camera that only reports why there is none.
+#[derive(Debug)]
+struct NoCamera(Option<SourceError>);
+
+impl Camera for NoCamera {
+    fn poll(&mut self) -> Option<CameraEvent> {
+        self.0.take().map(|e| CameraEvent::Failed {
+            code: e.code(),
+            message: e.to_string(),
+            transient: false,
+        })
+    }
+    fn set_active(&mut self, _active: bool) {}
+    fn describe(&self) -> String {
+        "no camera".into()
+    }
+}
+
+/// The kiosk app plus what the page mirrors: the document title and the live region.
+struct PageApp {
+    app: KioskApp,
+    state: &'static str,
+}
+
+impl PageApp {
+    fn mirror_state(&mut self) {
+        let state = self.app.kiosk().screen().name();
+        if state == self.state {
+            return;
+        }
+        self.state = state;
+        set_state_text(state);
+    }
+}
+
+fn set_state_text(state: &str) {
+    let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+        return;
+    };
+    document.set_title(&format!("QuickCard kiosk — {state}"));
+    if let Some(live) = document.get_element_by_id(LIVE_REGION_ID) {
+        live.set_text_content(Some(state));
+    }
+}
+
+impl eframe::App for PageApp {
+    fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        self.app.ui(ui, frame);
+        self.mirror_state();
+    }
+}
+
+/// Takes a kiosk credential handed over in the address' fragment (`#credential=…`, which
+/// browsers never send to servers), keeps it in `localStorage` and removes it from the
+/// address bar; otherwise the stored one.
+fn credential(storage: &LocalStorage) -> Zeroizing<String> {
+    let window = web_sys::window();
+    let hash = window
+        .as_ref()
+        .and_then(|w| w.location().hash().ok())
+        .unwrap_or_default();
+    if let Some(c) = hash.strip_prefix("#credential=").filter(|c| !c.is_empty()) {
+        let c = Zeroizing::new(c.to_string());
+        if storage.save(CREDENTIAL_KEY, &c).is_ok()
+            && let Some(w) = &window
+            && let Ok(h) = w.history()
+        {
+            let l = w.location();
+            let clean = format!(
+                "{}{}",
+                l.pathname().unwrap_or_default(),
+                l.search().unwrap_or_default()
+            );
+            let _ = h.replace_state_with_url(&JsValue::NULL, "", Some(&clean));
+        }
+        return c;
+    }
+    Zeroizing::new(storage.load(CREDENTIAL_KEY).unwrap_or_default())
+}
+
+/// Builds the settings and services from the page address.
+fn prepare(page: &PageStart, repaint: Repaint) -> Result<(Settings, Services), String> {
+    let storage = LocalStorage;
+    let credential = credential(&storage);
+    let settings = Settings {
+        demo: page.demo,
+        lang: page.lang.unwrap_or_default(),
+        enrolled: !credential.is_empty(),
+        portal_url: page.portal_url.clone(),
+        ..Settings::default()
+    };
+    let portal = HttpPortal::new(
+        &page.portal_url,
+        credential,
+        sleeper(),
+        RetryPolicy::default(),
+    )
+    .map_err(|e| e.to_string())?;
+    let camera: Box<dyn Camera> = match VideoSource::start(page.facing) {
+        Ok(src) => Box::new(SampledCamera::new(src, Box::new(WebClock::new()))),
+        Err(e) => Box::new(NoCamera(Some(e))),
+    };
+    let services = Services {
+        portal: Box::new(portal),
+        runtime: Box::new(WebRuntime),
+        clock: Box::new(WebClock::new()),
+        camera,
+        launcher: Box::new(WebLauncher),
+        storage: Box::new(storage),
+        repaint,
+    };
+    Ok((settings, services))
+}
+
+async fn run() -> Result<(), String> {
+    let window = web_sys::window().ok_or("no browser window")?;
+    let location = window.location();
+    let page = page::parse(
+        &location.search().unwrap_or_default(),
+        &location.origin().unwrap_or_default(),
+    )
+    .map_err(|e| e.to_string())?;
+    if page.mode == Mode::SignIn {
+        // The sign-in screen's own flow is issue 10; until then it runs the lab kiosk's.
+        web_sys::console::warn_1(
+            &"mode=signin: sign-in flow not built yet; running the lab kiosk".into(),
+        );
+    }
+    let canvas: HtmlCanvasElement = window
+        .document()
+        .and_then(|d| d.get_element_by_id(CANVAS_ID))
+        .ok_or_else(|| format!("the page has no <canvas id=\"{CANVAS_ID}\">"))?
+        .dyn_into()
+        .map_err(|_| format!("#{CANVAS_ID} is not a canvas"))?;
+    let ctx_slot: Arc<OnceLock<egui::Context>> = Arc::default();
+    let repaint: Repaint = {
+        let slot = ctx_slot.clone();
+        Arc::new(move || {
+            if let Some(ctx) = slot.get() {
+                ctx.request_repaint();
+            }
+        })
+    };
+    let (settings, services) = prepare(&page, repaint)?;
+    set_state_text("starting");
+    eframe::WebRunner::new()
+        .start(
+            canvas,
+            eframe::WebOptions::default(),
+            Box::new(move |cc| {
+                let _ = ctx_slot.set(cc.egui_ctx.clone());
+                let kiosk = Kiosk::new(settings, services);
+                Ok(Box::new(PageApp {
+                    app: KioskApp::new(kiosk, false),
+                    state: "",
+                }))
+            }),
+        )
+        .await
+        .map_err(|e| format!("cannot start the kiosk: {}", js_text(&e)))
+}
+
+/// The page's entry point: runs when the module is instantiated.
+#[wasm_bindgen(start)]
+pub fn start() {
+    wasm_bindgen_futures::spawn_local(async {
+        if let Err(e) = run().await {
+            web_sys::console::error_1(&e.clone().into());
+            set_state_text("failed");
+            if let Some(live) = web_sys::window()
+                .and_then(|w| w.document())
+                .and_then(|d| d.get_element_by_id(LIVE_REGION_ID))
+            {
+                live.set_text_content(Some(&format!("failed: {e}")));
+            }
+        }
+    });
+}

@@ -1,0 +1,22 @@
+//! The browser side of the platform traits (issue 9): the same kiosk app in a web page on a
+//! Chromebook, built for `wasm32-unknown-unknown` with the `web` feature.
+//!
+//! Why a module of its own: ChromeOS gives native programs no sign-in screen, no kiosk mode and
+//! no camera, so the kiosk reaches Chromebooks as a page. Everything the page needs that differs
+//! from the Linux kiosk lives here and is chosen once at start-up; the screens never see it.
+//!
+//! - [`sampled`] (every target, tested natively): [`SampledCamera`](sampled::SampledCamera)
+//!   turns any [`FrameSource`](crate::scanner::FrameSource) into the core's
+//!   [`Camera`](crate::platform::Camera) *on the UI thread*, scanning at most one frame every
+//!   few hundred milliseconds so drawing stays smooth (the browser build has no threads).
+//! - [`page`] (every target, tested natively): the page URL's query — mode (lab kiosk or
+//!   sign-in), portal address, language — parsed into a checked [`PageStart`](page::PageStart).
+//! - `browser` (wasm32 + feature `web`): `getUserMedia` frames, the clock, `localStorage`,
+//!   the launcher, a `spawn_local` runtime and the `#[wasm_bindgen(start)]` entry that runs
+//!   the app in `<canvas id="quickcard">` with eframe's `WebRunner` (glow/WebGL2).
+
+pub mod page;
+pub mod sampled;
+
+#[cfg(all(target_arch = "wasm32", feature = "web"))]
+pub mod browser;

@@ -1,0 +1,327 @@
+//! A camera scanned on the UI thread, sampled so drawing stays smooth.
+//!
+//! The browser build has one thread: whatever the scanner spends on a frame, the page cannot
+//! draw. So instead of scanning every frame the camera delivers, [`SampledCamera`] scans at
+//! most one frame per [`SampledCamera::interval_ms`] (the scanner itself stops starting new
+//! attempts after its per-frame budget). Between samples `poll` returns at once without
+//! touching the source. It is generic over the scanner's [`FrameSource`], so the native tests
+//! drive it with the very replay frames the demo uses, while the page feeds it `getUserMedia`
+//! frames.
+
+use crate::platform::{Camera, CameraEvent, Clock, Hint, Preview, ScanOutcome};
+use crate::scanner::{self, Frame, FrameSource, ScanConfig, ScanResult, Scanner, SourceError};
+
+/// Default gap between two scanned frames: about 6 scans a second, each within the scanner's
+/// 25 ms budget, leaves most of every second to drawing.
+pub const DEFAULT_INTERVAL_MS: u64 = 160;
+
+/// Widest preview handed to the UI.
+pub const PREVIEW_MAX_WIDTH: u32 = 640;
+
+/// A [`FrameSource`] and a [`Scanner`] polled from the UI, at most once per interval.
+pub struct SampledCamera<S: FrameSource> {
+    source: S,
+    scanner: Scanner,
+    clock: Box<dyn Clock>,
+    interval_ms: u64,
+    last_scan_ms: Option<u64>,
+    active: bool,
+    last_error: Option<SourceError>,
+    scanned: u64,
+}
+
+impl<S: FrameSource> std::fmt::Debug for SampledCamera<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SampledCamera")
+            .field("source", &self.source.describe())
+            .field("interval_ms", &self.interval_ms)
+            .field("scanned", &self.scanned)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S: FrameSource> SampledCamera<S> {
+    /// Scans `source` with the default scanner settings and [`DEFAULT_INTERVAL_MS`].
+    pub fn new(source: S, clock: Box<dyn Clock>) -> SampledCamera<S> {
+        SampledCamera {
+            source,
+            scanner: Scanner::new(ScanConfig::default()),
+            clock,
+            interval_ms: DEFAULT_INTERVAL_MS,
+            last_scan_ms: None,
+            active: true,
+            last_error: None,
+            scanned: 0,
+        }
+    }
+
+    /// Sets the least time between two scanned frames.
+    pub fn interval_ms(mut self, ms: u64) -> SampledCamera<S> {
+        self.interval_ms = ms;
+        self
+    }
+
+    /// How many frames were scanned so far.
+    pub fn scanned(&self) -> u64 {
+        self.scanned
+    }
+}
+
+impl<S: FrameSource> Camera for SampledCamera<S> {
+    fn poll(&mut self) -> Option<CameraEvent> {
+        if !self.active {
+            return None;
+        }
+        let now = self.clock.now_ms();
+        if self
+            .last_scan_ms
+            .is_some_and(|t| now.saturating_sub(t) < self.interval_ms)
+        {
+            return None;
+        }
+        match self.source.next_frame() {
+            Ok(Some(frame)) => {
+                self.last_error = None;
+                self.last_scan_ms = Some(now);
+                self.scanned += 1;
+                let outcome = outcome_of(self.scanner.scan(&frame));
+                Some(CameraEvent::Scanned {
+                    outcome,
+                    preview: Some(preview_of(&frame)),
+                })
+            }
+            Ok(None) => None,
+            Err(e) => {
+                // Report each problem once; keep polling (transient errors recover by
+                // themselves), but not faster than the sampling interval.
+                self.last_scan_ms = Some(now);
+                if self.last_error.as_ref() == Some(&e) {
+                    return None;
+                }
+                let ev = CameraEvent::Failed {
+                    code: e.code(),
+                    message: e.to_string(),
+                    transient: e.is_transient(),
+                };
+                self.last_error = Some(e);
+                Some(ev)
+            }
+        }
+    }
+
+    fn set_active(&mut self, active: bool) {
+        self.active = active;
+    }
+
+    fn describe(&self) -> String {
+        self.source.describe()
+    }
+}
+
+/// The scanner's result as the core sees it. Foreign QR codes go to the core as text, so the
+/// offline check refuses them with its "not a school card" screen (as on the native kiosk).
+pub fn outcome_of(r: ScanResult) -> ScanOutcome {
+    match r {
+        ScanResult::Card(found) => {
+            ScanOutcome::Card(String::from_utf8_lossy(&found.bytes).into_owned())
+        }
+        ScanResult::Hint(h) => match h {
+            scanner::Hint::NoCode => ScanOutcome::Hint(Hint::NoCode),
+            scanner::Hint::ComeCloser => ScanOutcome::Hint(Hint::ComeCloser),
+            scanner::Hint::TooDark => ScanOutcome::Hint(Hint::TooDark),
+            scanner::Hint::TooBright => ScanOutcome::Hint(Hint::TooBright),
+            scanner::Hint::HoldStill => ScanOutcome::Hint(Hint::HoldStill),
+            scanner::Hint::SeenNotReadable => ScanOutcome::Hint(Hint::ShowAllOfIt),
+            scanner::Hint::NotQuickCard { text, .. } => ScanOutcome::Card(text),
+        },
+    }
+}
+
+/// A downscaled RGB copy of a frame for the preview (nearest pixel, at most
+/// [`PREVIEW_MAX_WIDTH`] wide).
+pub fn preview_of(frame: &Frame) -> Preview {
+    let step = frame.width.div_ceil(PREVIEW_MAX_WIDTH).max(1) as usize;
+    let (w, h) = (frame.width as usize, frame.height as usize);
+    let (pw, ph) = (w / step, h / step);
+    let mut rgb = Vec::with_capacity(pw * ph * 3);
+    for y in 0..ph {
+        for x in 0..pw {
+            let i = (y * step) * w + x * step;
+            match &frame.rgb {
+                Some(c) => rgb.extend_from_slice(&c[i * 3..i * 3 + 3]),
+                None => {
+                    let l = frame.luma[i];
+                    rgb.extend_from_slice(&[l, l, l]);
+                }
+            }
+        }
+    }
+    Preview {
+        width: pw,
+        height: ph,
+        rgb,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    use super::*;
+
+    /// A clock the test moves by hand.
+    #[derive(Debug, Clone, Default)]
+    struct ManualClock(Rc<Cell<u64>>);
+
+    impl Clock for ManualClock {
+        fn unix_secs(&self) -> u64 {
+            1_780_000_000
+        }
+        fn now_ms(&self) -> u64 {
+            self.0.get()
+        }
+    }
+
+    /// Counts how often the camera side asked for a frame.
+    struct Counting<S> {
+        inner: S,
+        pulls: Rc<Cell<u32>>,
+    }
+
+    impl<S: FrameSource> FrameSource for Counting<S> {
+        fn next_frame(&mut self) -> Result<Option<Frame>, SourceError> {
+            self.pulls.set(self.pulls.get() + 1);
+            self.inner.next_frame()
+        }
+        fn describe(&self) -> String {
+            self.inner.describe()
+        }
+    }
+
+    /// A real QR code with a QuickCard-like payload, rendered into a grey frame.
+    fn card_frame(text: &str) -> Frame {
+        let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
+        let modules = code.width();
+        let colors = code.to_colors();
+        let scale = 8usize;
+        let quiet = 4usize;
+        let side = (modules + 2 * quiet) * scale;
+        let (w, h) = (640usize, 480usize);
+        let mut luma = vec![255u8; w * h];
+        let (ox, oy) = ((w - side) / 2, (h - side) / 2);
+        for (i, c) in colors.iter().enumerate() {
+            if *c == qrcode::Color::Dark {
+                let (mx, my) = (i % modules + quiet, i / modules + quiet);
+                for dy in 0..scale {
+                    for dx in 0..scale {
+                        luma[(oy + my * scale + dy) * w + ox + mx * scale + dx] = 0;
+                    }
+                }
+            }
+        }
+        Frame::from_luma(w as u32, h as u32, luma).unwrap()
+    }
+
+    fn replay(frames: Vec<Frame>) -> crate::scanner::ReplaySource {
+        crate::scanner::ReplaySource::from_frames(frames, "test frames")
+            .unwrap()
+            .looping(true)
+    }
+
+    #[test]
+    fn scans_at_most_once_per_interval_and_reads_the_card() {
+        let clock = ManualClock::default();
+        let pulls = Rc::new(Cell::new(0));
+        let src = Counting {
+            inner: replay(vec![card_frame("QC:TESTCARD")]),
+            pulls: pulls.clone(),
+        };
+        let mut cam = SampledCamera::new(src, Box::new(clock.clone())).interval_ms(200);
+
+        let first = cam.poll().expect("the first poll scans a frame");
+        match first {
+            CameraEvent::Scanned { outcome, preview } => {
+                assert_eq!(outcome, ScanOutcome::Card("QC:TESTCARD".into()));
+                let p = preview.unwrap();
+                assert_eq!((p.width, p.height), (640, 480));
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        // UI frames within the interval neither pull nor scan.
+        for t in [16, 50, 120, 199] {
+            clock.0.set(t);
+            assert!(cam.poll().is_none(), "scanned again at {t} ms");
+        }
+        assert_eq!(pulls.get(), 1);
+        clock.0.set(200);
+        assert!(matches!(cam.poll(), Some(CameraEvent::Scanned { .. })));
+        assert_eq!((pulls.get(), cam.scanned()), (2, 2));
+    }
+
+    #[test]
+    fn inactive_cameras_leave_the_source_alone() {
+        let clock = ManualClock::default();
+        let pulls = Rc::new(Cell::new(0));
+        let src = Counting {
+            inner: replay(vec![card_frame("hello")]),
+            pulls: pulls.clone(),
+        };
+        let mut cam = SampledCamera::new(src, Box::new(clock.clone()));
+        cam.set_active(false);
+        clock.0.set(10_000);
+        assert!(cam.poll().is_none());
+        assert_eq!(pulls.get(), 0);
+        cam.set_active(true);
+        // A foreign QR code goes to the core as text (it shows "not a school card").
+        match cam.poll() {
+            Some(CameraEvent::Scanned { outcome, .. }) => {
+                assert_eq!(outcome, ScanOutcome::Card("hello".into()))
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    /// A source that fails the same way until told otherwise.
+    struct Failing(SourceError);
+
+    impl FrameSource for Failing {
+        fn next_frame(&mut self) -> Result<Option<Frame>, SourceError> {
+            Err(self.0.clone())
+        }
+        fn describe(&self) -> String {
+            "failing".into()
+        }
+    }
+
+    #[test]
+    fn each_camera_problem_is_reported_once() {
+        let clock = ManualClock::default();
+        let mut cam = SampledCamera::new(
+            Failing(SourceError::PermissionDenied("NotAllowedError".into())),
+            Box::new(clock.clone()),
+        );
+        match cam.poll() {
+            Some(CameraEvent::Failed {
+                code, transient, ..
+            }) => {
+                assert_eq!(code, "camera_permission");
+                assert!(!transient);
+            }
+            other => panic!("unexpected {other:?}"),
+        }
+        for t in 1..20 {
+            clock.0.set(t * 500);
+            assert!(cam.poll().is_none());
+        }
+    }
+
+    #[test]
+    fn previews_keep_colour_and_shrink_wide_frames() {
+        let rgba: Vec<u8> = (0..1280 * 720).flat_map(|_| [10u8, 20, 30, 255]).collect();
+        let f = Frame::from_rgba(1280, 720, &rgba).unwrap();
+        let p = preview_of(&f);
+        assert_eq!((p.width, p.height), (640, 360));
+        assert_eq!(&p.rgb[..6], &[10, 20, 30, 10, 20, 30]);
+    }
+}
