@@ -13,7 +13,11 @@
 #    - a test-pattern video (no card in view) must reach "scanning";
 #    - a video of the demo card stu-1001 must reach "dashboard".
 #
-# Needs (Debian): chromium chromium-driver ffmpeg python3 curl.
+#    - a forged card (one signature bit flipped) and a foreign QR code reach
+#      "error:not-school-card", a revoked card (revoked through the admin API first) reaches
+#      "error:revoked" without an exchange in the portal's audit.
+#
+# Needs (Debian): chromium chromium-driver ffmpeg qrencode python3 curl.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
@@ -29,8 +33,8 @@ PORTAL_BIN=${PORTAL_BIN:-$ROOT/target/debug/quickcard-portal}
 for f in "$WEB/index.html" "$WEB/quickcard_kiosk_bg.wasm" "$PORTAL_BIN"; do
   [ -e "$f" ] || { echo "web-smoke: missing $f (run without --no-build)" >&2; exit 1; }
 done
-for cmd in chromium chromedriver ffmpeg python3 curl; do
-  command -v "$cmd" >/dev/null || { echo "web-smoke: needs $cmd (apt-get install chromium chromium-driver ffmpeg)" >&2; exit 1; }
+for cmd in chromium chromedriver ffmpeg qrencode python3 curl; do
+  command -v "$cmd" >/dev/null || { echo "web-smoke: needs $cmd (apt-get install chromium chromium-driver ffmpeg qrencode)" >&2; exit 1; }
 done
 
 WORK=$(mktemp -d)
@@ -108,6 +112,10 @@ json() { python3 -c "import json,sys; d=json.load(sys.stdin); print($1)"; }
 # run NAME IMAGE EXPECTED_STATE: plays IMAGE as the camera and waits for the title.
 run() {
   local name=$1 image=$2 want=$3
+  if [ "${image#qr:}" != "$image" ]; then # a QR code of the given text, printed large
+    qrencode -l M -s 12 -m 4 -o "$WORK/$name.png" "${image#qr:}"
+    image="$WORK/$name.png"
+  fi
   if [ "$image" = none ]; then # a moving test pattern: a camera with no card in view
     ffmpeg -loglevel error -y -f lavfi -i testsrc=size=1280x720:rate=15 -t 4 -pix_fmt yuv420p "$WORK/$name.y4m"
   else
@@ -154,7 +162,37 @@ PY
   echo "web-smoke: $name: reached $want (screenshot $OUTDIR/$name.png)"
 }
 
+ADMIN_TOKEN=$(sed -n 's/.*admin token: \([^ ]*\).*/\1/p' "$WORK/portal.log" | head -1)
+KIOSK_ID=$(sed -n 's/^demo kiosk \([^ ]*\) .*/\1/p' "$WORK/portal.log" | head -1)
+audit() { curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "http://127.0.0.1:$PORTAL_PORT/v1/admin/audit"; }
+# exchanges USER [RESULT]: how many card exchanges the portal audited for USER from this kiosk.
+exchanges() {
+  audit | python3 -c '
+import json, sys
+user, kiosk, result = sys.argv[1], sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else None)
+rows = json.load(sys.stdin)["rows"]
+print(sum(1 for r in rows if r["kind"] == "exchange" and r["user_id"] == user
+          and r["kiosk_id"] == kiosk and (result is None or r["result"] == result)))' "$1" "$KIOSK_ID" "${2:-}"
+}
+
 status=0
 run no-card none scanning || status=1
 run card "$ROOT/sample-cards/png/stu-1001.png" dashboard || status=1
+# The exchange reached the portal from the web kiosk.
+if [ "$(exchanges stu-1001 ok)" -lt 1 ]; then
+  echo "web-smoke: the portal's audit shows no exchange for stu-1001 from kiosk $KIOSK_ID" >&2; status=1
+fi
+# Negative runs: each reaches its own error state, and nothing is exchanged.
+FORGED=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["card"])' \
+  "$ROOT/sample-cards/vectors/reject-bad-signature-bit-flipped.json")
+run forged "qr:$FORGED" error:not-school-card || status=1
+run foreign "qr:https://example.com/not-a-card" error:not-school-card || status=1
+curl -fsS -X POST -H "Authorization: Bearer $ADMIN_TOKEN" \
+  "http://127.0.0.1:$PORTAL_PORT/v1/admin/users/stu-1005/revoke" >/dev/null
+run revoked "$ROOT/sample-cards/png/stu-1005.png" error:revoked || status=1
+if [ "$(exchanges stu-1005)" != 0 ]; then
+  echo "web-smoke: the revoked card reached the portal (audit has an exchange for stu-1005)" >&2
+  status=1
+fi
+[ "$status" = 0 ] && echo "web-smoke: all runs passed"
 exit $status

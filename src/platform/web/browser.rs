@@ -39,7 +39,7 @@ use zeroize::Zeroizing;
 use super::page::{self, Facing, Mode, PageStart};
 use super::sampled::SampledCamera;
 use crate::app::KioskApp;
-use crate::app::state::{Kiosk, Services, Settings};
+use crate::app::state::{ErrorKind, Kiosk, Screen, Services, Settings};
 use crate::platform::{BoxFuture, Camera, CameraEvent, Clock, Launcher, Repaint, Runtime, Storage};
 use crate::portal_client::{HttpPortal, RetryPolicy, Sleeper};
 use crate::scanner::{Frame, FrameSource, SourceError};
@@ -433,9 +433,28 @@ struct PageApp {
     state: &'static str,
 }
 
+/// The screen state as the page shows it to tests and screen readers: the screen's name, and
+/// for refusals which one (`error:revoked`), so each negative case is told apart without
+/// reading pixels.
+pub fn state_text(screen: &Screen) -> &'static str {
+    match screen {
+        Screen::Error { kind, .. } => match kind {
+            ErrorKind::Expired => "error:expired",
+            ErrorKind::Revoked => "error:revoked",
+            ErrorKind::OtherSchool => "error:other-school",
+            ErrorKind::NotSchoolCard { clock: true } => "error:card-from-the-future",
+            ErrorKind::NotSchoolCard { clock: false } => "error:not-school-card",
+            ErrorKind::NotAllowed => "error:not-allowed",
+            ErrorKind::LockedOut { .. } => "error:locked-out",
+            ErrorKind::Unreachable { .. } => "error:unreachable",
+        },
+        other => other.name(),
+    }
+}
+
 impl PageApp {
     fn mirror_state(&mut self) {
-        let state = self.app.kiosk().screen().name();
+        let state = state_text(self.app.kiosk().screen());
         if state == self.state {
             return;
         }
