@@ -148,6 +148,19 @@ PY
     [ "$title" = "QuickCard kiosk — $want" ] && break
     sleep 0.1
   done
+  if [ "$want" = scanning ]; then
+    # Frame and scan times on the UI thread (medians published on the live region).
+    local frames=0 numbers=""
+    for _ in $(seq 1 100); do
+      numbers=$(curl -fsS -X POST -H 'Content-Type: application/json' \
+        -d '{"script": "const e = document.getElementById(\"quickcard-state\"); return [e.dataset.frames || \"0\", e.dataset.grabMs || \"\", e.dataset.scanMs || \"\"].join(\" \")", "args": []}' \
+        "$WD/session/$sid/execute/sync" | json 'd["value"]')
+      frames=${numbers%% *}
+      [ "$frames" -ge 32 ] && break
+      sleep 0.1
+    done
+    echo "  $name: after $frames frames: median grab $(echo "$numbers" | cut -d' ' -f2) ms, median scan $(echo "$numbers" | cut -d' ' -f3) ms per frame"
+  fi
   local live
   live=$(curl -fsS -X POST -H 'Content-Type: application/json' \
     -d '{"script": "return document.getElementById(\"quickcard-state\").textContent", "args": []}' \

@@ -37,7 +37,7 @@ use web_sys::{
 use zeroize::Zeroizing;
 
 use super::page::{self, Facing, Mode, PageStart};
-use super::sampled::SampledCamera;
+use super::sampled::{SampledCamera, ScanTimes};
 use crate::app::KioskApp;
 use crate::app::state::{ErrorKind, Kiosk, Screen, Services, Settings};
 use crate::platform::{BoxFuture, Camera, CameraEvent, Clock, Launcher, Repaint, Runtime, Storage};
@@ -431,6 +431,8 @@ impl Camera for NoCamera {
 struct PageApp {
     app: KioskApp,
     state: &'static str,
+    times: Option<Rc<RefCell<ScanTimes>>>,
+    published_frames: u64,
 }
 
 /// The screen state as the page shows it to tests and screen readers: the screen's name, and
@@ -473,10 +475,34 @@ fn set_state_text(state: &str) {
     }
 }
 
+impl PageApp {
+    /// Puts the scanner's median times on the live region (`data-grab-ms`, `data-scan-ms`,
+    /// `data-frames`) every 16 frames, for the benchmark; never announced.
+    fn publish_times(&mut self) {
+        let Some(times) = &self.times else { return };
+        let t = times.borrow();
+        if t.frames < self.published_frames + 16 {
+            return;
+        }
+        self.published_frames = t.frames;
+        let Some(live) = web_sys::window()
+            .and_then(|w| w.document())
+            .and_then(|d| d.get_element_by_id(LIVE_REGION_ID))
+        else {
+            return;
+        };
+        let fmt = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+        let _ = live.set_attribute("data-grab-ms", &fmt(t.grab_median_ms()));
+        let _ = live.set_attribute("data-scan-ms", &fmt(t.scan_median_ms()));
+        let _ = live.set_attribute("data-frames", &t.frames.to_string());
+    }
+}
+
 impl eframe::App for PageApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
         self.app.ui(ui, frame);
         self.mirror_state();
+        self.publish_times();
     }
 }
 
@@ -509,7 +535,9 @@ fn credential(storage: &LocalStorage) -> Zeroizing<String> {
 }
 
 /// Builds the settings and services from the page address.
-fn prepare(page: &PageStart, repaint: Repaint) -> Result<(Settings, Services), String> {
+type Prepared = (Settings, Services, Option<Rc<RefCell<ScanTimes>>>);
+
+fn prepare(page: &PageStart, repaint: Repaint) -> Result<Prepared, String> {
     let storage = LocalStorage;
     let credential = credential(&storage);
     let settings = Settings {
@@ -526,8 +554,13 @@ fn prepare(page: &PageStart, repaint: Repaint) -> Result<(Settings, Services), S
         RetryPolicy::default(),
     )
     .map_err(|e| e.to_string())?;
+    let mut times = None;
     let camera: Box<dyn Camera> = match VideoSource::start(page.facing) {
-        Ok(src) => Box::new(SampledCamera::new(src, Box::new(WebClock::new()))),
+        Ok(src) => {
+            let cam = SampledCamera::new(src, Box::new(WebClock::new()));
+            times = Some(cam.times());
+            Box::new(cam)
+        }
         Err(e) => Box::new(NoCamera(Some(e))),
     };
     let services = Services {
@@ -539,7 +572,7 @@ fn prepare(page: &PageStart, repaint: Repaint) -> Result<(Settings, Services), S
         storage: Box::new(storage),
         repaint,
     };
-    Ok((settings, services))
+    Ok((settings, services, times))
 }
 
 async fn run() -> Result<(), String> {
@@ -571,7 +604,7 @@ async fn run() -> Result<(), String> {
             }
         })
     };
-    let (settings, services) = prepare(&page, repaint)?;
+    let (settings, services, times) = prepare(&page, repaint)?;
     set_state_text("starting");
     eframe::WebRunner::new()
         .start(
@@ -583,6 +616,8 @@ async fn run() -> Result<(), String> {
                 Ok(Box::new(PageApp {
                     app: KioskApp::new(kiosk, false),
                     state: "",
+                    times,
+                    published_frames: 0,
                 }))
             }),
         )

@@ -8,6 +8,11 @@
 //! drive it with the very replay frames the demo uses, while the page feeds it `getUserMedia`
 //! frames.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use web_time::Instant;
+
 use crate::platform::{Camera, CameraEvent, Clock, Hint, Preview, ScanOutcome};
 use crate::scanner::{self, Frame, FrameSource, ScanConfig, ScanResult, Scanner, SourceError};
 
@@ -17,6 +22,49 @@ pub const DEFAULT_INTERVAL_MS: u64 = 160;
 
 /// Widest preview handed to the UI.
 pub const PREVIEW_MAX_WIDTH: u32 = 640;
+
+/// How long the last frames took on the UI thread: getting the frame (browser: `drawImage` +
+/// `getImageData`) and scanning it. Shared, so the page can publish the numbers.
+#[derive(Debug, Clone, Default)]
+pub struct ScanTimes {
+    grab_ms: std::collections::VecDeque<f64>,
+    scan_ms: std::collections::VecDeque<f64>,
+    /// Frames scanned in all.
+    pub frames: u64,
+}
+
+impl ScanTimes {
+    const KEEP: usize = 64;
+
+    fn push(&mut self, grab_ms: f64, scan_ms: f64) {
+        for (q, v) in [(&mut self.grab_ms, grab_ms), (&mut self.scan_ms, scan_ms)] {
+            if q.len() == Self::KEEP {
+                q.pop_front();
+            }
+            q.push_back(v);
+        }
+        self.frames += 1;
+    }
+
+    /// Median time to get a frame over the last 64 frames.
+    pub fn grab_median_ms(&self) -> Option<f64> {
+        median(&self.grab_ms)
+    }
+
+    /// Median scan time over the last 64 frames.
+    pub fn scan_median_ms(&self) -> Option<f64> {
+        median(&self.scan_ms)
+    }
+}
+
+fn median(q: &std::collections::VecDeque<f64>) -> Option<f64> {
+    let mut v: Vec<f64> = q.iter().copied().collect();
+    if v.is_empty() {
+        return None;
+    }
+    v.sort_by(f64::total_cmp);
+    Some(v[v.len() / 2])
+}
 
 /// A [`FrameSource`] and a [`Scanner`] polled from the UI, at most once per interval.
 pub struct SampledCamera<S: FrameSource> {
@@ -28,6 +76,7 @@ pub struct SampledCamera<S: FrameSource> {
     active: bool,
     last_error: Option<SourceError>,
     scanned: u64,
+    times: Rc<RefCell<ScanTimes>>,
 }
 
 impl<S: FrameSource> std::fmt::Debug for SampledCamera<S> {
@@ -52,6 +101,7 @@ impl<S: FrameSource> SampledCamera<S> {
             active: true,
             last_error: None,
             scanned: 0,
+            times: Rc::default(),
         }
     }
 
@@ -59,6 +109,11 @@ impl<S: FrameSource> SampledCamera<S> {
     pub fn interval_ms(mut self, ms: u64) -> SampledCamera<S> {
         self.interval_ms = ms;
         self
+    }
+
+    /// The frame and scan times, shared (the page publishes them for the benchmark).
+    pub fn times(&self) -> Rc<RefCell<ScanTimes>> {
+        self.times.clone()
     }
 
     /// How many frames were scanned so far.
@@ -79,12 +134,16 @@ impl<S: FrameSource> Camera for SampledCamera<S> {
         {
             return None;
         }
+        let t0 = Instant::now();
         match self.source.next_frame() {
             Ok(Some(frame)) => {
+                let t1 = Instant::now();
                 self.last_error = None;
                 self.last_scan_ms = Some(now);
                 self.scanned += 1;
                 let outcome = outcome_of(self.scanner.scan(&frame));
+                let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
+                self.times.borrow_mut().push(ms(t1 - t0), ms(t1.elapsed()));
                 Some(CameraEvent::Scanned {
                     outcome,
                     preview: Some(preview_of(&frame)),
@@ -166,7 +225,6 @@ pub fn preview_of(frame: &Frame) -> Preview {
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
-    use std::rc::Rc;
 
     use super::*;
 
@@ -257,6 +315,10 @@ mod tests {
         clock.0.set(200);
         assert!(matches!(cam.poll(), Some(CameraEvent::Scanned { .. })));
         assert_eq!((pulls.get(), cam.scanned()), (2, 2));
+        let times = cam.times();
+        let t = times.borrow();
+        assert_eq!(t.frames, 2);
+        assert!(t.scan_median_ms().is_some_and(|ms| ms > 0.0));
     }
 
     #[test]
