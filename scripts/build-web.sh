@@ -6,12 +6,12 @@
 #   scripts/build-web.sh            # dev profile (dependencies are optimised even there)
 #   scripts/build-web.sh --release  # release profile
 #   scripts/build-web.sh --profile=NAME  # a custom cargo profile (target/wasm32-…/NAME/)
+#   OUT=dir scripts/build-web.sh    # another output folder
 #
 # Measured (issue 9): the dev profile leaves this crate (scanner, RGBA→luma) unoptimised, so
 # grabbing + scanning a 720p frame on the UI thread takes ~78 + ~37 ms there against ~6 + ~8
 # ms with --release, and the download is 2.86 MB gzip against 2.10 MB. Ship --release (or a
 # profile with opt-level 3 for quickcard-kiosk).
-#   OUT=dir scripts/build-web.sh    # another output folder
 #
 # Needs: rustup target wasm32-unknown-unknown (added if missing), network to crates.io the
 # first time (cargo install wasm-bindgen-cli). No wasm-opt: Debian's binaryen 108 produces a
@@ -26,7 +26,7 @@ for arg in "$@"; do
   case "$arg" in
     --release) PROFILE=release; PROFILE_DIR=release ;;
     --profile=*) PROFILE=${arg#--profile=}; PROFILE_DIR=$PROFILE ;;
-    -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,/^set /p' "$0" | sed '$d'; exit 0 ;;
     *) echo "build-web.sh: unknown argument $arg (use --release)" >&2; exit 2 ;;
   esac
 done
