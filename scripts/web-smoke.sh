@@ -10,7 +10,8 @@
 #    itself is the next step of issue 9);
 # 4. drives Chromium through chromedriver's WebDriver HTTP API (curl), with a fake camera
 #    playing a y4m video made by ffmpeg, and polls document.title:
-#    - a test-pattern video (no card in view) must reach "scanning";
+#    - a test-pattern video (no card in view) must reach "scanning", and come back to it after
+#      an uncaught error (the page's crash restart);
 #    - a video of the demo card stu-1001 must reach "dashboard".
 #
 #    - a forged card (one signature bit flipped) and a foreign QR code reach
@@ -161,6 +162,27 @@ PY
     done
     echo "  $name: after $frames frames: median grab $(echo "$numbers" | cut -d' ' -f2) ms, median scan $(echo "$numbers" | cut -d' ' -f3) ms per frame"
   fi
+  if [ "${4:-}" = crash ]; then
+    # The page restarts itself after an uncaught error (a Rust panic aborts the module on
+    # wasm32): throw one and wait for "crashed" and then the state again.
+    curl -fsS -X POST -H 'Content-Type: application/json' \
+      -d '{"script": "setTimeout(() => { throw new Error(\"web-smoke: simulated crash\") }, 0); return 1", "args": []}' \
+      "$WD/session/$sid/execute/sync" >/dev/null
+    local crashed=0
+    title=""
+    for _ in $(seq 1 100); do
+      title=$(curl -fsS "$WD/session/$sid/title" | json 'd["value"]')
+      [ "$title" = "QuickCard kiosk — crashed" ] && crashed=1
+      [ "$crashed" = 1 ] && [ "$title" = "QuickCard kiosk — $want" ] && break
+      sleep 0.1
+    done
+    if [ "$crashed" = 1 ] && [ "$title" = "QuickCard kiosk — $want" ]; then
+      echo "  $name: crashed and came back to $want"
+    else
+      echo "web-smoke: $name: no restart after a crash (crashed=$crashed, title \"$title\")" >&2
+      title="(no restart)"
+    fi
+  fi
   local live
   live=$(curl -fsS -X POST -H 'Content-Type: application/json' \
     -d '{"script": "return document.getElementById(\"quickcard-state\").textContent", "args": []}' \
@@ -189,7 +211,7 @@ print(sum(1 for r in rows if r["kind"] == "exchange" and r["user_id"] == user
 }
 
 status=0
-run no-card none scanning || status=1
+run no-card none scanning crash || status=1
 run card "$ROOT/sample-cards/png/stu-1001.png" dashboard || status=1
 # The exchange reached the portal from the web kiosk.
 if [ "$(exchanges stu-1001 ok)" -lt 1 ]; then
