@@ -183,6 +183,13 @@ PY
       title="(no restart)"
     fi
   fi
+  if [ "$want" != scanning ]; then
+    local first
+    first=$(curl -fsS -X POST -H 'Content-Type: application/json' \
+      -d '{"script": "return document.getElementById(\"quickcard-state\").dataset.firstCardMs || \"\"", "args": []}' \
+      "$WD/session/$sid/execute/sync" | json 'd["value"]')
+    echo "  $name: first card read ${first:-?} ms after navigation start"
+  fi
   local live
   live=$(curl -fsS -X POST -H 'Content-Type: application/json' \
     -d '{"script": "return document.getElementById(\"quickcard-state\").textContent", "args": []}' \

@@ -433,6 +433,7 @@ struct PageApp {
     state: &'static str,
     times: Option<Rc<RefCell<ScanTimes>>>,
     published_frames: u64,
+    first_card_published: bool,
 }
 
 /// The screen state as the page shows it to tests and screen readers: the screen's name, and
@@ -462,6 +463,19 @@ impl PageApp {
         }
         self.state = state;
         set_state_text(state);
+        if !self.first_card_published && !matches!(state, "not-ready" | "scanning") {
+            // The first card read (whatever the verdict): milliseconds since the navigation
+            // started, for the "page load to first decode" number.
+            self.first_card_published = true;
+            if let Some(w) = web_sys::window()
+                && let Some(ms) = w.performance().map(|p| p.now())
+                && let Some(live) = w
+                    .document()
+                    .and_then(|d| d.get_element_by_id(LIVE_REGION_ID))
+            {
+                let _ = live.set_attribute("data-first-card-ms", &format!("{ms:.0}"));
+            }
+        }
     }
 }
 
@@ -618,6 +632,7 @@ async fn run() -> Result<(), String> {
                     state: "",
                     times,
                     published_frames: 0,
+                    first_card_published: false,
                 }))
             }),
         )
