@@ -241,10 +241,11 @@ pub fn write_private(path: &Path, text: &str) -> Result<(), ConfigError> {
         use std::os::unix::fs::OpenOptionsExt;
         opts.mode(0o600);
     }
-    let mut f = opts.open(&tmp).map_err(err)?;
-    f.write_all(text.as_bytes()).map_err(err)?;
-    f.sync_all().map_err(err)?;
-    drop(f);
+    {
+        let mut f = opts.open(&tmp).map_err(err)?;
+        f.write_all(text.as_bytes()).map_err(err)?;
+        f.sync_all().map_err(err)?;
+    }
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
