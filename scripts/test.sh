@@ -43,9 +43,11 @@ echo "==> the fuzz target builds, and survives a short random run"
 cargo build --quiet --manifest-path quickcard/fuzz/Cargo.toml
 quickcard/fuzz/target/debug/verify_card -runs=20000 2>&1 | tail -1
 
-echo "==> the card format builds for the browser (wasm32)"
+echo "==> the card format and the kiosk core build for the browser (wasm32), lint-clean"
 rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
 cargo check --quiet -p quickcard --no-default-features --target wasm32-unknown-unknown
+cargo clippy --quiet -p quickcard-kiosk --lib --no-default-features --features web \
+  --target wasm32-unknown-unknown -- -D warnings
 
 echo "==> deploy: unit files verify, example configs pass --check-config, nginx example"
 scripts/check-deploy.sh
