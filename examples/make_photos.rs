@@ -3,7 +3,7 @@
 //! cameras produce, plus `manifest.json` with the expected result of every frame.
 //!
 //! Deterministic (a fixed-seed PRNG), so the set can be regenerated and reviewed:
-//! `scripts/make-photos.sh` (= `cargo run --release --example make_photos -- sample-cards/photos`).
+//! `scripts/make-photos.sh` (= `cargo run --example make_photos -- sample-cards/photos`).
 
 // Pixel and matrix arithmetic reads more clearly with explicit channel/row indices.
 #![allow(clippy::needless_range_loop)]
@@ -514,15 +514,18 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key = IssuerKey::demo();
     let issued = quickcard::time::parse("2026-08-01")?;
     let expires = quickcard::time::parse("2031-07-31")?;
+    // Real people of the demo roster (`sample-cards/roster.csv`), so the kiosk demo can replay
+    // these frames against the embedded portal: three students (one with an upper-case UUID
+    // roster id, which the card normalises) and a teacher.
     let people: [(&str, Role, [f32; 3]); 4] = [
-        ("stu-0042", Role::Student, [0.2, 0.5, 0.85]),
+        ("stu-1001", Role::Student, [0.2, 0.5, 0.85]),
         (
-            "3f2a9c1e-7b4d-4e8a-9c2f-1a2b3c4d5e6f",
+            "3F2504E0-4F89-41D3-9A0C-0305E82C3301",
             Role::Student,
             [0.9, 0.55, 0.15],
         ),
-        ("stu-1187", Role::Student, [0.3, 0.7, 0.35]),
-        ("tch-ramirez", Role::Teacher, [0.6, 0.3, 0.7]),
+        ("stu-2005", Role::Student, [0.3, 0.7, 0.35]),
+        ("tea-rivera", Role::Teacher, [0.6, 0.3, 0.7]),
     ];
     let mut cards = Vec::new();
     for (id, role, hue) in people {
@@ -535,7 +538,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             Flags::default(),
         )?;
         let text = quickcard::sign(&claims, &key);
-        cards.push((id.to_string(), text.clone(), card(&text, hue)));
+        let subject = claims.subject.to_string();
+        cards.push((subject, text.clone(), card(&text, hue)));
     }
     let urls = [
         "https://library.example.org/books/9780140328721",
@@ -606,7 +610,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                 composite(&mut frame, &p, &pose);
                 params = "blank card".into();
             }
-            let mut quality = 70u8;
+            let mut quality = quality_of(category);
             match category {
                 "motion-blur" => {
                     let len = 3.0 + 15.0 * t;
@@ -626,8 +630,6 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
                             *c += rng.gauss() * sd;
                         }
                     }
-                    // Noise is what JPEG compresses worst: keep these frames small.
-                    quality = 50;
                     params = format!("noise sd {:.0}/255", sd * 255.0);
                 }
                 "low-light" => {
@@ -736,7 +738,13 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let name = format!("{category}-{i:02}.jpg");
             let path = out.join(&name);
-            save_jpeg(&to_rgb(&frame), &path, quality)?;
+            if category == "jpeg" {
+                // The `jpeg` category tests the codec's artefacts themselves: keep it on the
+                // plain baseline encoder (4:4:4, standard tables) at quality 40 → 8.
+                save_jpeg_plain(&to_rgb(&frame), &path, quality)?;
+            } else {
+                save_jpeg(&to_rgb(&frame), &path, quality)?;
+            }
             manifest.push(Entry {
                 file: name,
                 category,
@@ -757,7 +765,35 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
+/// JPEG quality per category: 70 as a webcam's MJPEG stream, 40 for sensor noise (what JPEG
+/// compresses worst); the `jpeg` category sets its own, 40 → 8.
+fn quality_of(category: &str) -> u8 {
+    match category {
+        "noise" => 40,
+        _ => 70,
+    }
+}
+
+/// Writes a frame the way a webcam's MJPEG stream does (4:2:0 chroma) with mozjpeg's defaults
+/// (progressive, optimised Huffman tables, trellis quantisation): a much smaller file than the
+/// plain encoder's at the same quality.
 fn save_jpeg(img: &RgbImage, path: &Path, quality: u8) -> Result<(), Box<dyn std::error::Error>> {
+    let mut comp = mozjpeg::Compress::new(mozjpeg::ColorSpace::JCS_RGB);
+    comp.set_size(img.width() as usize, img.height() as usize);
+    comp.set_quality(f32::from(quality));
+    comp.set_chroma_sampling_pixel_sizes((2, 2), (2, 2));
+    let mut started = comp.start_compress(Vec::new())?;
+    started.write_scanlines(img.as_raw())?;
+    std::fs::write(path, started.finish()?)?;
+    Ok(())
+}
+
+/// The plain baseline JPEG (4:4:4, standard Huffman tables) of the `image` crate.
+fn save_jpeg_plain(
+    img: &RgbImage,
+    path: &Path,
+    quality: u8,
+) -> Result<(), Box<dyn std::error::Error>> {
     let f = std::io::BufWriter::new(std::fs::File::create(path)?);
     let mut enc = image::codecs::jpeg::JpegEncoder::new_with_quality(f, quality);
     enc.encode_image(img)?;

@@ -1,6 +1,6 @@
 //! End to end: the real kiosk app (state machine, screens, portal client, camera worker,
 //! scanner) against a real portal on loopback (the embedded demo portal: axum + in-memory
-//! SQLite, sample roster), fed replayed sample photos with a demo card. From the first frame to
+//! SQLite, sample roster), fed replayed sample photos of a sample card. From the first frame to
 //! the dashboard, a tile launch and sign-out, then the portal's audit rows are checked.
 
 use std::sync::{Arc, Mutex};
@@ -10,7 +10,9 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use quickcard_kiosk::app::KioskApp;
 use quickcard_kiosk::app::state::{Kiosk, Services, Settings};
-use quickcard_kiosk::platform::demo_frames::{DEMO_STUDENT, demo_card, demo_sequence};
+use quickcard_kiosk::platform::demo_frames::{
+    DEMO_SCHOOL, DEMO_STUDENT, demo_card, demo_sequence, photo_sequence,
+};
 use quickcard_kiosk::platform::native::{SystemClock, ThreadCamera, TokioRuntime};
 use quickcard_kiosk::platform::start::sample_photos;
 use quickcard_kiosk::platform::{Clock, Launcher, MemoryStorage};
@@ -50,14 +52,11 @@ fn replayed_card_to_dashboard_to_sign_out_against_a_real_portal() {
     let portal = quickcard_portal::demo::spawn(Default::default()).expect("demo portal");
     let runtime = Arc::new(TokioRuntime::new().unwrap());
     let clock = SystemClock::new();
-    let card = demo_card(
-        DEMO_STUDENT,
-        quickcard::Role::Student,
-        &portal.school_id,
-        clock.unix_secs(),
-        false,
-    );
-    let frames = demo_sequence(&sample_photos(), &card, 3, 6);
+    // The demo's own frames: classroom photos, then the sample photos of the demo student's
+    // card (the scanner reads them from the JPEGs; nothing is drawn).
+    assert_eq!(portal.school_id, DEMO_SCHOOL);
+    let (_, frames) = photo_sequence(&sample_photos(), DEMO_STUDENT, clock.unix_secs(), 3, 6)
+        .expect("the sample photos hold a valid card of the demo student");
     let source = ReplaySource::from_frames(frames, "e2e")
         .unwrap()
         .looping(true)

@@ -1,10 +1,13 @@
-//! Frames for the camera-less demo and the end-to-end test: a few of the sample classroom
-//! photos (so the scanning screen and its hints show first), then a real QuickCard for a
-//! student on the sample roster, signed with the demo key and drawn onto a photo the way a
-//! child would hold it up, then the classroom again.
+//! Frames for the camera-less demo and the end-to-end test.
 //!
-//! The card is made at start-up rather than loaded from a file so it is always valid today
-//! and always belongs to a user the embedded demo portal knows.
+//! The demo replays the scanner's sample photo set (`sample-cards/photos/`, see its
+//! `manifest.json`): a few classroom frames without a code (so the scanning screen and its
+//! hints show first), then real photos of a sample card of a user on the sample roster, then
+//! the classroom again. Those cards are signed with the demo key and valid until 2031.
+//!
+//! For roster users the photo set has no card of (or a card that asks for a second factor, or
+//! when the photos are missing or their cards expired), a card is made at start-up instead and
+//! drawn onto a classroom photo the way a child would hold it up.
 
 use std::path::Path;
 
@@ -130,10 +133,115 @@ pub fn demo_sequence(photos: &Path, card_text: &str, lead: usize, hold: usize) -
     frames
 }
 
+/// A photo of the sample set with its manifest entry (only what the demo needs).
+#[derive(Debug, serde::Deserialize)]
+struct PhotoEntry {
+    file: String,
+    category: String,
+    expect: String,
+    text: Option<String>,
+    subject: Option<String>,
+}
+
+/// Categories the demo shows a card in, easiest first: a newcomer should see a card read
+/// at once, then the kiosk coping with a tilted and a rotated card.
+const DEMO_CATEGORIES: [&str; 4] = ["baseline", "large", "perspective", "rotation"];
+
+/// The sample photos of `subject`'s card (a roster id, normalised like the card does) from
+/// `photos/manifest.json`, in [`DEMO_CATEGORIES`] order, with the card's text. `None` when
+/// the manifest is missing or unreadable, or has no such card.
+pub fn card_photos(photos: &Path, subject: &str) -> Option<(String, Vec<Frame>)> {
+    let subject = quickcard::Subject::parse(subject).ok()?.to_string();
+    let manifest = std::fs::read_to_string(photos.join("manifest.json")).ok()?;
+    let entries: Vec<PhotoEntry> = serde_json::from_str(&manifest).ok()?;
+    let mut text = None;
+    let mut frames = Vec::new();
+    for category in DEMO_CATEGORIES {
+        for e in entries.iter().filter(|e| {
+            e.category == category
+                && e.expect == "card"
+                && e.subject.as_deref() == Some(subject.as_str())
+        }) {
+            let (Some(t), Ok(frame)) = (&e.text, load_frame(&photos.join(&e.file))) else {
+                continue;
+            };
+            text.get_or_insert_with(|| t.clone());
+            frames.push(frame);
+        }
+    }
+    Some((text?, frames))
+}
+
+/// The demo sequence from the sample photos alone: `lead` classroom frames, `hold` frames
+/// cycling through the photos of `subject`'s card (see [`card_photos`]), then `lead`
+/// classroom frames again. Returns the card's text too. `None` when the photo set has no
+/// card of `subject`, or it does not verify with the demo key at `now` (unix seconds) for
+/// [`DEMO_SCHOOL`], or asks for a second factor.
+pub fn photo_sequence(
+    photos: &Path,
+    subject: &str,
+    now: u64,
+    lead: usize,
+    hold: usize,
+) -> Option<(String, Vec<Frame>)> {
+    let (text, cards) = card_photos(photos, subject)?;
+    let trust = quickcard::TrustList::new(
+        vec![quickcard::TrustedKey::new(
+            IssuerKey::demo().public(),
+            "demo",
+        )],
+        true,
+    )
+    .ok()?;
+    let opts = quickcard::VerifyOptions {
+        now,
+        skew_secs: 0,
+        school: Some(DEMO_SCHOOL.into()),
+    };
+    let card = quickcard::verify(text.as_bytes(), &trust, &opts).ok()?;
+    if card.claims.flags.second_factor || cards.is_empty() {
+        return None;
+    }
+    let bg = backgrounds(photos, lead.max(1));
+    let mut frames: Vec<Frame> = bg.clone();
+    frames.extend(cards.iter().cycle().take(hold.max(1)).cloned());
+    frames.extend(bg);
+    Some((text, frames))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::scanner::{ScanConfig, ScanResult, Scanner};
+
+    fn photos() -> std::path::PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-cards/photos")
+    }
+
+    #[test]
+    fn the_photo_sequence_shows_the_demo_students_sample_card() {
+        // 2026-11-25: within the sample cards' validity (2026-08-01 → 2031-07-31).
+        let now = 1_795_600_000;
+        let (text, frames) = photo_sequence(&photos(), DEMO_STUDENT, now, 2, 3).expect("photos");
+        assert_eq!(frames.len(), 2 + 3 + 2);
+        let mut scanner = Scanner::new(ScanConfig {
+            budget_ms: None,
+            ..ScanConfig::default()
+        });
+        // Classroom first (no card), then the photographed card, read from the JPEG.
+        assert!(!matches!(scanner.scan(&frames[0]), ScanResult::Card(_)));
+        for frame in &frames[2..5] {
+            match scanner.scan(frame) {
+                ScanResult::Card(found) => assert_eq!(found.bytes, text.as_bytes()),
+                other => panic!("not read: {other:?}"),
+            }
+        }
+        let card = quickcard::decode(text.as_bytes()).expect("a QuickCard");
+        assert_eq!(card.claims.subject.to_string(), DEMO_STUDENT);
+        // After the cards expire, or for a user without a sample card, there is no sequence.
+        assert!(photo_sequence(&photos(), DEMO_STUDENT, 2_000_000_000, 2, 3).is_none());
+        assert!(photo_sequence(&photos(), "stu-3009", now, 2, 3).is_none());
+    }
 
     #[test]
     fn the_drawn_card_is_read_by_the_scanner_and_verifies() {
