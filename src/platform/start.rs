@@ -410,3 +410,26 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
     drop(runtime);
     result.map_err(|e| anyhow::anyhow!("the kiosk window failed: {e}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_camera_less_demo_replays_the_sample_photos_of_the_chosen_card() {
+        // The default demo user has photos of their card in the sample set: 12 classroom
+        // frames, 10 card frames, 12 classroom frames.
+        let photos = demo_source(10.0, "stu-1001").expect("demo source");
+        assert_eq!(
+            photos.describe(),
+            "replay of demo replay (sample photos) (34 frames)"
+        );
+        // A PIN card (teacher with a second factor) has no photos: it is drawn onto them.
+        let drawn = demo_source(10.0, "tea-lefevre").expect("demo source");
+        assert!(
+            drawn.describe().contains("demo card"),
+            "{}",
+            drawn.describe()
+        );
+    }
+}
