@@ -348,3 +348,31 @@ fn a_portal_that_is_down_is_reported_unreachable_after_retries() {
     // Two back-offs happened (10 ms + 20 ms).
     assert!(t0.elapsed() >= Duration::from_millis(30));
 }
+
+#[test]
+fn every_card_in_the_sample_photos_belongs_to_a_roster_user_the_demo_portal_signs_in() {
+    let portal = quickcard_portal::demo::spawn(Default::default()).expect("demo portal");
+    let runtime = Arc::new(TokioRuntime::new().unwrap());
+    let now = SystemClock::new().unix_secs();
+    let manifest: Vec<serde_json::Value> = serde_json::from_str(
+        &std::fs::read_to_string(sample_photos().join("manifest.json")).unwrap(),
+    )
+    .unwrap();
+    let mut subjects: Vec<String> = manifest
+        .iter()
+        .filter_map(|e| e["subject"].as_str().map(String::from))
+        .collect();
+    subjects.sort();
+    subjects.dedup();
+    assert_eq!(subjects.len(), 4, "{subjects:?}");
+    for subject in subjects {
+        let (_, frames) = photo_sequence(&sample_photos(), &subject, now, 1, 4)
+            .unwrap_or_else(|| panic!("photos of {subject}'s card"));
+        let mut h = kiosk_for(&portal, &runtime, frames);
+        wait_for(&mut h, "the dashboard", |h| {
+            h.state().kiosk().screen().name() == "dashboard"
+        });
+        let session = h.state().kiosk().session().expect("signed in");
+        assert_eq!(session.user.id, subject);
+    }
+}
