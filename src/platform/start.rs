@@ -52,8 +52,8 @@ pub struct RunArgs {
     /// Language at start (en or es); default from the config.
     #[arg(long)]
     pub lang: Option<Lang>,
-    /// Demo without a camera: whose card the replay shows (a sample-roster id). Users with a
-    /// card in `sample-cards/photos/` (stu-1001, stu-2005, …) are shown in those photos; for
+    /// Demo without a camera: whose card the replay shows (a sample-roster id). Students with
+    /// a card in `sample-cards/photos/` (stu-1001, stu-2005) are shown in those photos; for
     /// others a card is drawn onto them (`tea-…`, `stf-…` and `adm-…` cards ask for the demo
     /// PIN 1234).
     #[arg(long, value_name = "ROSTER_ID", default_value = "stu-1001")]
@@ -128,19 +128,13 @@ pub fn camera_present() -> bool {
 }
 
 /// The camera-less demo's frames: classroom photos, then photos of `subject`'s sample card
-/// from `sample-cards/photos/`. When the photo set has no usable card of `subject` (e.g. a
-/// teacher card that asks for the PIN), a card is made now and drawn onto the photos instead.
+/// from `sample-cards/photos/`. Staff cards ask for the PIN, and so do users the photo set has
+/// no usable card of: for them a card is made now and drawn onto the photos instead.
 pub fn demo_source(fps: f64, subject: &str) -> anyhow::Result<Box<dyn FrameSource + Send>> {
     use crate::platform::Clock;
     use crate::platform::demo_frames::{DEMO_SCHOOL, demo_card, demo_sequence, photo_sequence};
     use quickcard::Role;
     let now = SystemClock::new().unix_secs();
-    if let Some((_, frames)) = photo_sequence(&sample_photos(), subject, now, 12, 10) {
-        let src = ReplaySource::from_frames(frames, "demo replay (sample photos)")?
-            .looping(true)
-            .rate(Some(fps));
-        return Ok(Box::new(src));
-    }
     let role = match subject.split('-').next() {
         Some("tea") => Role::Teacher,
         Some("stf") => Role::Staff,
@@ -149,6 +143,12 @@ pub fn demo_source(fps: f64, subject: &str) -> anyhow::Result<Box<dyn FrameSourc
         _ => Role::Student,
     };
     let pin = !matches!(role, Role::Student | Role::Parent);
+    if !pin && let Some((_, frames)) = photo_sequence(&sample_photos(), subject, now, 12, 10) {
+        let src = ReplaySource::from_frames(frames, "demo replay (sample photos)")?
+            .looping(true)
+            .rate(Some(fps));
+        return Ok(Box::new(src));
+    }
     let text = demo_card(subject, role, DEMO_SCHOOL, now, pin);
     let frames = demo_sequence(&sample_photos(), &text, 12, 10);
     let src = ReplaySource::from_frames(frames, "demo replay (sample photos + demo card)")?
