@@ -23,6 +23,7 @@ use std::time::Duration;
 pub mod demo_frames;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
+pub mod scan_bridge;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod start;
 // The browser build (issue 9): sampled camera and page-address parsing on every target (tested

@@ -9,11 +9,9 @@ use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::platform::{
-    BoxFuture, Camera, CameraEvent, Clock, Hint, Launcher, Preview, Repaint, Runtime, ScanOutcome,
-    Storage,
-};
-use crate::scanner::{self, Frame, FrameSource, ScanConfig, ScanResult, Scanner, SourceError};
+use crate::platform::scan_bridge::{outcome_of, preview_of};
+use crate::platform::{BoxFuture, Camera, CameraEvent, Clock, Launcher, Repaint, Runtime, Storage};
+use crate::scanner::{FrameSource, ScanConfig, Scanner, SourceError};
 
 /// A tokio runtime with one worker thread: portal calls run there, never on the UI thread.
 #[derive(Debug)]
@@ -167,9 +165,6 @@ impl Storage for FileStorage {
     }
 }
 
-/// Widest preview sent to the UI.
-pub const PREVIEW_MAX_WIDTH: u32 = 640;
-
 /// The camera (any [`FrameSource`]) and the [`Scanner`] in a worker thread. The UI polls
 /// results; while it is not scanning the worker leaves the frames alone.
 pub struct ThreadCamera {
@@ -289,62 +284,9 @@ fn worker(
     }
 }
 
-/// The scanner's result as the core sees it. Foreign QR codes go to the core as text, so the
-/// offline check refuses them with its "not a school card" screen.
-pub fn outcome_of(r: ScanResult) -> ScanOutcome {
-    match r {
-        ScanResult::Card(found) => {
-            ScanOutcome::Card(String::from_utf8_lossy(&found.bytes).into_owned())
-        }
-        ScanResult::Hint(h) => match h {
-            scanner::Hint::NoCode => ScanOutcome::Hint(Hint::NoCode),
-            scanner::Hint::ComeCloser => ScanOutcome::Hint(Hint::ComeCloser),
-            scanner::Hint::TooDark => ScanOutcome::Hint(Hint::TooDark),
-            scanner::Hint::TooBright => ScanOutcome::Hint(Hint::TooBright),
-            scanner::Hint::HoldStill => ScanOutcome::Hint(Hint::HoldStill),
-            scanner::Hint::SeenNotReadable => ScanOutcome::Hint(Hint::ShowAllOfIt),
-            scanner::Hint::NotQuickCard { text, .. } => ScanOutcome::Card(text),
-        },
-    }
-}
-
-/// A downscaled RGB copy of a frame for the preview.
-pub fn preview_of(frame: &Frame) -> Preview {
-    let step = frame.width.div_ceil(PREVIEW_MAX_WIDTH).max(1) as usize;
-    let (w, h) = (frame.width as usize, frame.height as usize);
-    let (pw, ph) = (w / step, h / step);
-    let mut rgb = Vec::with_capacity(pw * ph * 3);
-    for y in 0..ph {
-        for x in 0..pw {
-            let i = (y * step) * w + x * step;
-            match &frame.rgb {
-                Some(c) => rgb.extend_from_slice(&c[i * 3..i * 3 + 3]),
-                None => {
-                    let l = frame.luma[i];
-                    rgb.extend_from_slice(&[l, l, l]);
-                }
-            }
-        }
-    }
-    Preview {
-        width: pw,
-        height: ph,
-        rgb,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn previews_are_downscaled_copies() {
-        let f = Frame::from_luma(1280, 720, vec![200; 1280 * 720]).unwrap();
-        let p = preview_of(&f);
-        assert_eq!((p.width, p.height), (640, 360));
-        assert_eq!(p.rgb.len(), 640 * 360 * 3);
-        assert!(p.rgb.iter().all(|&v| v == 200));
-    }
 
     #[test]
     fn launcher_substitutes_the_url_and_refuses_other_schemes() {

@@ -13,15 +13,13 @@ use std::rc::Rc;
 
 use web_time::Instant;
 
-use crate::platform::{Camera, CameraEvent, Clock, Hint, Preview, ScanOutcome};
-use crate::scanner::{self, Frame, FrameSource, ScanConfig, ScanResult, Scanner, SourceError};
+use crate::platform::scan_bridge::{outcome_of, preview_of};
+use crate::platform::{Camera, CameraEvent, Clock};
+use crate::scanner::{FrameSource, ScanConfig, Scanner, SourceError};
 
 /// Default gap between two scanned frames: about 6 scans a second, each within the scanner's
 /// 25 ms budget, leaves most of every second to drawing.
 pub const DEFAULT_INTERVAL_MS: u64 = 160;
-
-/// Widest preview handed to the UI.
-pub const PREVIEW_MAX_WIDTH: u32 = 640;
 
 /// How long the last frames took on the UI thread: getting the frame (browser: `drawImage` +
 /// `getImageData`) and scanning it. Shared, so the page can publish the numbers.
@@ -177,56 +175,13 @@ impl<S: FrameSource> Camera for SampledCamera<S> {
     }
 }
 
-/// The scanner's result as the core sees it. Foreign QR codes go to the core as text, so the
-/// offline check refuses them with its "not a school card" screen (as on the native kiosk).
-pub fn outcome_of(r: ScanResult) -> ScanOutcome {
-    match r {
-        ScanResult::Card(found) => {
-            ScanOutcome::Card(String::from_utf8_lossy(&found.bytes).into_owned())
-        }
-        ScanResult::Hint(h) => match h {
-            scanner::Hint::NoCode => ScanOutcome::Hint(Hint::NoCode),
-            scanner::Hint::ComeCloser => ScanOutcome::Hint(Hint::ComeCloser),
-            scanner::Hint::TooDark => ScanOutcome::Hint(Hint::TooDark),
-            scanner::Hint::TooBright => ScanOutcome::Hint(Hint::TooBright),
-            scanner::Hint::HoldStill => ScanOutcome::Hint(Hint::HoldStill),
-            scanner::Hint::SeenNotReadable => ScanOutcome::Hint(Hint::ShowAllOfIt),
-            scanner::Hint::NotQuickCard { text, .. } => ScanOutcome::Card(text),
-        },
-    }
-}
-
-/// A downscaled RGB copy of a frame for the preview (nearest pixel, at most
-/// [`PREVIEW_MAX_WIDTH`] wide).
-pub fn preview_of(frame: &Frame) -> Preview {
-    let step = frame.width.div_ceil(PREVIEW_MAX_WIDTH).max(1) as usize;
-    let (w, h) = (frame.width as usize, frame.height as usize);
-    let (pw, ph) = (w / step, h / step);
-    let mut rgb = Vec::with_capacity(pw * ph * 3);
-    for y in 0..ph {
-        for x in 0..pw {
-            let i = (y * step) * w + x * step;
-            match &frame.rgb {
-                Some(c) => rgb.extend_from_slice(&c[i * 3..i * 3 + 3]),
-                None => {
-                    let l = frame.luma[i];
-                    rgb.extend_from_slice(&[l, l, l]);
-                }
-            }
-        }
-    }
-    Preview {
-        width: pw,
-        height: ph,
-        rgb,
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::cell::Cell;
 
     use super::*;
+    use crate::platform::ScanOutcome;
+    use crate::scanner::Frame;
 
     /// A clock the test moves by hand.
     #[derive(Debug, Clone, Default)]
@@ -376,14 +331,5 @@ mod tests {
             clock.0.set(t * 500);
             assert!(cam.poll().is_none());
         }
-    }
-
-    #[test]
-    fn previews_keep_colour_and_shrink_wide_frames() {
-        let rgba: Vec<u8> = (0..1280 * 720).flat_map(|_| [10u8, 20, 30, 255]).collect();
-        let f = Frame::from_rgba(1280, 720, &rgba).unwrap();
-        let p = preview_of(&f);
-        assert_eq!((p.width, p.height), (640, 360));
-        assert_eq!(&p.rgb[..6], &[10, 20, 30, 10, 20, 30]);
     }
 }
