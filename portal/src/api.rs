@@ -40,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/admin/audit", get(admin_audit))
         .route("/v1/admin/kiosks", post(admin_add_kiosk))
         .route("/v1/admin/kiosks/{id}/disable", post(admin_disable_kiosk))
+        .merge(crate::signin::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
@@ -53,9 +54,9 @@ async fn not_found() -> ApiError {
 pub const MAX_BODY: usize = 16 * 1024;
 
 /// A request body, or why it could not be read (too large, broken connection).
-type Body = Result<Bytes, BytesRejection>;
+pub(crate) type Body = Result<Bytes, BytesRejection>;
 
-fn parse<T: DeserializeOwned>(body: &Body) -> Result<T, ApiError> {
+pub(crate) fn parse<T: DeserializeOwned>(body: &Body) -> Result<T, ApiError> {
     let bytes = body.as_ref().map_err(|e| {
         ApiError::new(
             e.status(),

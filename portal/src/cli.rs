@@ -36,7 +36,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the portal. With --demo and no --config: an in-memory demo with the sample roster.
-    Serve,
+    Serve(ServeArgs),
     /// Import a roster (OneRoster 1.1 CSV folder or simple CSV); removed users' sessions end.
     Import {
         #[arg(long)]
@@ -70,6 +70,39 @@ pub enum Command {
     Pin(PinCommand),
     /// Make an admin API token: the token on stdout, the config line on stderr.
     AdminToken,
+    /// Chromebook sign-in: the SAML identity provider's key, certificate and metadata.
+    #[cfg(feature = "saml")]
+    #[command(subcommand)]
+    Saml(SamlCommand),
+}
+
+#[derive(Debug, Default, clap::Args)]
+pub struct ServeArgs {
+    /// Demo only: act as the SAML IdP (Chromebook sign-in) of the service provider with this
+    /// entity id, with a key made in memory (needs --saml-acs).
+    #[arg(long, requires = "saml_acs")]
+    pub saml_sp_entity: Option<String>,
+    /// Demo only: that service provider's ACS URL.
+    #[arg(long, requires = "saml_sp_entity")]
+    pub saml_acs: Option<String>,
+}
+
+#[cfg(feature = "saml")]
+#[derive(Debug, Subcommand)]
+pub enum SamlCommand {
+    /// Make the IdP's RSA-2048 key (mode 0600) and self-signed certificate (the one to upload
+    /// to Google). Refuses to overwrite; never prints the key.
+    Keygen {
+        #[arg(long)]
+        key: PathBuf,
+        #[arg(long)]
+        cert: PathBuf,
+        /// The certificate's common name.
+        #[arg(long, default_value = "QuickCard SAML IdP")]
+        cn: String,
+    },
+    /// Print the IdP metadata XML of the configured [saml] section.
+    Metadata,
 }
 
 #[derive(Debug, Subcommand)]
@@ -160,6 +193,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
         }
         println!("  apps          {}", config.catalogue().len());
+        check_saml(&config)?;
         if trust.is_empty() {
             println!("  warning: no trusted keys: every card will be refused");
         }
@@ -169,10 +203,24 @@ pub async fn run(cli: Cli) -> Result<()> {
         bail!("no command given; try `quickcard-portal --help`");
     };
     match command {
-        Command::Serve => {
+        Command::Serve(args) => {
+            let demo_saml = match (&args.saml_sp_entity, &args.saml_acs) {
+                (Some(entity), Some(acs)) => Some(crate::idp::DemoSaml {
+                    sp_entity_id: entity.clone(),
+                    acs_url: acs.clone(),
+                }),
+                _ => None,
+            };
+            if demo_saml.is_some() && !(cli.demo && cli.config.is_none()) {
+                bail!(
+                    "--saml-sp-entity/--saml-acs are for `serve --demo` without --config; \
+                     configure Chromebook sign-in in the [saml] section of the config"
+                );
+            }
             if cli.demo && cli.config.is_none() {
                 let mut config = Config::from_env()?;
                 config.database_url = "sqlite::memory:".into();
+                crate::idp::apply_demo(&mut config, demo_saml.as_ref(), clock.now())?;
                 let listener = tokio::net::TcpListener::bind(config.listen)
                     .await
                     .with_context(|| format!("listening on {}", config.listen))?;
@@ -190,6 +238,21 @@ pub async fn run(cli: Cli) -> Result<()> {
                     p.admin_token,
                     demo::DEMO_PIN
                 );
+                #[cfg(feature = "saml")]
+                if let Some(idp) = &p.state.saml {
+                    eprintln!(
+                        "Chromebook sign-in (SAML IdP, key made in memory) for {}: metadata \
+                         http://{}/saml/metadata",
+                        idp.idp
+                            .allow_list()
+                            .providers()
+                            .iter()
+                            .map(|sp| sp.entity_id())
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                        listener.local_addr()?
+                    );
+                }
                 tracing::info!(addr = %listener.local_addr()?, "portal listening (demo)");
                 serve(p.state, listener, shutdown_signal()).await?;
                 return Ok(());
@@ -347,6 +410,34 @@ pub async fn run(cli: Cli) -> Result<()> {
             }
             println!("PIN set for {user}");
         }
+        #[cfg(feature = "saml")]
+        Command::Saml(SamlCommand::Keygen { key, cert, cn }) => {
+            let k = quickcard_saml::IdpKey::generate(cn, clock.now())?;
+            k.save(key, cert)?;
+            let c = k.certificate();
+            println!(
+                "wrote the private key {} (mode 0600; never share it) and the certificate {}\n\
+                 certificate SHA-256 {}, valid until {}\n\
+                 config:\n  [saml]\n  key_file = {:?}\n  cert_file = {:?}",
+                key.display(),
+                cert.display(),
+                c.sha256_fingerprint(),
+                quickcard::time::format_utc(c.not_after()),
+                key.display().to_string(),
+                cert.display().to_string(),
+            );
+        }
+        #[cfg(feature = "saml")]
+        Command::Saml(SamlCommand::Metadata) => {
+            let config = load_config(&cli)?;
+            let Some(idp) = crate::idp::Idp::load(&config)? else {
+                bail!("the config has no [saml] section: Chromebook sign-in is not set up");
+            };
+            print!(
+                "{}",
+                quickcard_saml::idp_metadata(&idp.idp, idp.key.certificate())
+            );
+        }
         Command::AdminToken => {
             let token = Secret::token("qca_");
             eprintln!(
@@ -357,4 +448,41 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `--check-config`: the `[saml]` section, with its key and certificate loaded.
+fn check_saml(config: &Config) -> Result<()> {
+    if config.saml.is_none() {
+        println!("  chromebook sign-in  off (no [saml] section)");
+        return Ok(());
+    }
+    #[cfg(feature = "saml")]
+    {
+        let idp = crate::idp::Idp::load(config)?
+            .ok_or_else(|| anyhow::anyhow!("the [saml] section did not load"))?;
+        let cert = idp.key.certificate();
+        println!("  chromebook sign-in  SAML IdP");
+        println!("    entity id   {}", idp.idp.entity_id());
+        println!("    sign-in URL {}", idp.idp.sso_url());
+        for sp in idp.idp.allow_list().providers() {
+            println!("    allows      {} -> {}", sp.entity_id(), sp.acs_url());
+        }
+        println!(
+            "    certificate SHA-256 {}, valid until {}",
+            cert.sha256_fingerprint(),
+            quickcard::time::format_utc(cert.not_after())
+        );
+        if cert.not_after() < SystemClock.now() + 90 * 86_400 {
+            println!(
+                "    warning: the certificate expires within 90 days: make a new one and add it to Google first"
+            );
+        }
+        Ok(())
+    }
+    #[cfg(not(feature = "saml"))]
+    {
+        bail!(
+            "the config has a [saml] section, but this portal was built without the `saml` feature"
+        )
+    }
 }

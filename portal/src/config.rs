@@ -73,6 +73,9 @@ pub struct Config {
     /// The app catalogue; the example catalogue when empty.
     #[serde(default)]
     pub apps: Vec<App>,
+    /// Chromebook sign-in: the portal as the district's SAML identity provider (optional).
+    #[serde(default)]
+    pub saml: Option<crate::idp::SamlConfig>,
 }
 
 fn default_listen() -> SocketAddr {
@@ -318,6 +321,9 @@ impl Config {
         ids.sort();
         if ids.windows(2).any(|w| w[0] == w[1]) {
             return bad("apps: two apps have the same id");
+        }
+        if let Some(saml) = &self.saml {
+            saml.validate().map_err(ConfigError::Invalid)?;
         }
         if let Some(h) = &self.admin.token_sha256
             && (h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))

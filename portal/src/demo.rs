@@ -55,6 +55,8 @@ pub struct DemoOptions {
     pub config: Config,
     /// The clock; `None`: the system clock.
     pub clock: Option<Arc<dyn Clock>>,
+    /// Chromebook sign-in: act as the SAML IdP of this service provider (key made in memory).
+    pub saml: Option<crate::idp::DemoSaml>,
 }
 
 impl Default for DemoOptions {
@@ -66,6 +68,7 @@ impl Default for DemoOptions {
             school_id: None,
             config: Config::default(),
             clock: None,
+            saml: None,
         }
     }
 }
@@ -214,6 +217,7 @@ pub fn spawn(opts: DemoOptions) -> Result<DemoPortal, PortalError> {
                     config.listen = addr;
                     config.public_url = Some(format!("http://{addr}"));
                     let clock = opts.clock.unwrap_or_else(|| Arc::new(SystemClock));
+                    crate::idp::apply_demo(&mut config, opts.saml.as_ref(), clock.now())?;
                     let prepared =
                         prepare(config, opts.roster, &opts.kiosk_name, opts.school_id, clock)
                             .await?;

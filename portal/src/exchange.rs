@@ -144,7 +144,7 @@ async fn over_limit(
 }
 
 /// Audits a refused exchange and returns the refusal.
-async fn refuse(state: &AppState, entry: AuditEntry, err: ApiError) -> ApiError {
+pub async fn refuse(state: &AppState, entry: AuditEntry, err: ApiError) -> ApiError {
     let entry = AuditEntry {
         result: err.code.to_string(),
         ..entry
@@ -152,8 +152,62 @@ async fn refuse(state: &AppState, entry: AuditEntry, err: ApiError) -> ApiError 
     if let Err(e) = store::audit_now(&state.db, &entry).await {
         return ApiError::from(e);
     }
-    tracing::info!(code = err.code, kiosk = ?entry.kiosk_id, "exchange refused");
+    tracing::info!(code = err.code, kind = entry.kind, kiosk = ?entry.kiosk_id, "exchange refused");
     err
+}
+
+/// Where an exchange comes from: a kiosk, or the Chromebook sign-in page. Everything that
+/// differs between the two callers is here; the checks themselves are [`check`].
+#[derive(Debug, Clone)]
+pub struct Caller<'a> {
+    /// The audit log's `kind` (`exchange`, `chromebook_sign_in`).
+    pub kind: &'static str,
+    /// The kiosk, for the audit log.
+    pub kiosk_id: Option<&'a str>,
+    /// The caller's rate-limit bucket (`kiosk:ID`, `signin-ip:ADDR`) and its budget per window.
+    pub bucket: String,
+    pub max: u64,
+    /// Which cards the caller accepts.
+    pub scope: SchoolScope<'a>,
+    /// Context added to the detail of every audit row (e.g. which sign-in request).
+    pub context: Option<String>,
+}
+
+/// The schools whose cards a caller accepts.
+#[derive(Debug, Clone)]
+pub enum SchoolScope<'a> {
+    /// One school (a kiosk's).
+    School(&'a str),
+    /// Any of these schools; every school on the roster when empty (the district's sign-in
+    /// page). The card's school tag names the school.
+    District(&'a [String]),
+}
+
+/// A card that passed every check of the exchange: verified, within the rate limits, its
+/// holder on the roster at the card's school, not revoked, allowed by the policy, not locked
+/// out, and the PIN right when the card asks for one.
+#[derive(Debug, Clone)]
+pub struct Checked {
+    pub card: quickcard::VerifiedCard,
+    pub holder: store::Holder,
+    /// The school the card was accepted for.
+    pub school: String,
+    pub second_factor: bool,
+    /// The time of the check.
+    pub now: i64,
+}
+
+impl Checked {
+    /// The audit row of this card's holder.
+    pub fn audit(&self, caller: &Caller<'_>, result: &str) -> AuditEntry {
+        let mut e = AuditEntry::new(self.now, caller.kind, result)
+            .user(&self.holder.id)
+            .card(&self.card.card_id);
+        if let Some(k) = caller.kiosk_id {
+            e = e.kiosk(k);
+        }
+        e
+    }
 }
 
 /// Runs the exchange for an authenticated kiosk.
@@ -162,177 +216,22 @@ pub async fn exchange(
     kiosk: &Kiosk,
     req: ExchangeRequest,
 ) -> Result<SessionReply, ApiError> {
-    let now = state.now();
-    let base = || AuditEntry::new(now, "exchange", "").kiosk(&kiosk.id);
-
-    let rl = &state.config.rate_limit;
-    let opts = VerifyOptions {
-        now: now.max(0) as u64,
-        skew_secs: state.config.session.clock_skew_secs,
-        school: Some(kiosk.school_id.clone()),
+    let caller = Caller {
+        kind: "exchange",
+        kiosk_id: Some(&kiosk.id),
+        bucket: format!("kiosk:{}", kiosk.id),
+        max: state.config.rate_limit.kiosk_max,
+        scope: SchoolScope::School(&kiosk.school_id),
+        context: None,
     };
-    let raw = req.card.trim();
-    // Verification is pure computation (~30 µs); the kiosk's and the card's rate-limit
-    // counters are then updated in one statement.
-    let verified = quickcard::verify(raw.as_bytes(), &state.trust, &opts);
-    let (start, retry) = window(state, now);
-    let card_bucket = verified
-        .as_ref()
-        .ok()
-        .map(|c| format!("card:{}", c.card_id));
-    let (kiosk_hits, card_hits) = store::rate_hits(
-        &state.db,
-        &format!("kiosk:{}", kiosk.id),
-        card_bucket.as_deref(),
-        start,
-    )
-    .await?;
-    over_limit(state, kiosk_hits, rl.kiosk_max, retry, || {
-        base()
-            .detail("kiosk exceeded its scan rate limit".into())
-            .into_result("rate_limited")
-    })
-    .await?;
-
-    let card = match verified {
-        Ok(card) => card,
-        Err(e) => {
-            let mut entry = base().detail(e.to_string());
-            if let Ok(unverified) = quickcard::decode(raw.as_bytes()) {
-                entry = entry.card(&unverified.card_id()).detail(format!(
-                    "{e} (card claims user {}, unverified)",
-                    unverified.claims.subject
-                ));
-            }
-            if matches!(e, quickcard::CardError::BadSignature) {
-                entry = entry.flagged();
-            }
-            return Err(refuse(state, entry, ApiError::card(&e)).await);
-        }
-    };
-    let claims = &card.claims;
-    let user_id = claims.subject.to_string();
-    let entry = || base().user(&user_id).card(&card.card_id);
-
-    over_limit(state, card_hits.unwrap_or(0), rl.card_max, retry, || {
-        entry()
-            .detail("card exceeded its scan rate limit".into())
-            .into_result("rate_limited")
-    })
-    .await?;
-
-    let holder = match store::holder(&state.db, &user_id, &kiosk.school_id).await? {
-        Some(h) if h.in_school => h,
-        found => {
-            let msg = if found.is_some() {
-                "the user is no longer on this school's roster"
-            } else {
-                "the user is not on the roster"
-            };
-            let err = ApiError::new(StatusCode::FORBIDDEN, "unknown_user", msg);
-            return Err(refuse(state, entry().detail(msg.into()), err).await);
-        }
-    };
-
-    if let Some(before) = holder.revoked_before
-        && (claims.issued_at as i64) < before
-    {
-        let err = ApiError::new(
-            StatusCode::FORBIDDEN,
-            "card_revoked",
-            "this card was replaced or reported lost; use the newest card",
-        );
-        let detail = format!(
-            "scan of a revoked card (issued {}, cards before {} are revoked)",
-            quickcard::time::format_utc(claims.issued_at),
-            quickcard::time::format_utc(before as u64)
-        );
-        return Err(refuse(state, entry().flagged().detail(detail), err).await);
-    }
-
-    if let Err(refusal) = state
-        .config
-        .policy
-        .check(&kiosk.school_id, holder.role, &holder.grades)
-    {
-        let (msg, err) = match refusal {
-            PolicyRefusal::Role(role) => {
-                let msg = format!("card login is not allowed for role {role} at this school");
-                let err = ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", msg.clone())
-                    .with("role", role.as_str());
-                (msg, err)
-            }
-            PolicyRefusal::Grade(grades) => {
-                let msg = format!(
-                    "card login is not allowed for grade {} at this school",
-                    grades.join("/")
-                );
-                let err = ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", msg.clone())
-                    .with("role", holder.role.as_str())
-                    .with("grade", grades.join(","));
-                (msg, err)
-            }
-        };
-        return Err(refuse(state, entry().detail(msg), err).await);
-    }
-
-    if let Some(until) = holder.locked_until
-        && until > now
-    {
-        let err = ApiError::locked_out((until - now) as u64);
-        return Err(refuse(state, entry(), err).await);
-    }
-
-    let second_factor = claims.flags.second_factor;
-    if second_factor {
-        let Some(pin) = req.pin.as_deref().filter(|p| !p.is_empty()) else {
-            let err = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "pin_required",
-                "this card needs a PIN",
-            );
-            return Err(refuse(state, entry(), err).await);
-        };
-        let Some(hash) = holder.pin_hash.clone() else {
-            let err = ApiError::new(
-                StatusCode::FORBIDDEN,
-                "pin_not_set",
-                "this card needs a PIN but none is set for the user; ask the school office",
-            );
-            return Err(refuse(state, entry(), err).await);
-        };
-        let pin = pin.to_string();
-        let ok = tokio::task::spawn_blocking(move || secrets::verify_pin(&pin, &hash))
-            .await
-            .map_err(ApiError::internal)?;
-        if !ok {
-            let lo = &state.config.lockout;
-            let (failures, locked) = store::record_pin_failure(
-                &state.db,
-                &user_id,
-                now,
-                lo.window_secs as i64,
-                lo.max_failures as i64,
-                lo.duration_secs as i64,
-            )
-            .await?;
-            let err = match locked {
-                Some(until) => ApiError::locked_out((until - now) as u64),
-                None => ApiError::new(StatusCode::UNAUTHORIZED, "wrong_pin", "wrong PIN")
-                    .with("attempts_left", (lo.max_failures as i64 - failures).max(0)),
-            };
-            let mut e = entry().detail(format!("wrong PIN ({failures} in a row)"));
-            if locked.is_some() {
-                e = e.flagged().detail(format!(
-                    "wrong PIN {} times: card login locked for {} s",
-                    lo.max_failures, lo.duration_secs
-                ));
-            }
-            return Err(refuse(state, e, err).await);
-        }
-        store::clear_pin_failures(&state.db, &user_id).await?;
-    }
-
+    let Checked {
+        card,
+        holder,
+        second_factor,
+        now,
+        ..
+    } = check(state, &caller, req).await?;
+    let user_id = holder.id.clone();
     let token = Secret::token("qcs_");
     let expires_at = now + state.config.session.lifetime_secs as i64;
     let detail = format!(
@@ -367,6 +266,239 @@ pub async fn exchange(
         &kiosk.school_id,
         second_factor,
     ))
+}
+
+/// Every check of the exchange, in the documented order (see the module docs); refusals are
+/// audited under `caller.kind`. The caller does what a success means (a session, a SAML
+/// response) and writes its audit row.
+pub async fn check(
+    state: &AppState,
+    caller: &Caller<'_>,
+    req: ExchangeRequest,
+) -> Result<Checked, ApiError> {
+    let now = state.now();
+    let base = || {
+        let mut e = AuditEntry::new(now, caller.kind, "");
+        if let Some(k) = caller.kiosk_id {
+            e = e.kiosk(k);
+        }
+        e
+    };
+    let with_context = |e: AuditEntry| match &caller.context {
+        Some(c) if e.detail.is_empty() => e.detail(c.clone()),
+        Some(c) => {
+            let d = format!("{}; {c}", e.detail);
+            e.detail(d)
+        }
+        None => e,
+    };
+
+    let rl = &state.config.rate_limit;
+    let opts = VerifyOptions {
+        now: now.max(0) as u64,
+        skew_secs: state.config.session.clock_skew_secs,
+        school: match caller.scope {
+            SchoolScope::School(s) => Some(s.to_string()),
+            SchoolScope::District(_) => None,
+        },
+    };
+    let raw = req.card.trim();
+    // Verification is pure computation (~30 µs); the caller's and the card's rate-limit
+    // counters are then updated in one statement.
+    let verified = quickcard::verify(raw.as_bytes(), &state.trust, &opts);
+    let (start, retry) = window(state, now);
+    let card_bucket = verified
+        .as_ref()
+        .ok()
+        .map(|c| format!("card:{}", c.card_id));
+    let (caller_hits, card_hits) =
+        store::rate_hits(&state.db, &caller.bucket, card_bucket.as_deref(), start).await?;
+    over_limit(state, caller_hits, caller.max, retry, || {
+        with_context(
+            base()
+                .detail(match caller.kiosk_id {
+                    Some(_) => "kiosk exceeded its scan rate limit".into(),
+                    None => format!("{} exceeded its rate limit", caller.bucket),
+                })
+                .into_result("rate_limited"),
+        )
+    })
+    .await?;
+
+    let card = match verified {
+        Ok(card) => card,
+        Err(e) => {
+            let mut entry = base().detail(e.to_string());
+            if let Ok(unverified) = quickcard::decode(raw.as_bytes()) {
+                entry = entry.card(&unverified.card_id()).detail(format!(
+                    "{e} (card claims user {}, unverified)",
+                    unverified.claims.subject
+                ));
+            }
+            if matches!(e, quickcard::CardError::BadSignature) {
+                entry = entry.flagged();
+            }
+            return Err(refuse(state, with_context(entry), ApiError::card(&e)).await);
+        }
+    };
+    let claims = &card.claims;
+    let user_id = claims.subject.to_string();
+    let entry = || base().user(&user_id).card(&card.card_id);
+
+    over_limit(state, card_hits.unwrap_or(0), rl.card_max, retry, || {
+        with_context(
+            entry()
+                .detail("card exceeded its scan rate limit".into())
+                .into_result("rate_limited"),
+        )
+    })
+    .await?;
+
+    let school = match caller.scope {
+        SchoolScope::School(s) => s.to_string(),
+        SchoolScope::District(allowed) => {
+            let candidates = if allowed.is_empty() {
+                store::school_ids(&state.db).await?
+            } else {
+                allowed.to_vec()
+            };
+            match candidates.into_iter().find(|s| claims.school.matches(s)) {
+                Some(s) => s,
+                None => {
+                    let e = quickcard::CardError::WrongSchool;
+                    let detail = format!(
+                        "{e} (school tag {} is none of this sign-in's schools)",
+                        claims.school
+                    );
+                    return Err(refuse(
+                        state,
+                        with_context(entry().detail(detail)),
+                        ApiError::card(&e),
+                    )
+                    .await);
+                }
+            }
+        }
+    };
+
+    let holder = match store::holder(&state.db, &user_id, &school).await? {
+        Some(h) if h.in_school => h,
+        found => {
+            let msg = if found.is_some() {
+                "the user is no longer on this school's roster"
+            } else {
+                "the user is not on the roster"
+            };
+            let err = ApiError::new(StatusCode::FORBIDDEN, "unknown_user", msg);
+            return Err(refuse(state, with_context(entry().detail(msg.into())), err).await);
+        }
+    };
+
+    if let Some(before) = holder.revoked_before
+        && (claims.issued_at as i64) < before
+    {
+        let err = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "card_revoked",
+            "this card was replaced or reported lost; use the newest card",
+        );
+        let detail = format!(
+            "scan of a revoked card (issued {}, cards before {} are revoked)",
+            quickcard::time::format_utc(claims.issued_at),
+            quickcard::time::format_utc(before as u64)
+        );
+        return Err(refuse(state, with_context(entry().flagged().detail(detail)), err).await);
+    }
+
+    if let Err(refusal) = state
+        .config
+        .policy
+        .check(&school, holder.role, &holder.grades)
+    {
+        let (msg, err) = match refusal {
+            PolicyRefusal::Role(role) => {
+                let msg = format!("card login is not allowed for role {role} at this school");
+                let err = ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", msg.clone())
+                    .with("role", role.as_str());
+                (msg, err)
+            }
+            PolicyRefusal::Grade(grades) => {
+                let msg = format!(
+                    "card login is not allowed for grade {} at this school",
+                    grades.join("/")
+                );
+                let err = ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", msg.clone())
+                    .with("role", holder.role.as_str())
+                    .with("grade", grades.join(","));
+                (msg, err)
+            }
+        };
+        return Err(refuse(state, with_context(entry().detail(msg)), err).await);
+    }
+
+    if let Some(until) = holder.locked_until
+        && until > now
+    {
+        let err = ApiError::locked_out((until - now) as u64);
+        return Err(refuse(state, with_context(entry()), err).await);
+    }
+
+    let second_factor = claims.flags.second_factor;
+    if second_factor {
+        let Some(pin) = req.pin.as_deref().filter(|p| !p.is_empty()) else {
+            let err = ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "pin_required",
+                "this card needs a PIN",
+            );
+            return Err(refuse(state, with_context(entry()), err).await);
+        };
+        let Some(hash) = holder.pin_hash.clone() else {
+            let err = ApiError::new(
+                StatusCode::FORBIDDEN,
+                "pin_not_set",
+                "this card needs a PIN but none is set for the user; ask the school office",
+            );
+            return Err(refuse(state, with_context(entry()), err).await);
+        };
+        let pin = pin.to_string();
+        let ok = tokio::task::spawn_blocking(move || secrets::verify_pin(&pin, &hash))
+            .await
+            .map_err(ApiError::internal)?;
+        if !ok {
+            let lo = &state.config.lockout;
+            let (failures, locked) = store::record_pin_failure(
+                &state.db,
+                &user_id,
+                now,
+                lo.window_secs as i64,
+                lo.max_failures as i64,
+                lo.duration_secs as i64,
+            )
+            .await?;
+            let err = match locked {
+                Some(until) => ApiError::locked_out((until - now) as u64),
+                None => ApiError::new(StatusCode::UNAUTHORIZED, "wrong_pin", "wrong PIN")
+                    .with("attempts_left", (lo.max_failures as i64 - failures).max(0)),
+            };
+            let mut e = entry().detail(format!("wrong PIN ({failures} in a row)"));
+            if locked.is_some() {
+                e = e.flagged().detail(format!(
+                    "wrong PIN {} times: card login locked for {} s",
+                    lo.max_failures, lo.duration_secs
+                ));
+            }
+            return Err(refuse(state, with_context(e), err).await);
+        }
+        store::clear_pin_failures(&state.db, &user_id).await?;
+    }
+    Ok(Checked {
+        card,
+        holder,
+        school,
+        second_factor,
+        now,
+    })
 }
 
 trait IntoResult {

@@ -20,9 +20,21 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod exchange;
+pub mod idp;
 pub mod roster_import;
 pub mod secrets;
+/// Chromebook sign-in routes (the SAML identity provider); see the module docs.
+#[cfg(feature = "saml")]
+pub mod signin;
 pub mod store;
+/// Without the `saml` feature there are no sign-in routes (every path answers 404).
+#[cfg(not(feature = "saml"))]
+pub mod signin {
+    /// No routes.
+    pub fn routes() -> axum::Router<crate::AppState> {
+        axum::Router::new()
+    }
+}
 
 use std::future::Future;
 use std::sync::Arc;
@@ -47,6 +59,9 @@ pub struct Inner {
     pub apps: Vec<catalogue::App>,
     pub clock: Arc<dyn Clock>,
     pub demo: bool,
+    /// The SAML identity provider for Chromebook sign-in (`[saml]`), when configured.
+    #[cfg(feature = "saml")]
+    pub saml: Option<Arc<idp::Idp>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -67,6 +82,8 @@ impl AppState {
     ) -> Result<AppState, PortalError> {
         let trust = config.trust_list(demo)?;
         let apps = config.catalogue();
+        #[cfg(feature = "saml")]
+        let saml = idp::Idp::load(&config)?.map(Arc::new);
         Ok(AppState(Arc::new(Inner {
             db,
             config,
@@ -74,6 +91,8 @@ impl AppState {
             apps,
             clock,
             demo,
+            #[cfg(feature = "saml")]
+            saml,
         })))
     }
 
@@ -129,9 +148,13 @@ pub async fn serve(
             }
         })
     };
-    let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    // The peer address is the sign-in routes' rate-limit key (crate::signin::ClientAddr).
+    let result = axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await;
     pruner.abort();
     checkpointer.abort();
     result

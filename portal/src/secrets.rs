@@ -32,6 +32,11 @@ pub fn hex(bytes: &[u8]) -> String {
     s
 }
 
+fn base64url(bytes: &[u8]) -> String {
+    use base64::Engine as _;
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
 /// A secret handed to a client once. `Debug` never shows it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(String);
@@ -52,6 +57,22 @@ impl Secret {
             }
             s.push(CODE_ALPHABET[*b as usize % CODE_ALPHABET.len()] as char);
         }
+        Secret(s)
+    }
+
+    /// A sign-in request id: 128 random bits, base64url without padding (22 characters).
+    pub fn request_id() -> Secret {
+        Secret(base64url(&random_bytes::<16>()))
+    }
+
+    /// A ChromeOS password for the Chrome Credentials Passing API: 256 random bits, base64url
+    /// without padding (43 characters).
+    pub fn chromeos_password() -> Secret {
+        Secret(base64url(&random_bytes::<32>()))
+    }
+
+    /// A secret read back from the database.
+    pub(crate) fn from_stored(s: String) -> Secret {
         Secret(s)
     }
 

@@ -1075,3 +1075,168 @@ pub async fn live_sessions_of(db: &Db, user_id: &str, now: i64) -> Result<i64> {
     .await?
     .try_get("n")
 }
+
+/// Every school id on the roster.
+pub async fn school_ids(db: &Db) -> Result<Vec<String>> {
+    sqlx::query("SELECT id FROM schools ORDER BY id")
+        .fetch_all(&db.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get("id"))
+        .collect()
+}
+
+/// Revocations of users of any of `schools` (of every user when `schools` is empty), for the
+/// sign-in page's offline pre-check.
+pub async fn revocations_for_schools(db: &Db, schools: &[String]) -> Result<Vec<(String, i64)>> {
+    let rows = sqlx::query(
+        "SELECT DISTINCT r.user_id, r.issued_before, s.school_id FROM revocations r \
+         LEFT JOIN user_schools s ON s.user_id = r.user_id ORDER BY r.user_id",
+    )
+    .fetch_all(&db.pool)
+    .await?;
+    let mut out: Vec<(String, i64)> = Vec::new();
+    for r in rows {
+        let user: String = r.try_get("user_id")?;
+        let before: i64 = r.try_get("issued_before")?;
+        let school: Option<String> = r.try_get("school_id")?;
+        let wanted = schools.is_empty() || school.is_some_and(|s| schools.contains(&s));
+        if wanted && out.last().is_none_or(|(u, _)| *u != user) {
+            out.push((user, before));
+        }
+    }
+    Ok(out)
+}
+
+/// A user's roster e-mail and login name (what a Google account is mapped from).
+pub async fn user_identity(db: &Db, user_id: &str) -> Result<(Option<String>, Option<String>)> {
+    let row = sqlx::query("SELECT email, username FROM users WHERE id = $1")
+        .bind(user_id.to_string())
+        .fetch_optional(&db.pool)
+        .await?;
+    match row {
+        Some(r) => Ok((r.try_get("email")?, r.try_get("username")?)),
+        None => Ok((None, None)),
+    }
+}
+
+/// A Chromebook sign-in waiting for its card (one accepted SAML `AuthnRequest`).
+#[derive(Debug, Clone)]
+pub struct PendingSignIn {
+    pub id_hash: String,
+    /// The service provider's entity id (the request's `Issuer`).
+    pub issuer: String,
+    /// The `AuthnRequest` ID.
+    pub request_id: String,
+    pub acs_url: String,
+    pub relay_state: Option<String>,
+    /// The raw `SAMLRequest` value, parsed again when the request is answered.
+    pub saml_request: String,
+    pub created_at: i64,
+    pub expires_at: i64,
+    pub answered_at: Option<i64>,
+    pub user_id: Option<String>,
+}
+
+fn pending_from(r: &sqlx::any::AnyRow) -> Result<PendingSignIn> {
+    Ok(PendingSignIn {
+        id_hash: r.try_get("id_hash")?,
+        issuer: r.try_get("issuer")?,
+        request_id: r.try_get("request_id")?,
+        acs_url: r.try_get("acs_url")?,
+        relay_state: r.try_get("relay_state")?,
+        saml_request: r.try_get("saml_request")?,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        answered_at: r.try_get("answered_at")?,
+        user_id: r.try_get("user_id")?,
+    })
+}
+
+/// Stores a pending sign-in, and forgets pending sign-ins that expired before `now`. Returns
+/// false (and stores nothing) when the same `AuthnRequest` (issuer and ID) was already
+/// accepted: each request id is answered at most once.
+pub async fn insert_pending_sign_in(db: &Db, p: &PendingSignIn, now: i64) -> Result<bool> {
+    let mut tx = db.begin_write().await?;
+    sqlx::query("DELETE FROM saml_pending WHERE expires_at < $1")
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+    let n = sqlx::query(
+        "INSERT INTO saml_pending (id_hash, issuer, request_id, acs_url, relay_state, saml_request, \
+           created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+         ON CONFLICT (issuer, request_id) DO NOTHING",
+    )
+    .bind(p.id_hash.clone())
+    .bind(p.issuer.clone())
+    .bind(p.request_id.clone())
+    .bind(p.acs_url.clone())
+    .bind(p.relay_state.clone())
+    .bind(p.saml_request.clone())
+    .bind(p.created_at)
+    .bind(p.expires_at)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    tx.commit().await?;
+    Ok(n == 1)
+}
+
+/// The pending sign-in with this id hash (compared again in constant time).
+pub async fn pending_sign_in(db: &Db, id_hash: &str) -> Result<Option<PendingSignIn>> {
+    let row = sqlx::query(
+        "SELECT id_hash, issuer, request_id, acs_url, relay_state, saml_request, created_at, \
+           expires_at, answered_at, user_id FROM saml_pending WHERE id_hash = $1",
+    )
+    .bind(id_hash.to_string())
+    .fetch_optional(&db.pool)
+    .await?;
+    let p = row.as_ref().map(pending_from).transpose()?;
+    Ok(p.filter(|p| secrets::ct_eq(&p.id_hash, id_hash)))
+}
+
+/// Answers a pending sign-in, once: marks it answered by `user_id` (only if it is unanswered
+/// and unexpired at `now`), gets or creates the user's ChromeOS secret (`new_secret` is used
+/// when the user has none yet), and writes `audit`, in one transaction. `None` when the
+/// request was already answered or has expired: then nothing is written.
+pub async fn answer_sign_in(
+    db: &Db,
+    id_hash: &str,
+    user_id: &str,
+    now: i64,
+    new_secret: &Secret,
+    entry: &AuditEntry,
+) -> Result<Option<Secret>> {
+    let mut tx = db.begin_write().await?;
+    let n = sqlx::query(
+        "UPDATE saml_pending SET answered_at = $1, user_id = $2 \
+         WHERE id_hash = $3 AND answered_at IS NULL AND expires_at >= $1",
+    )
+    .bind(now)
+    .bind(user_id.to_string())
+    .bind(id_hash.to_string())
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if n != 1 {
+        tx.rollback().await?;
+        return Ok(None);
+    }
+    sqlx::query(
+        "INSERT INTO chromeos_secrets (user_id, secret, created_at) VALUES ($1, $2, $3) \
+         ON CONFLICT (user_id) DO NOTHING",
+    )
+    .bind(user_id.to_string())
+    .bind(new_secret.expose().to_string())
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    let secret: String = sqlx::query("SELECT secret FROM chromeos_secrets WHERE user_id = $1")
+        .bind(user_id.to_string())
+        .fetch_one(&mut *tx)
+        .await?
+        .try_get("secret")?;
+    audit(&mut tx, entry).await?;
+    tx.commit().await?;
+    Ok(Some(Secret::from_stored(secret)))
+}
