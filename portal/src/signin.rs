@@ -295,14 +295,29 @@ async fn start_sign_in(
                     | RequestError::AcsNotAllowed(_)
                     | RequestError::DtdOrEntity
             );
-            let mut entry = AuditEntry::new(now, AUDIT_KIND, &format!("saml_{}", e.code()))
-                .detail(format!("sign-in request refused: {e}; from {addr}"));
-            if flagged {
-                entry = entry.flagged();
+            // Unreadable requests are only logged (anyone can send garbage; it names no SP and
+            // no request); refusals of a readable request are audited.
+            let garbage = matches!(
+                e,
+                RequestError::Missing
+                    | RequestError::BadQuery(_)
+                    | RequestError::EncodedTooLarge
+                    | RequestError::InflatedTooLarge
+                    | RequestError::BadBase64
+                    | RequestError::BadDeflate
+                    | RequestError::NotUtf8
+                    | RequestError::BadXml(_)
+            );
+            if !garbage {
+                let mut entry = AuditEntry::new(now, AUDIT_KIND, &format!("saml_{}", e.code()))
+                    .detail(format!("sign-in request refused: {e}; from {addr}"));
+                if flagged {
+                    entry = entry.flagged();
+                }
+                store::audit_now(&state.db, &entry)
+                    .await
+                    .map_err(|e| internal(e.into()))?;
             }
-            store::audit_now(&state.db, &entry)
-                .await
-                .map_err(|e| internal(e.into()))?;
             tracing::info!(code = e.code(), %addr, "SAML request refused");
             let (headline, advice) = request_advice(&e, idp);
             return Err(error_page(

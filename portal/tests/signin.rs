@@ -692,7 +692,54 @@ async fn refusals(db: TestDb) {
     w.server.stop().await;
 }
 
-both_databases!(whole_flow, refusals);
+/// Several exchanges racing on one pending sign-in: exactly one gets a response.
+async fn answered_once_under_concurrency(db: TestDb) {
+    let w = World::new(db, |_| {}).await;
+    let id = w.start().await;
+    let cards = [
+        w.card("stu-maya", Role::Student, "sch-lincoln"),
+        w.card("stu-omar", Role::Student, "sch-lincoln"),
+        w.card("stu-zed", Role::Student, "sch-lincoln"),
+        w.card("stu-maya", Role::Student, "sch-lincoln"),
+    ];
+    let replies = futures_join(cards.iter().map(|c| w.exchange(&id, c, None)).collect()).await;
+    let ok: Vec<&Reply> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(ok.len(), 1, "{replies:?}");
+    for r in replies.iter().filter(|r| r.status != 200) {
+        assert_eq!(
+            (r.status, r.code()),
+            (StatusCode::GONE, "signin_used"),
+            "{r:?}"
+        );
+    }
+    let (status, text) = w.sp.post(&w.http, &ok[0].body["sign_in"]).await;
+    assert_eq!(status, StatusCode::OK, "{text}");
+    assert_eq!(w.audited("ok").await.len(), 1);
+    w.server.stop().await;
+}
+
+/// Runs the futures concurrently (on the test's multi-threaded runtime).
+async fn futures_join<F: std::future::Future<Output = Reply> + Send>(fs: Vec<F>) -> Vec<Reply> {
+    let mut out = Vec::new();
+    tokio::task::block_in_place(|| {
+        let handle = tokio::runtime::Handle::current();
+        std::thread::scope(|s| {
+            let hs: Vec<_> = fs
+                .into_iter()
+                .map(|f| {
+                    let handle = handle.clone();
+                    s.spawn(move || handle.block_on(f))
+                })
+                .collect();
+            for h in hs {
+                out.push(h.join().unwrap());
+            }
+        });
+    });
+    out
+}
+
+both_databases!(whole_flow, refusals, answered_once_under_concurrency);
 
 /// An expired response: the portal's clock runs 280 s behind the SP's, responses are valid
 /// 30 s; the SP refuses it as too old.
