@@ -3,15 +3,18 @@
 # with feature `web`, bound with the wasm-bindgen CLI at the exact version in Cargo.lock, into
 # target/web/ beside web/index.html, the manifest and the icons. Prints the sizes.
 #
-#   scripts/build-web.sh            # dev profile (dependencies are optimised even there)
-#   scripts/build-web.sh --release  # release profile
-#   scripts/build-web.sh --profile=NAME  # a custom cargo profile (target/wasm32-…/NAME/)
+#   scripts/build-web.sh            # the `web` profile (Cargo.toml): what CI builds and ships
+#   scripts/build-web.sh --release  # release profile (thin LTO; slower to build)
+#   scripts/build-web.sh --profile=NAME  # another cargo profile (target/wasm32-…/NAME/)
 #   OUT=dir scripts/build-web.sh    # another output folder
 #
-# Measured (issue 9): the dev profile leaves this crate (scanner, RGBA→luma) unoptimised, so
-# grabbing + scanning a 720p frame on the UI thread takes ~78 + ~37 ms there against ~6 + ~8
-# ms with --release, and the download is 2.86 MB gzip against 2.10 MB. Ship --release (or a
-# profile with opt-level 3 for quickcard-kiosk).
+# The JavaScript and .wasm get a content hash in their names (the portal serves them as
+# immutable; index.html, which names them, is revalidated), and every text or wasm file gets a
+# gzip twin (`.gz`) that the portal sends to browsers that accept gzip.
+#
+# Why a `web` profile: the plain dev profile leaves this crate (scanner, RGBA→luma) unoptimised,
+# so grabbing + scanning a 720p frame on the page's only thread took ~78 + ~37 ms there against
+# ~6 + ~8 ms optimised, and the download was 2.86 MB gzip against 2.10 MB.
 #
 # Needs: rustup target wasm32-unknown-unknown (added if missing), network to crates.io the
 # first time (cargo install wasm-bindgen-cli). No wasm-opt: Debian's binaryen 108 produces a
@@ -20,8 +23,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$(pwd)
 
-PROFILE=dev
-PROFILE_DIR=debug
+PROFILE=web
+PROFILE_DIR=web
 for arg in "$@"; do
   case "$arg" in
     --release) PROFILE=release; PROFILE_DIR=release ;;
@@ -59,13 +62,30 @@ WASM="$TARGET_DIR/$TARGET/$PROFILE_DIR/quickcard_kiosk.wasm"
 rm -rf "$OUT"
 mkdir -p "$OUT"
 wasm-bindgen --target web --no-typescript --out-dir "$OUT" --out-name quickcard_kiosk "$WASM"
-cp web/index.html web/manifest.webmanifest web/*.png "$OUT/"
+
+# Content-addressed names for what never changes under a name; index.html points at them.
+hash16() { sha256sum "$1" | cut -c1-16; }
+JS="quickcard_kiosk-$(hash16 "$OUT/quickcard_kiosk.js").js"
+BG="quickcard_kiosk_bg-$(hash16 "$OUT/quickcard_kiosk_bg.wasm").wasm"
+mv "$OUT/quickcard_kiosk.js" "$OUT/$JS"
+mv "$OUT/quickcard_kiosk_bg.wasm" "$OUT/$BG"
+sed -e "s|\./quickcard_kiosk\.js|./$JS|g" -e "s|\./quickcard_kiosk_bg\.wasm|./$BG|g" \
+  web/index.html > "$OUT/index.html"
+grep -q "$JS" "$OUT/index.html" && grep -q "$BG" "$OUT/index.html" || {
+  echo "build-web.sh: web/index.html no longer names ./quickcard_kiosk.js and ./quickcard_kiosk_bg.wasm" >&2
+  exit 1
+}
+cp web/manifest.webmanifest web/*.png "$OUT/"
+for f in "$OUT"/*.js "$OUT"/*.wasm "$OUT"/*.html "$OUT"/*.webmanifest; do
+  gzip -9 -n -k "$f"
+done
 
 echo "web kiosk in $OUT ($PROFILE profile):"
 total_gz=0
 for f in "$OUT"/*; do
+  case "$f" in *.gz) continue ;; esac
   raw=$(stat -c %s "$f")
-  gz=$(gzip -9 -c "$f" | wc -c)
+  if [ -e "$f.gz" ]; then gz=$(stat -c %s "$f.gz"); else gz=$(gzip -9 -c "$f" | wc -c); fi
   total_gz=$((total_gz + gz))
   printf '  %-28s %10d bytes  %10d gzip\n' "$(basename "$f")" "$raw" "$gz"
 done

@@ -9,10 +9,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages: libclang for nokhwa's bindings, poppler-utils to render PDFs in tests,
-# PostgreSQL for the portal's second database, Xvfb and friends for the kiosk's screenshots.
+# PostgreSQL for the portal's second database, Xvfb and friends for the kiosk's screenshots,
+# xmlsec1 + pysaml2 as the independent SAML checker and service provider, Chromium and its
+# WebDriver for the browser kiosk's tests.
 PACKAGES=(libclang-dev pkg-config poppler-utils postgresql xvfb x11-apps imagemagick
           matchbox-window-manager mesa-vulkan-drivers fonts-dejavu-core
-          xmlsec1 python3-pysaml2 openssl systemd nginx dpkg-dev)
+          xmlsec1 python3-pysaml2 openssl systemd nginx dpkg-dev
+          chromium chromium-driver)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -48,6 +51,10 @@ rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
 cargo check --quiet -p quickcard --no-default-features --target wasm32-unknown-unknown
 cargo clippy --quiet -p quickcard-kiosk --lib --no-default-features --features web \
   --target wasm32-unknown-unknown -- -D warnings
+
+echo "==> the browser kiosk: bundle, then headless Chromium with a fake camera against the portal"
+scripts/build-web.sh
+cargo test -p quickcard-kiosk --test web_kiosk -- --ignored --test-threads=1
 
 echo "==> deploy: unit files verify, example configs pass --check-config, nginx example"
 scripts/check-deploy.sh

@@ -212,6 +212,15 @@ fn spanish_renders_and_the_flag_button_switches() {
     assert!(has(&h, "Salir"));
 }
 
+/// `text` with one bit of its signature flipped.
+fn forged(text: &str) -> String {
+    let mut bytes =
+        quickcard::base45::decode(text.strip_prefix("QC:").unwrap().as_bytes()).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    format!("QC:{}", quickcard::base45::encode(&bytes))
+}
+
 #[test]
 fn each_refused_card_gets_its_own_picture_sentence_and_grown_up_line() {
     let cases: Vec<(&str, String, &str, &str)> = vec![
@@ -230,8 +239,31 @@ fn each_refused_card_gets_its_own_picture_sentence_and_grown_up_line() {
         (
             "not a QuickCard",
             "https://example.com/library-book".to_string(),
+            "That is not your login card.",
+            "Grown-up: this QR code is not a QuickCard (a link or another code). Hold up the child's QuickCard.",
+        ),
+        (
+            "forged",
+            forged(&card("stu-maya", Role::Student, SCHOOL, false, false)),
+            "This card does not work. Ask your teacher.",
+            "Grown-up: this card was changed or copied wrongly: its signature is not valid. Print a new card from the roster.",
+        ),
+        (
+            "signed with another district's key",
+            quickcard::sign(
+                &quickcard::Claims::new(
+                    "stu-maya",
+                    Role::Student,
+                    SCHOOL,
+                    NOW_UNIX - 86_400,
+                    NOW_UNIX + 86_400,
+                    quickcard::Flags::default(),
+                )
+                .unwrap(),
+                &quickcard::IssuerKey::from_seed([7; 32], "another district"),
+            ),
             "This is not a school card.",
-            "Grown-up: this code is not a QuickCard from this school, or it is damaged. Print the card again.",
+            "Grown-up: this card was signed with a key this school does not trust (another district or a retired key). Print a new card.",
         ),
     ];
     for (what, text, child, adult) in cases {
@@ -436,4 +468,37 @@ fn every_control_is_labelled_and_at_least_64_points() {
     step(&mut h);
     assert_eq!(screen(&h), "pin-pad");
     check(&h, "pin pad");
+}
+
+/// What the browser page mirrors as HTML buttons: every drawn button with its label, in
+/// drawing order, pressable by that label.
+#[test]
+fn every_drawn_button_is_offered_by_its_label_and_presses_like_a_click() {
+    let rig = Rig::new();
+    let mut h = signed_in(&rig);
+    let labels: Vec<String> = h
+        .state()
+        .offered()
+        .iter()
+        .map(|o| o.label.clone())
+        .collect();
+    assert_eq!(
+        labels,
+        ["Español", "Grown-ups", "Sign out", "Reading", "Math"],
+        "top bar, sign-out, then the tiles"
+    );
+    // Each offered label is a button egui drew (what the screen shows is what is offered).
+    for l in &labels {
+        h.get_by_label(l);
+    }
+    assert!(!h.state_mut().press("Delete everything"));
+    assert_eq!(screen(&h), "dashboard");
+    assert!(h.state_mut().press("Sign out"));
+    step(&mut h);
+    assert_eq!(screen(&h), "signed-out");
+    assert!(h.state().kiosk().session().is_none());
+    assert!(
+        !h.state().offered().iter().any(|o| o.label == "Sign out"),
+        "the sign-out button is gone with the dashboard"
+    );
 }

@@ -40,6 +40,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/admin/audit", get(admin_audit))
         .route("/v1/admin/kiosks", post(admin_add_kiosk))
         .route("/v1/admin/kiosks/{id}/disable", post(admin_disable_kiosk))
+        .merge(crate::web::routes())
         .merge(crate::signin::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))

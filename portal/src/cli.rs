@@ -194,6 +194,10 @@ pub async fn run(cli: Cli) -> Result<()> {
         }
         println!("  apps          {}", config.catalogue().len());
         check_saml(&config)?;
+        if let Some(dir) = &config.web_dir {
+            crate::web::WebBundle::load(dir)?;
+            println!("  web kiosk     {} (served at /kiosk/)", dir.display());
+        }
         if trust.is_empty() {
             println!("  warning: no trusted keys: every card will be refused");
         }
@@ -238,6 +242,14 @@ pub async fn run(cli: Cli) -> Result<()> {
                     p.admin_token,
                     demo::DEMO_PIN
                 );
+                if p.state.web.is_some() {
+                    eprintln!(
+                        "browser kiosk: http://{}{}?demo=1#credential={}",
+                        listener.local_addr()?,
+                        crate::web::MOUNT,
+                        p.kiosk_credential
+                    );
+                }
                 #[cfg(feature = "saml")]
                 if let Some(idp) = &p.state.saml {
                     eprintln!(

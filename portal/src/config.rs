@@ -8,7 +8,7 @@
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use quickcard::{Role, TrustList, TrustedKey};
 use serde::{Deserialize, Serialize};
@@ -73,6 +73,9 @@ pub struct Config {
     /// The app catalogue; the example catalogue when empty.
     #[serde(default)]
     pub apps: Vec<App>,
+    /// The browser kiosk's files (what `scripts/build-web.sh` writes), served at `/kiosk/`.
+    #[serde(default)]
+    pub web_dir: Option<PathBuf>,
     /// Chromebook sign-in: the portal as the district's SAML identity provider (optional).
     #[serde(default)]
     pub saml: Option<crate::idp::SamlConfig>,

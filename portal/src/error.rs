@@ -143,4 +143,6 @@ pub enum PortalError {
     UnknownUser(String),
     #[error("no kiosk {0:?} (give its id or name; `quickcard-portal kiosk list` shows them)")]
     UnknownKiosk(String),
+    #[error("browser kiosk: {0}")]
+    Web(#[from] crate::web::WebError),
 }

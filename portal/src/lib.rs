@@ -27,6 +27,7 @@ pub mod secrets;
 #[cfg(feature = "saml")]
 pub mod signin;
 pub mod store;
+pub mod web;
 /// Without the `saml` feature there are no sign-in routes (every path answers 404).
 #[cfg(not(feature = "saml"))]
 pub mod signin {
@@ -59,6 +60,8 @@ pub struct Inner {
     pub apps: Vec<catalogue::App>,
     pub clock: Arc<dyn Clock>,
     pub demo: bool,
+    /// The browser kiosk's files (`web_dir`), served at `/kiosk/`.
+    pub web: Option<web::WebBundle>,
     /// The SAML identity provider for Chromebook sign-in (`[saml]`), when configured.
     #[cfg(feature = "saml")]
     pub saml: Option<Arc<idp::Idp>>,
@@ -82,6 +85,10 @@ impl AppState {
     ) -> Result<AppState, PortalError> {
         let trust = config.trust_list(demo)?;
         let apps = config.catalogue();
+        let web = match &config.web_dir {
+            Some(dir) => Some(web::WebBundle::load(dir)?),
+            None => None,
+        };
         #[cfg(feature = "saml")]
         let saml = idp::Idp::load(&config)?.map(Arc::new);
         Ok(AppState(Arc::new(Inner {
@@ -91,6 +98,7 @@ impl AppState {
             apps,
             clock,
             demo,
+            web,
             #[cfg(feature = "saml")]
             saml,
         })))

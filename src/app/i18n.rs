@@ -90,6 +90,11 @@ pub enum Msg<'a> {
     OtherSchoolAdult,
     NotSchoolCardChild,
     NotSchoolCardAdult,
+    NotQuickCardAdult,
+    CardBrokenChild,
+    ForgedAdult,
+    DamagedAdult,
+    UnknownKeyAdult,
     ClockAdult,
     NotAllowedChild,
     NotAllowedAdult,
@@ -203,6 +208,26 @@ impl Msg<'_> {
             Msg::NotSchoolCardAdult => s(
                 "Grown-up: this code is not a QuickCard from this school, or it is damaged. Print the card again.",
                 "Adulto: este código no es una QuickCard de esta escuela o está dañado. Imprima la tarjeta otra vez.",
+            ),
+            Msg::NotQuickCardAdult => s(
+                "Grown-up: this QR code is not a QuickCard (a link or another code). Hold up the child's QuickCard.",
+                "Adulto: este código QR no es una QuickCard (es un enlace u otro código). Muestre la QuickCard del niño.",
+            ),
+            Msg::CardBrokenChild => s(
+                "This card does not work. Ask your teacher.",
+                "Esta tarjeta no funciona. Pregúntale a tu maestra.",
+            ),
+            Msg::ForgedAdult => s(
+                "Grown-up: this card was changed or copied wrongly: its signature is not valid. Print a new card from the roster.",
+                "Adulto: esta tarjeta fue modificada o copiada mal: su firma no es válida. Imprima una tarjeta nueva desde la lista.",
+            ),
+            Msg::DamagedAdult => s(
+                "Grown-up: this card is damaged or was made by a newer QuickCard version. Print it again, or update this kiosk.",
+                "Adulto: esta tarjeta está dañada o la hizo una versión más nueva de QuickCard. Imprímala otra vez o actualice este quiosco.",
+            ),
+            Msg::UnknownKeyAdult => s(
+                "Grown-up: this card was signed with a key this school does not trust (another district or a retired key). Print a new card.",
+                "Adulto: esta tarjeta se firmó con una clave en la que esta escuela no confía (otro distrito o una clave retirada). Imprima una tarjeta nueva.",
             ),
             Msg::ClockAdult => s(
                 "Grown-up: the card is dated in the future. Check this computer's clock.",
@@ -340,6 +365,11 @@ pub fn every_message() -> Vec<Msg<'static>> {
         OtherSchoolAdult,
         NotSchoolCardChild,
         NotSchoolCardAdult,
+        NotQuickCardAdult,
+        CardBrokenChild,
+        ForgedAdult,
+        DamagedAdult,
+        UnknownKeyAdult,
         ClockAdult,
         NotAllowedChild,
         NotAllowedAdult,

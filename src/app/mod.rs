@@ -30,6 +30,8 @@ pub struct KioskApp {
     /// When set, closing the window needs the admin PIN (kiosk mode).
     locked: bool,
     title: String,
+    /// The buttons drawn in the last frame.
+    offered: Vec<screens::Offered>,
 }
 
 impl std::fmt::Debug for KioskApp {
@@ -49,6 +51,7 @@ impl KioskApp {
             styled: false,
             locked,
             title: String::new(),
+            offered: Vec::new(),
         }
     }
 
@@ -58,6 +61,28 @@ impl KioskApp {
 
     pub fn kiosk_mut(&mut self) -> &mut Kiosk {
         &mut self.kiosk
+    }
+
+    /// The buttons on the screen in the last frame, with their labels (for the browser page's
+    /// accessible mirror and for tests).
+    pub fn offered(&self) -> &[screens::Offered] {
+        &self.offered
+    }
+
+    /// Presses the button labelled `label` if the last frame drew it, as a click would (also
+    /// counts as activity). Returns whether there was such a button.
+    pub fn press(&mut self, label: &str) -> bool {
+        let Some(action) = self
+            .offered
+            .iter()
+            .find(|o| o.label == label)
+            .map(|o| o.action.clone())
+        else {
+            return false;
+        };
+        self.kiosk.act(Action::Activity);
+        self.kiosk.act(action);
+        true
     }
 
     fn style(&mut self, ctx: &egui::Context) {
@@ -108,6 +133,7 @@ impl KioskApp {
         let time = ctx.input(|i| i.time);
         let lang = self.kiosk.lang();
         let screen = self.kiosk.screen().clone();
+        let mut offered = Vec::new();
         egui::CentralPanel::default()
             .frame(
                 egui::Frame::new()
@@ -121,6 +147,7 @@ impl KioskApp {
                     time,
                     preview: self.preview.as_ref(),
                     actions: &mut actions,
+                    offered: &mut offered,
                 };
                 top_bar(ui, &mut v);
                 ui.add_space(8.0);
@@ -156,6 +183,7 @@ impl KioskApp {
                     screens::idle::show(ui, &mut v, secs);
                 }
             });
+        self.offered = offered;
         for a in actions {
             self.kiosk.act(a);
         }
@@ -205,9 +233,8 @@ impl KioskApp {
 fn top_bar(ui: &mut Ui, v: &mut View<'_>) {
     ui.horizontal(|ui| {
         let lang = v.t(Msg::SwitchLanguage);
-        if widgets::big_button(ui, &lang, widgets::BLUE, 200.0).clicked() {
-            v.actions.push(Action::SwitchLanguage);
-        }
+        let b = widgets::big_button(ui, &lang, widgets::BLUE, 200.0);
+        v.press(&b, &lang, Action::SwitchLanguage);
         if v.kiosk.settings().demo {
             ui.add_space(16.0);
             ui.label(
@@ -218,9 +245,8 @@ fn top_bar(ui: &mut Ui, v: &mut View<'_>) {
         }
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let g = v.t(Msg::GrownUps);
-            if widgets::big_button(ui, &g, widgets::GREY, 200.0).clicked() {
-                v.actions.push(Action::AdminOpen);
-            }
+            let b = widgets::big_button(ui, &g, widgets::GREY, 200.0);
+            v.press(&b, &g, Action::AdminOpen);
         });
     });
 }

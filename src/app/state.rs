@@ -133,11 +133,18 @@ pub enum ErrorKind {
     Expired,
     Revoked,
     OtherSchool,
-    /// Not a QuickCard, forged, damaged or signed by an unknown key. `clock`: the card is dated
-    /// in the future (the kiosk's clock is probably wrong).
-    NotSchoolCard {
-        clock: bool,
-    },
+    /// A QR code that is not a QuickCard (a link, a library book's code).
+    NotQuickCard,
+    /// A QuickCard whose signature does not check out: altered or forged.
+    Forged,
+    /// A damaged or truncated card, or one from a newer card format.
+    Damaged,
+    /// Signed by a key this school does not trust (another district, a retired key).
+    UnknownKey,
+    /// Dated in the future: the kiosk's clock is probably wrong.
+    FutureCard,
+    /// Any other refusal of the card by the portal.
+    NotSchoolCard,
     /// Unknown user or a role that may not use this kiosk.
     NotAllowed,
     /// Too many wrong PINs or attempts; `until_ms` on the monotonic clock.
@@ -1104,9 +1111,13 @@ pub fn error_for_code(code: &str) -> ErrorKind {
         "expired" => ErrorKind::Expired,
         "card_revoked" => ErrorKind::Revoked,
         "wrong_school" | "key_not_for_school" => ErrorKind::OtherSchool,
-        "not_yet_valid" => ErrorKind::NotSchoolCard { clock: true },
+        "not_yet_valid" => ErrorKind::FutureCard,
         "unknown_user" | "role_not_allowed" => ErrorKind::NotAllowed,
-        _ => ErrorKind::NotSchoolCard { clock: false },
+        "not_quickcard" => ErrorKind::NotQuickCard,
+        "bad_signature" => ErrorKind::Forged,
+        "malformed" | "unsupported_version" => ErrorKind::Damaged,
+        "unknown_key" | "key_not_valid_at_issue" => ErrorKind::UnknownKey,
+        _ => ErrorKind::NotSchoolCard,
     }
 }
 

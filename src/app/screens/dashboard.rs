@@ -24,9 +24,8 @@ pub fn show(ui: &mut Ui, v: &mut View<'_>, s: &Session, opening: Option<&str>, f
         });
         ui.with_layout(egui::Layout::right_to_left(egui::Align::Center), |ui| {
             let label = v.t(Msg::SignOut);
-            if widgets::big_button(ui, &label, widgets::RED, 240.0).clicked() {
-                v.actions.push(Action::SignOut);
-            }
+            let b = widgets::big_button(ui, &label, widgets::RED, 240.0);
+            v.press(&b, &label, Action::SignOut);
         });
     });
     ui.add_space(16.0);
@@ -70,9 +69,8 @@ pub fn show(ui: &mut Ui, v: &mut View<'_>, s: &Session, opening: Option<&str>, f
                 ui.spacing_mut().item_spacing.x = gap;
                 for app in row {
                     let color = widgets::tile_color(&app.color, widgets::BLUE);
-                    if widgets::tile(ui, &app.name, &app.icon, color, size, v.time).clicked() {
-                        v.actions.push(Action::Launch(app.id.clone()));
-                    }
+                    let b = widgets::tile(ui, &app.name, &app.icon, color, size, v.time);
+                    v.press(&b, &app.name, Action::Launch(app.id.clone()));
                 }
             });
             ui.add_space(gap);

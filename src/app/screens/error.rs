@@ -19,15 +19,35 @@ pub fn texts(kind: &ErrorKind, now_ms: u64) -> (Picture, Msg<'static>, Msg<'stat
             Msg::OtherSchoolChild,
             Msg::OtherSchoolAdult,
         ),
-        ErrorKind::NotSchoolCard { clock: false } => (
+        ErrorKind::NotQuickCard => (
+            Picture::NotSchoolCard,
+            Msg::HintNotQuickCard,
+            Msg::NotQuickCardAdult,
+        ),
+        ErrorKind::Forged => (
+            Picture::NotSchoolCard,
+            Msg::CardBrokenChild,
+            Msg::ForgedAdult,
+        ),
+        ErrorKind::Damaged => (
+            Picture::NotSchoolCard,
+            Msg::CardBrokenChild,
+            Msg::DamagedAdult,
+        ),
+        ErrorKind::UnknownKey => (
+            Picture::NotSchoolCard,
+            Msg::NotSchoolCardChild,
+            Msg::UnknownKeyAdult,
+        ),
+        ErrorKind::FutureCard => (
+            Picture::NotSchoolCard,
+            Msg::CardBrokenChild,
+            Msg::ClockAdult,
+        ),
+        ErrorKind::NotSchoolCard => (
             Picture::NotSchoolCard,
             Msg::NotSchoolCardChild,
             Msg::NotSchoolCardAdult,
-        ),
-        ErrorKind::NotSchoolCard { clock: true } => (
-            Picture::NotSchoolCard,
-            Msg::NotSchoolCardChild,
-            Msg::ClockAdult,
         ),
         ErrorKind::NotAllowed => (
             Picture::NotAllowed,
@@ -64,14 +84,12 @@ pub fn show(ui: &mut Ui, v: &mut View<'_>, kind: &ErrorKind) {
             let retry = matches!(kind, ErrorKind::Unreachable { .. }).then(|| v.t(Msg::TryAgain));
             let w = if retry.is_some() { 520.0 } else { 240.0 };
             ui.add_space(((ui.available_width() - w) / 2.0).max(0.0));
-            if widgets::big_button(ui, &back, widgets::GREY, 240.0).clicked() {
-                v.actions.push(Action::Back);
-            }
+            let b = widgets::big_button(ui, &back, widgets::GREY, 240.0);
+            v.press(&b, &back, Action::Back);
             if let Some(r) = retry {
                 ui.add_space(24.0);
-                if widgets::big_button(ui, &r, widgets::BLUE, 240.0).clicked() {
-                    v.actions.push(Action::TryAgain);
-                }
+                let b = widgets::big_button(ui, &r, widgets::BLUE, 240.0);
+                v.press(&b, &r, Action::TryAgain);
             }
         });
     });

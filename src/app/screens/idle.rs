@@ -41,9 +41,8 @@ pub fn show(ui: &mut Ui, v: &mut View<'_>, secs_left: u64) {
                         );
                         ui.add_space(20.0);
                         let here = v.t(Msg::StillHere);
-                        if widgets::big_button(ui, &here, widgets::GREEN, 360.0).clicked() {
-                            v.actions.push(Action::StillHere);
-                        }
+                        let b = widgets::big_button(ui, &here, widgets::GREEN, 360.0);
+                        v.press(&b, &here, Action::StillHere);
                     });
                 });
         });

@@ -28,11 +28,35 @@ pub struct View<'a> {
     /// The camera preview texture, when there is one.
     pub preview: Option<&'a egui::TextureHandle>,
     pub actions: &'a mut Vec<Action>,
+    /// Every button drawn this frame, with its label: what a user can do now (see
+    /// [`Offered`]).
+    pub offered: &'a mut Vec<Offered>,
+}
+
+/// A button on the screen, as text: its label and what pressing it does. The browser build
+/// draws on a canvas that screen readers cannot see into, so the page mirrors these as real
+/// HTML buttons (and tests press them by label); natively they are only logged in tests.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Offered {
+    pub label: String,
+    pub action: Action,
 }
 
 impl View<'_> {
     pub fn t(&self, m: Msg<'_>) -> String {
         m.text(self.lang)
+    }
+
+    /// Registers a drawn button (`response`, labelled `label`) and, when it was clicked, its
+    /// `action`. Every screen's button goes through here, so what is offered is what is drawn.
+    pub fn press(&mut self, response: &egui::Response, label: &str, action: Action) {
+        if response.clicked() {
+            self.actions.push(action.clone());
+        }
+        self.offered.push(Offered {
+            label: label.to_string(),
+            action,
+        });
     }
 }
 

@@ -86,9 +86,9 @@ pub fn pad(
                 ui.add_space(((ui.available_width() - grid_w) / 2.0).max(0.0));
                 ui.spacing_mut().item_spacing.x = 14.0;
                 for d in row.into_iter().flatten() {
-                    if key_button(ui, &d.to_string(), widgets::BLUE, key).clicked() {
-                        v.actions.push(digit(d));
-                    }
+                    let label = d.to_string();
+                    let b = key_button(ui, &label, widgets::BLUE, key);
+                    v.press(&b, &label, digit(d));
                 }
             });
             ui.add_space(10.0);
@@ -97,31 +97,30 @@ pub fn pad(
             ui.add_space(((ui.available_width() - grid_w) / 2.0).max(0.0));
             ui.spacing_mut().item_spacing.x = 14.0;
             let del = v.t(Msg::Delete);
-            if key_button(ui, &del, widgets::GREY, key).clicked() {
-                v.actions.push(match kind {
-                    PadKind::Card => Action::PinDelete,
-                    PadKind::Admin => Action::AdminDelete,
-                });
-            }
-            if key_button(ui, "0", widgets::BLUE, key).clicked() {
-                v.actions.push(digit(0));
-            }
+            let b = key_button(ui, &del, widgets::GREY, key);
+            let delete = match kind {
+                PadKind::Card => Action::PinDelete,
+                PadKind::Admin => Action::AdminDelete,
+            };
+            v.press(&b, &del, delete);
+            let b = key_button(ui, "0", widgets::BLUE, key);
+            v.press(&b, "0", digit(0));
             let ok = v.t(Msg::Ok);
-            if key_button(ui, &ok, widgets::GREEN, key).clicked() {
-                v.actions.push(match kind {
-                    PadKind::Card => Action::PinSubmit,
-                    PadKind::Admin => Action::AdminSubmit,
-                });
-            }
+            let b = key_button(ui, &ok, widgets::GREEN, key);
+            let submit = match kind {
+                PadKind::Card => Action::PinSubmit,
+                PadKind::Admin => Action::AdminSubmit,
+            };
+            v.press(&b, &ok, submit);
         });
         ui.add_space(16.0);
         let cancel = v.t(Msg::Cancel);
-        if widgets::big_button(ui, &cancel, widgets::GREY, grid_w).clicked() {
-            v.actions.push(match kind {
-                PadKind::Card => Action::PinCancel,
-                PadKind::Admin => Action::AdminCancel,
-            });
-        }
+        let b = widgets::big_button(ui, &cancel, widgets::GREY, grid_w);
+        let cancel_action = match kind {
+            PadKind::Card => Action::PinCancel,
+            PadKind::Admin => Action::AdminCancel,
+        };
+        v.press(&b, &cancel, cancel_action);
     });
 }
 

@@ -14,8 +14,9 @@
 //!   own data only, never anything about a user).
 //! - [`start`]: `#[wasm_bindgen(start)]`, reads the page address ([`super::page`]) and runs the
 //!   kiosk app in `<canvas id="quickcard">` with eframe's `WebRunner` (glow/WebGL2). The
-//!   document title and the `#quickcard-state` live region mirror the screen state, for tests
-//!   and assistive technology.
+//!   document title and the `#quickcard-state` live region mirror the screen state, and
+//!   `#quickcard-actions` holds a real HTML `<button>` for every button on the screen (the
+//!   canvas is opaque to screen readers and switch access; tests press buttons by label).
 //!
 //! Panics: on wasm32 a panic aborts the module (no unwinding), so the scanner's
 //! `catch_unwind` around `rqrr` cannot contain one here. The page (`web/index.html`) reloads
@@ -48,6 +49,8 @@ use crate::scanner::{Frame, FrameSource, SourceError};
 pub const CANVAS_ID: &str = "quickcard";
 /// The id of the ARIA live region that mirrors the screen state.
 pub const LIVE_REGION_ID: &str = "quickcard-state";
+/// The id of the element holding the HTML mirror of the screen's buttons.
+pub const ACTIONS_ID: &str = "quickcard-actions";
 /// `localStorage` keys start with this.
 pub const STORAGE_PREFIX: &str = "quickcard-kiosk:";
 /// The kiosk credential's storage name (the kiosk's own secret, not a user's).
@@ -430,6 +433,9 @@ impl Camera for NoCamera {
 /// The kiosk app plus what the page mirrors: the document title and the live region.
 struct PageApp {
     app: KioskApp,
+    /// Labels of the mirrored buttons, and the labels pressed there since the last frame.
+    mirrored: Vec<String>,
+    pressed: Rc<RefCell<Vec<String>>>,
     state: &'static str,
     times: Option<Rc<RefCell<ScanTimes>>>,
     published_frames: u64,
@@ -445,8 +451,12 @@ pub fn state_text(screen: &Screen) -> &'static str {
             ErrorKind::Expired => "error:expired",
             ErrorKind::Revoked => "error:revoked",
             ErrorKind::OtherSchool => "error:other-school",
-            ErrorKind::NotSchoolCard { clock: true } => "error:card-from-the-future",
-            ErrorKind::NotSchoolCard { clock: false } => "error:not-school-card",
+            ErrorKind::NotQuickCard => "error:not-quickcard",
+            ErrorKind::Forged => "error:forged",
+            ErrorKind::Damaged => "error:damaged",
+            ErrorKind::UnknownKey => "error:unknown-key",
+            ErrorKind::FutureCard => "error:card-from-the-future",
+            ErrorKind::NotSchoolCard => "error:not-school-card",
             ErrorKind::NotAllowed => "error:not-allowed",
             ErrorKind::LockedOut { .. } => "error:locked-out",
             ErrorKind::Unreachable { .. } => "error:unreachable",
@@ -512,10 +522,68 @@ impl PageApp {
     }
 }
 
+impl PageApp {
+    /// Rebuilds `#quickcard-actions` when the screen's buttons change: one `<button>` per
+    /// button, in drawing order, labelled as on the screen.
+    fn mirror_actions(&mut self) {
+        let labels: Vec<String> = self.app.offered().iter().map(|o| o.label.clone()).collect();
+        if labels == self.mirrored {
+            return;
+        }
+        let Some(document) = web_sys::window().and_then(|w| w.document()) else {
+            return;
+        };
+        let Some(holder) = document.get_element_by_id(ACTIONS_ID) else {
+            return;
+        };
+        holder.set_text_content(None);
+        for label in &labels {
+            if let Ok(b) = document.create_element("button") {
+                let _ = b.set_attribute("type", "button");
+                let _ = b.set_attribute("data-label", label);
+                b.set_text_content(Some(label));
+                let _ = holder.append_child(&b);
+            }
+        }
+        self.mirrored = labels;
+    }
+}
+
+/// One click listener on `#quickcard-actions` for all its buttons (they are replaced as screens
+/// change; a listener per button would leak a closure each time). A click queues the button's
+/// label for the next frame and asks for that frame.
+fn listen_for_presses(pressed: Rc<RefCell<Vec<String>>>, repaint: Repaint) {
+    let Some(holder) = web_sys::window()
+        .and_then(|w| w.document())
+        .and_then(|d| d.get_element_by_id(ACTIONS_ID))
+    else {
+        return;
+    };
+    let on_click = Closure::<dyn FnMut(web_sys::Event)>::new(move |ev: web_sys::Event| {
+        let label = ev
+            .target()
+            .and_then(|t| t.dyn_into::<web_sys::Element>().ok())
+            .and_then(|e| e.closest("button").ok().flatten())
+            .and_then(|b| b.get_attribute("data-label"));
+        if let Some(label) = label {
+            pressed.borrow_mut().push(label);
+            repaint();
+        }
+    });
+    let _ = holder.add_event_listener_with_callback("click", on_click.as_ref().unchecked_ref());
+    // Lives as long as the page.
+    on_click.forget();
+}
+
 impl eframe::App for PageApp {
     fn ui(&mut self, ui: &mut egui::Ui, frame: &mut eframe::Frame) {
+        let pressed: Vec<String> = std::mem::take(&mut *self.pressed.borrow_mut());
+        for label in pressed {
+            self.app.press(&label);
+        }
         self.app.ui(ui, frame);
         self.mirror_state();
+        self.mirror_actions();
         self.publish_times();
     }
 }
@@ -618,6 +686,8 @@ async fn run() -> Result<(), String> {
             }
         })
     };
+    let pressed: Rc<RefCell<Vec<String>>> = Rc::default();
+    listen_for_presses(pressed.clone(), repaint.clone());
     let (settings, services, times) = prepare(&page, repaint)?;
     set_state_text("starting");
     eframe::WebRunner::new()
@@ -629,6 +699,8 @@ async fn run() -> Result<(), String> {
                 let kiosk = Kiosk::new(settings, services);
                 Ok(Box::new(PageApp {
                     app: KioskApp::new(kiosk, false),
+                    mirrored: Vec::new(),
+                    pressed,
                     state: "",
                     times,
                     published_frames: 0,
