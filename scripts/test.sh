@@ -52,9 +52,9 @@ cargo check --quiet -p quickcard --no-default-features --target wasm32-unknown-u
 cargo clippy --quiet -p quickcard-kiosk --lib --no-default-features --features web \
   --target wasm32-unknown-unknown -- -D warnings
 
-echo "==> the browser kiosk: bundle, then headless Chromium with a fake camera against the portal"
+echo "==> the browser kiosk and the Chromebook sign-in: bundle, then headless Chromium with a fake camera against the portal (and a pysaml2 SP as Google)"
 scripts/build-web.sh
-cargo test -p quickcard-kiosk --test web_kiosk -- --ignored --test-threads=1
+cargo test -p quickcard-kiosk --test web_kiosk --test web_signin -- --ignored --test-threads=1
 
 echo "==> deploy: unit files verify, example configs pass --check-config, nginx example"
 scripts/check-deploy.sh

@@ -65,6 +65,43 @@ pub struct SessionReply {
     pub apps: Vec<AppTile>,
     #[serde(default)]
     pub second_factor_used: bool,
+    /// On the Chromebook sign-in page: what to hand to Google (issue 10).
+    #[serde(default)]
+    pub sign_in: Option<Box<SignInHandoff>>,
+}
+
+/// What the Chromebook sign-in page posts after a card was accepted: the signed SAML response
+/// for Google's ACS URL, and the user's ChromeOS password for the Credentials Passing API.
+/// Wiped when dropped; `Debug` shows neither secret.
+#[derive(Clone, Deserialize, Default)]
+pub struct SignInHandoff {
+    pub acs_url: String,
+    pub saml_response: String,
+    #[serde(default)]
+    pub relay_state: String,
+    /// The Google account (the SAML `NameID`).
+    pub email: String,
+    /// The per-user secret ChromeOS uses as this account's password on this device.
+    #[serde(default)]
+    pub password: String,
+}
+
+impl std::fmt::Debug for SignInHandoff {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SignInHandoff")
+            .field("acs_url", &self.acs_url)
+            .field("email", &self.email)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Drop for SignInHandoff {
+    fn drop(&mut self) {
+        self.saml_response.zeroize();
+        self.relay_state.zeroize();
+        self.email.zeroize();
+        self.password.zeroize();
+    }
 }
 
 impl Drop for SessionReply {
@@ -206,6 +243,9 @@ pub struct HttpPortal {
     credential: Arc<Zeroizing<String>>,
     sleep: Sleeper,
     retry: RetryPolicy,
+    /// `Some(request id)` on the Chromebook sign-in page: the pending sign-in authorises the
+    /// calls instead of a kiosk credential, and there are no sessions to end or apps to open.
+    sign_in: Option<Arc<str>>,
 }
 
 impl std::fmt::Debug for HttpPortal {
@@ -267,7 +307,22 @@ impl HttpPortal {
             credential: Arc::new(credential),
             sleep,
             retry,
+            sign_in: None,
         })
+    }
+
+    /// A client for the Chromebook sign-in page answering the pending sign-in `request` (the
+    /// id the portal put in the page's address): config and card exchange go to
+    /// `/v1/signin/{request}/…`.
+    pub fn for_sign_in(
+        base: &str,
+        request: &str,
+        sleep: Sleeper,
+        retry: RetryPolicy,
+    ) -> Result<HttpPortal, PortalError> {
+        let mut p = HttpPortal::new(base, Zeroizing::new(String::new()), sleep, retry)?;
+        p.sign_in = Some(url_segment(request).into());
+        Ok(p)
     }
 
     /// The portal's base URL.
@@ -407,7 +462,11 @@ struct Nothing;
 
 impl PortalApi for HttpPortal {
     fn kiosk_config(&self) -> BoxFuture<'static, Result<KioskConfig, PortalError>> {
-        self.call(Method::Get, "/v1/kiosk/config".into(), None, None, true)
+        let path = match &self.sign_in {
+            Some(request) => format!("/v1/signin/{request}/config"),
+            None => "/v1/kiosk/config".into(),
+        };
+        self.call(Method::Get, path, None, None, true)
     }
 
     fn exchange(
@@ -419,7 +478,11 @@ impl PortalApi for HttpPortal {
         if let Some(pin) = &pin {
             body["pin"] = serde_json::Value::String(pin.to_string());
         }
-        let fut = self.call(Method::Post, "/v1/exchange".into(), Some(body), None, false);
+        let path = match &self.sign_in {
+            Some(request) => format!("/v1/signin/{request}/exchange"),
+            None => "/v1/exchange".into(),
+        };
+        let fut = self.call(Method::Post, path, Some(body), None, false);
         Box::pin(async move {
             let r = fut.await;
             drop((card, pin));
@@ -428,6 +491,10 @@ impl PortalApi for HttpPortal {
     }
 
     fn end_session(&self, token: Zeroizing<String>) -> BoxFuture<'static, Result<(), PortalError>> {
+        if self.sign_in.is_some() {
+            // A Chromebook sign-in makes no portal session.
+            return Box::pin(async { Ok(()) });
+        }
         let fut = self.call::<Nothing>(
             Method::Delete,
             "/v1/session".into(),

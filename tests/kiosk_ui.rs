@@ -502,3 +502,52 @@ fn every_drawn_button_is_offered_by_its_label_and_presses_like_a_click() {
         "the sign-out button is gone with the dashboard"
     );
 }
+
+/// The Chromebook sign-in page's ending: the portal's answer carries the SAML hand-off, the
+/// launcher posts it, and the child sees a greeting (no dashboard, no sign-out button).
+#[test]
+fn a_sign_in_answer_is_handed_to_google_with_a_greeting() {
+    let rig = Rig::new();
+    let mut reply = maya_session();
+    reply.token = String::new();
+    reply.apps.clear();
+    reply.sign_in = Some(Box::new(quickcard_kiosk::portal_client::SignInHandoff {
+        acs_url: "https://www.google.com/a/district.example/acs".into(),
+        saml_response: "PHNhbWxwOlJlc3BvbnNl".into(),
+        relay_state: "https://accounts.google.com/continue".into(),
+        email: "maya@district.example".into(),
+        password: "not-typed-by-anyone".into(),
+    }));
+    rig.portal.reply(Ok(reply));
+    let mut h = harness(&rig, rig.settings());
+    rig.camera
+        .card(&card("stu-maya", Role::Student, SCHOOL, false, false));
+    step(&mut h);
+    step(&mut h);
+    assert_eq!(screen(&h), "signing-in");
+    assert_eq!(
+        rig.launcher.0.lock().unwrap().as_slice(),
+        ["sign-in maya@district.example at https://www.google.com/a/district.example/acs"]
+    );
+    assert!(has(&h, "Hi, Maya! Your Chromebook is opening…"));
+    assert!(
+        !h.state().offered().iter().any(|o| o.label == "Sign out"),
+        "{:?}",
+        h.state().offered()
+    );
+}
+
+/// A sign-in page whose request expired says so and stops asking the portal.
+#[test]
+fn an_expired_sign_in_request_asks_to_start_again() {
+    let rig = Rig::new();
+    *rig.portal.config.lock().unwrap() = Err(api_error("signin_expired", None, None));
+    let mut h = harness(&rig, rig.settings());
+    step(&mut h);
+    assert_eq!(screen(&h), "not-ready");
+    assert!(has(&h, "Let's start again."));
+    let asked = rig.portal.calls().len();
+    rig.clock.advance(10 * 60_000);
+    step(&mut h);
+    assert_eq!(rig.portal.calls().len(), asked, "no more config requests");
+}

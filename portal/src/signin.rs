@@ -234,9 +234,11 @@ fn ip_bucket(addr: &str) -> String {
     format!("signin-ip:{addr}")
 }
 
-/// Where the browser goes to scan the card.
+/// Where the browser goes to scan the card. A demo portal tells the page to trust the demo
+/// key (the page accepts that only from a portal on loopback).
 fn page_location(state: &AppState, id: &str) -> String {
-    let path = format!("/kiosk/?mode=signin&request={id}");
+    let demo = if state.demo { "&demo=1" } else { "" };
+    let path = format!("/kiosk/?mode=signin&request={id}{demo}");
     match &state.config.public_url {
         Some(base) => format!("{}{path}", base.trim_end_matches('/')),
         None => path,

@@ -81,6 +81,10 @@ pub enum Msg<'a> {
     StillHere,
     // Signed out
     Bye,
+    // Chromebook sign-in page
+    SigningIn(&'a str),
+    SignInExpiredChild,
+    SignInExpiredAdult,
     // Errors: the child's sentence, then the grown-up's line
     ExpiredChild,
     ExpiredAdult,
@@ -179,6 +183,15 @@ impl Msg<'_> {
             Msg::Bye => s(
                 "Bye! Take your card with you.",
                 "¡Adiós! Llévate tu tarjeta.",
+            ),
+            Msg::SigningIn(name) => (
+                format!("Hi, {name}! Your Chromebook is opening…"),
+                format!("¡Hola, {name}! Tu Chromebook se está abriendo…"),
+            ),
+            Msg::SignInExpiredChild => s("Let's start again.", "Empecemos otra vez."),
+            Msg::SignInExpiredAdult => s(
+                "Grown-up: this sign-in page is too old or was already used. Go back to the Chromebook's sign-in screen (the arrow at the top) to start again.",
+                "Adulto: esta página de inicio de sesión es muy antigua o ya se usó. Vuelva a la pantalla de inicio de la Chromebook (la flecha de arriba) para empezar otra vez.",
             ),
             Msg::ExpiredChild => s("This card is too old.", "Esta tarjeta ya no sirve."),
             Msg::ExpiredAdult => s(
@@ -357,6 +370,9 @@ pub fn every_message() -> Vec<Msg<'static>> {
         IdleCountdown(9),
         StillHere,
         Bye,
+        SigningIn("Maya"),
+        SignInExpiredChild,
+        SignInExpiredAdult,
         ExpiredChild,
         ExpiredAdult,
         RevokedChild,

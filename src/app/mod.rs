@@ -177,6 +177,11 @@ impl KioskApp {
                         }
                     }
                     Screen::SignedOut { .. } => screens::signed_out::show(ui, &mut v),
+                    Screen::SigningIn => {
+                        if let Some(s) = self.kiosk.session() {
+                            screens::signing_in::show(ui, &mut v, s);
+                        }
+                    }
                     Screen::Error { kind, .. } => screens::error::show(ui, &mut v, kind),
                 }
                 if let Some(secs) = self.kiosk.idle_countdown_secs() {

@@ -125,6 +125,9 @@ pub enum NotReady {
     NoTrustKeys,
     /// Outside the demo the demo key is never trusted.
     DemoKeyRefused,
+    /// The Chromebook sign-in page's request expired, was used, or is unknown: the sign-in
+    /// has to start again from the Chromebook's screen.
+    SignInExpired,
 }
 
 /// Why a card was refused, as the screen shows it.
@@ -208,6 +211,8 @@ pub enum Screen {
     SignedOut {
         until_ms: u64,
     },
+    /// The Chromebook sign-in page handed the user to Google; the page is leaving.
+    SigningIn,
     Error {
         kind: ErrorKind,
         until_ms: u64,
@@ -224,6 +229,7 @@ impl Screen {
             Screen::PinPad { .. } => "pin-pad",
             Screen::Dashboard { .. } => "dashboard",
             Screen::SignedOut { .. } => "signed-out",
+            Screen::SigningIn => "signing-in",
             Screen::Error { .. } => "error",
         }
     }
@@ -346,6 +352,8 @@ pub struct Kiosk {
     revoked: Vec<Revocation>,
     school_id: Option<String>,
     kiosk_refused: bool,
+    /// The sign-in page's pending request is gone (`signin_*` codes): nothing to retry.
+    sign_in_expired: bool,
     config_in_flight: bool,
     config_retry_at: u64,
     config_backoff_ms: u64,
@@ -392,6 +400,7 @@ impl Kiosk {
             trust: None,
             revoked: Vec::new(),
             kiosk_refused: false,
+            sign_in_expired: false,
             config_in_flight: false,
             config_retry_at: now,
             config_backoff_ms: 1_000,
@@ -510,6 +519,7 @@ impl Kiosk {
         if self.settings.enrolled
             && !self.config_in_flight
             && !self.kiosk_refused
+            && !self.sign_in_expired
             && now >= self.config_retry_at
         {
             self.fetch_config();
@@ -554,6 +564,8 @@ impl Kiosk {
             Some(NotReady::NotEnrolled)
         } else if self.kiosk_refused {
             Some(NotReady::KioskRefused)
+        } else if self.sign_in_expired {
+            Some(NotReady::SignInExpired)
         } else {
             match &self.trust {
                 None => Some(NotReady::PortalUnreachable),
@@ -650,6 +662,8 @@ impl Kiosk {
                 self.log.push(e.code().unwrap_or("unreachable").to_string());
                 if matches!(e.code(), Some("kiosk_unauthorized" | "kiosk_disabled")) {
                     self.kiosk_refused = true;
+                } else if e.code().is_some_and(|c| c.starts_with("signin_")) {
+                    self.sign_in_expired = true;
                 } else {
                     self.config_retry_at = now + self.config_backoff_ms;
                     self.config_backoff_ms = (self.config_backoff_ms * 2).min(60_000);
@@ -708,8 +722,9 @@ impl Kiosk {
     fn on_exchanged(&mut self, result: Result<SessionReply, PortalError>) {
         let now = self.now_ms();
         match result {
-            Ok(reply) => {
+            Ok(mut reply) => {
                 let card_id = self.pending.take().map(|p| p.card_id).unwrap_or_default();
+                let handoff = reply.sign_in.take();
                 self.session = Some(Session::from_reply(reply));
                 self.session_generation += 1;
                 self.last_activity_ms = now;
@@ -718,6 +733,17 @@ impl Kiosk {
                     opening: None,
                     launch_failed: false,
                 };
+                if let Some(handoff) = handoff {
+                    // The Chromebook sign-in page: hand over to Google; the page leaves.
+                    match self.services.launcher.sign_in(&handoff) {
+                        Ok(()) => self.screen = Screen::SigningIn,
+                        Err(e) => {
+                            tracing::error!("cannot finish the Chromebook sign-in: {e}");
+                            self.session = None;
+                            self.fail(ErrorKind::NotSchoolCard);
+                        }
+                    }
+                }
                 tracing::info!("signed in");
             }
             Err(e) => {
@@ -753,6 +779,11 @@ impl Kiosk {
                         "kiosk_unauthorized" | "kiosk_disabled" => {
                             self.pending = None;
                             self.kiosk_refused = true;
+                            self.screen = self.ready_screen();
+                        }
+                        c if c.starts_with("signin_") => {
+                            self.pending = None;
+                            self.sign_in_expired = true;
                             self.screen = self.ready_screen();
                         }
                         c if c.starts_with("internal") => self.unreachable(now),

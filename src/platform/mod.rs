@@ -123,6 +123,14 @@ pub trait Camera {
 /// Opens a launch URL for the user.
 pub trait Launcher {
     fn open(&self, url: &str) -> Result<(), String>;
+
+    /// The Chromebook sign-in page (issue 10): passes the ChromeOS password to the Credentials
+    /// Passing API and posts the signed SAML response to Google, leaving the page. Only the
+    /// browser build can; elsewhere this refuses.
+    fn sign_in(&self, handoff: &crate::portal_client::SignInHandoff) -> Result<(), String> {
+        let _ = handoff;
+        Err("only the browser kiosk can finish a Chromebook sign-in".into())
+    }
 }
 
 /// Small named text blobs that survive restarts. Never used for anything about a user.

@@ -120,6 +120,13 @@ impl Launcher for RecordingLauncher {
         self.0.lock().unwrap().push(url.to_string());
         Ok(())
     }
+    fn sign_in(&self, h: &quickcard_kiosk::portal_client::SignInHandoff) -> Result<(), String> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("sign-in {} at {}", h.email, h.acs_url));
+        Ok(())
+    }
 }
 
 /// A portal that answers from a script and records every call.
@@ -264,6 +271,7 @@ pub fn maya_session() -> SessionReply {
             },
         ],
         second_factor_used: false,
+        sign_in: None,
     }
 }
 

@@ -78,7 +78,8 @@ pub fn show(ui: &mut Ui, v: &mut View<'_>, s: &Session, opening: Option<&str>, f
     });
 }
 
-fn avatar(ui: &mut Ui, v: &View<'_>, s: &Session, name: &str, size: f32) {
+/// The user's avatar: their initial on their colour (also on the sign-in page's last screen).
+pub(crate) fn avatar(ui: &mut Ui, v: &View<'_>, s: &Session, name: &str, size: f32) {
     let (rect, resp) = ui.allocate_exact_size(Vec2::splat(size), Sense::hover());
     let label = v.t(Msg::Avatar(name));
     resp.widget_info(|| WidgetInfo::labeled(egui::Role::Image, true, &label));

@@ -11,6 +11,7 @@ pub mod not_ready;
 pub mod pin_pad;
 pub mod scanning;
 pub mod signed_out;
+pub mod signing_in;
 
 use eframe::egui::{self, Ui};
 

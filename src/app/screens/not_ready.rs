@@ -33,6 +33,11 @@ pub fn texts<'a>(why: &'a NotReady, portal: &'a str) -> (Picture, Msg<'a>, Msg<'
         ),
         NotReady::NoTrustKeys => (Picture::NoTrust, Msg::NoTrustChild, Msg::NoTrustAdult),
         NotReady::DemoKeyRefused => (Picture::NoTrust, Msg::NoTrustChild, Msg::DemoKeyAdult),
+        NotReady::SignInExpired => (
+            Picture::Waiting,
+            Msg::SignInExpiredChild,
+            Msg::SignInExpiredAdult,
+        ),
     }
 }
 

@@ -9,7 +9,9 @@
 //!   `getImageData` → [`Frame::from_rgba`]. Wrapped in a
 //!   [`SampledCamera`](super::sampled::SampledCamera) so at most a few frames a second are
 //!   scanned on the UI thread.
-//! - [`WebLauncher`]: opens launch URLs in a new window.
+//! - [`WebLauncher`]: opens launch URLs in a new window; on the Chromebook sign-in page it
+//!   passes the ChromeOS password to the Chrome Credentials Passing API and posts the signed
+//!   SAML response to Google's ACS URL.
 //! - [`LocalStorage`]: the portal's trust list and revocations in `localStorage` (the kiosk's
 //!   own data only, never anything about a user).
 //! - [`start`]: `#[wasm_bindgen(start)]`, reads the page address ([`super::page`]) and runs the
@@ -42,7 +44,7 @@ use super::sampled::{SampledCamera, ScanTimes};
 use crate::app::KioskApp;
 use crate::app::state::{ErrorKind, Kiosk, Screen, Services, Settings};
 use crate::platform::{BoxFuture, Camera, CameraEvent, Clock, Launcher, Repaint, Runtime, Storage};
-use crate::portal_client::{HttpPortal, RetryPolicy, Sleeper};
+use crate::portal_client::{HttpPortal, RetryPolicy, SignInHandoff, Sleeper};
 use crate::scanner::{Frame, FrameSource, SourceError};
 
 /// The id of the canvas the app draws into.
@@ -135,6 +137,98 @@ impl Launcher for WebLauncher {
             Err(e) => Err(format!("cannot open the app: {}", js_text(&e))),
         }
     }
+
+    fn sign_in(&self, handoff: &SignInHandoff) -> Result<(), String> {
+        if !(handoff.acs_url.starts_with("https://") || handoff.acs_url.starts_with("http://")) {
+            return Err("the portal sent a sign-in target that is not a web address".into());
+        }
+        let window = web_sys::window().ok_or("no browser window")?;
+        pass_credentials(&window, handoff);
+        let document = window.document().ok_or("no document")?;
+        let form: web_sys::HtmlFormElement = document
+            .create_element("form")
+            .and_then(|f| f.dyn_into().map_err(JsValue::from))
+            .map_err(|e| format!("cannot make the sign-in form: {}", js_text(&e)))?;
+        form.set_method("post");
+        form.set_action(&handoff.acs_url);
+        form.set_attribute("hidden", "").ok();
+        let mut fields = vec![("SAMLResponse", handoff.saml_response.as_str())];
+        if !handoff.relay_state.is_empty() {
+            fields.push(("RelayState", handoff.relay_state.as_str()));
+        }
+        for (name, value) in fields {
+            let input = document
+                .create_element("input")
+                .map_err(|e| format!("cannot make the sign-in form: {}", js_text(&e)))?;
+            // Properties, not markup: nothing in the values is ever parsed as HTML.
+            input.set_attribute("type", "hidden").ok();
+            input.set_attribute("name", name).ok();
+            input.set_attribute("value", value).ok();
+            form.append_child(&input).ok();
+        }
+        document
+            .body()
+            .ok_or("no page body")?
+            .append_child(&form)
+            .map_err(|e| format!("cannot make the sign-in form: {}", js_text(&e)))?;
+        // A moment for ChromeOS to take the credentials in (its listener forwards them to the
+        // sign-in screen asynchronously) before the page leaves.
+        let submit = Closure::once_into_js(move || {
+            if let Err(e) = form.submit() {
+                web_sys::console::error_1(&e);
+            }
+        });
+        window
+            .set_timeout_with_callback_and_timeout_and_arguments_0(
+                submit.unchecked_ref(),
+                CREDENTIALS_SETTLE_MS,
+            )
+            .map_err(|e| format!("cannot post the sign-in: {}", js_text(&e)))?;
+        Ok(())
+    }
+}
+
+/// How long the sign-in page waits between handing ChromeOS the password and leaving.
+const CREDENTIALS_SETTLE_MS: i32 = 300;
+
+/// The Chrome Credentials Passing API (`gaia_saml_api` messages to the page's own window, which
+/// ChromeOS's sign-in screen listens to): `initialize`, `add` the user's ChromeOS password as a
+/// plain password, then `confirm` that the sign-in succeeded. Outside the ChromeOS sign-in
+/// screen nobody listens and the messages are dropped. The password is the per-user secret the
+/// portal keeps (never typed, printed or in the QR), so the same child on the same Chromebook
+/// gets the same encrypted home and lock screen every time.
+fn pass_credentials(window: &web_sys::Window, handoff: &SignInHandoff) {
+    let token = format!("quickcard-{}", js_sys::Date::now() as u64);
+    let call = |fields: &[(&str, JsValue)]| {
+        let call = js_sys::Object::new();
+        for (k, v) in fields {
+            let _ = js_sys::Reflect::set(&call, &(*k).into(), v);
+        }
+        let msg = js_sys::Object::new();
+        let _ = js_sys::Reflect::set(&msg, &"type".into(), &"gaia_saml_api".into());
+        let _ = js_sys::Reflect::set(&msg, &"call".into(), &call);
+        // Only this page's own origin receives it.
+        if let Err(e) = window.post_message(&msg, "/") {
+            web_sys::console::warn_1(&e);
+        }
+    };
+    call(&[
+        ("method", "initialize".into()),
+        ("requestedVersion", 1.into()),
+    ]);
+    if !handoff.password.is_empty() {
+        call(&[
+            ("method", "add".into()),
+            ("token", token.as_str().into()),
+            ("user", handoff.email.as_str().into()),
+            ("passwordBytes", handoff.password.as_str().into()),
+            ("keyType", "KEY_TYPE_PASSWORD_PLAIN".into()),
+        ]);
+    }
+    call(&[
+        ("method", "confirm".into()),
+        ("token", token.as_str().into()),
+    ]);
 }
 
 /// `localStorage`, every key prefixed with [`STORAGE_PREFIX`].
@@ -621,21 +715,34 @@ type Prepared = (Settings, Services, Option<Rc<RefCell<ScanTimes>>>);
 
 fn prepare(page: &PageStart, repaint: Repaint) -> Result<Prepared, String> {
     let storage = LocalStorage;
-    let credential = credential(&storage);
+    let (portal, enrolled) = match (&page.mode, &page.request) {
+        // The Chromebook sign-in page: the portal's pending sign-in is the authorisation.
+        (Mode::SignIn, Some(request)) => (
+            HttpPortal::for_sign_in(&page.portal_url, request, sleeper(), RetryPolicy::default()),
+            true,
+        ),
+        _ => {
+            let credential = credential(&storage);
+            let enrolled = !credential.is_empty();
+            (
+                HttpPortal::new(
+                    &page.portal_url,
+                    credential,
+                    sleeper(),
+                    RetryPolicy::default(),
+                ),
+                enrolled,
+            )
+        }
+    };
+    let portal = portal.map_err(|e| e.to_string())?;
     let settings = Settings {
         demo: page.demo,
         lang: page.lang.unwrap_or_default(),
-        enrolled: !credential.is_empty(),
+        enrolled,
         portal_url: page.portal_url.clone(),
         ..Settings::default()
     };
-    let portal = HttpPortal::new(
-        &page.portal_url,
-        credential,
-        sleeper(),
-        RetryPolicy::default(),
-    )
-    .map_err(|e| e.to_string())?;
     let mut times = None;
     let camera: Box<dyn Camera> = match VideoSource::start(page.facing) {
         Ok(src) => {
@@ -665,12 +772,6 @@ async fn run() -> Result<(), String> {
         &location.origin().unwrap_or_default(),
     )
     .map_err(|e| e.to_string())?;
-    if page.mode == Mode::SignIn {
-        // The sign-in screen's own flow is issue 10; until then it runs the lab kiosk's.
-        web_sys::console::warn_1(
-            &"mode=signin: sign-in flow not built yet; running the lab kiosk".into(),
-        );
-    }
     let canvas: HtmlCanvasElement = window
         .document()
         .and_then(|d| d.get_element_by_id(CANVAS_ID))

@@ -54,6 +54,8 @@ pub struct PageStart {
     pub lang: Option<Lang>,
     pub facing: Facing,
     pub demo: bool,
+    /// Sign-in mode: the pending sign-in the portal created for this page (its address).
+    pub request: Option<String>,
 }
 
 /// Why the page address cannot be used.
@@ -69,6 +71,11 @@ pub enum PageError {
         "page address: demo=1 is only allowed with a portal on this machine (127.0.0.1 or localhost)"
     )]
     DemoNotLocal,
+    #[error(
+        "page address: the sign-in page is opened by the Chromebook's sign-in screen (through \
+         the portal's /saml/sso), not directly; its address carries request=…"
+    )]
+    NoSignInRequest,
 }
 
 /// Parses `query` (with or without the leading `?`); `origin` is the page's own origin
@@ -80,6 +87,7 @@ pub fn parse(query: &str, origin: &str) -> Result<PageStart, PageError> {
         lang: None,
         facing: Facing::Environment,
         demo: false,
+        request: None,
     };
     let query = query.strip_prefix('?').unwrap_or(query);
     for pair in query.split('&').filter(|p| !p.is_empty()) {
@@ -122,6 +130,16 @@ pub fn parse(query: &str, origin: &str) -> Result<PageStart, PageError> {
                     _ => return Err(invalid("demo", "1 or 0")),
                 }
             }
+            "request" => {
+                let ok = (16..=128).contains(&value.len())
+                    && value
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+                if !ok {
+                    return Err(invalid("request", "the id the portal put there"));
+                }
+                start.request = Some(value);
+            }
             // Unknown keys (tracking parameters, cache busters) are ignored.
             _ => {}
         }
@@ -135,6 +153,9 @@ pub fn parse(query: &str, origin: &str) -> Result<PageStart, PageError> {
     }
     if start.demo && !is_loopback(&start.portal_url) {
         return Err(PageError::DemoNotLocal);
+    }
+    if start.mode == Mode::SignIn && start.request.is_none() {
+        return Err(PageError::NoSignInRequest);
     }
     Ok(start)
 }
@@ -212,11 +233,13 @@ mod tests {
     #[test]
     fn reads_every_key() {
         let s = parse(
-            "?mode=signin&portal=http%3A%2F%2F127.0.0.1%3A8080%2F&lang=es&camera=user&demo=1&utm=x",
+            "?mode=signin&portal=http%3A%2F%2F127.0.0.1%3A8080%2F&lang=es&camera=user&demo=1&utm=x\
+             &request=Abc-123_def456XYZ",
             ORIGIN,
         )
         .unwrap();
         assert_eq!(s.mode, Mode::SignIn);
+        assert_eq!(s.request.as_deref(), Some("Abc-123_def456XYZ"));
         assert_eq!(s.portal_url, "http://127.0.0.1:8080");
         assert_eq!(s.lang, Some(Lang::Es));
         assert_eq!(s.facing, Facing::User);
@@ -233,6 +256,20 @@ mod tests {
         assert!(parse("camera=left", ORIGIN).is_err());
         // A page opened from a file has no web origin and no portal to talk to.
         assert!(parse("", "null").is_err());
+    }
+
+    #[test]
+    fn sign_in_needs_the_portals_request_id() {
+        assert_eq!(
+            parse("mode=signin", ORIGIN),
+            Err(PageError::NoSignInRequest)
+        );
+        let e = parse("mode=signin&request=../../v1/admin", ORIGIN).unwrap_err();
+        assert!(
+            matches!(e, PageError::Invalid { key: "request", .. }),
+            "{e}"
+        );
+        assert!(parse("mode=signin&request=short", ORIGIN).is_err());
     }
 
     #[test]
