@@ -21,6 +21,11 @@ if ! cargo deb --version >/dev/null 2>&1; then
     || cargo install cargo-deb --version "$CARGO_DEB_VERSION"
 fi
 
+if [ ! -e target/web/index.html ]; then
+  echo "==> the browser kiosk bundle (the portal package ships it)"
+  scripts/build-web.sh
+fi
+
 echo "==> cargo build --profile $PROFILE (kiosk and portal)"
 cargo build --profile "$PROFILE" -p quickcard-kiosk -p quickcard-portal --bins
 
@@ -72,10 +77,14 @@ check_deb() {
   fi
   case "$pkg" in
     quickcard-portal)
+      # The packaged config with the packaged browser kiosk (web_dir moved into this root).
       for f in "$root"/usr/share/quickcard-portal/portal.toml "$root"/usr/share/doc/quickcard-portal/examples/*.toml; do
-        env -u QUICKCARD_PORTAL_CONFIG "$root/usr/bin/$pkg" --config "$f" --check-config >/dev/null \
+        env -u QUICKCARD_PORTAL_CONFIG QUICKCARD_PORTAL_WEB_DIR="$root/usr/share/quickcard-portal/web" \
+          "$root/usr/bin/$pkg" --config "$f" --check-config >/dev/null \
           || { echo "PACKAGED CONFIG REFUSED: $f" >&2; missing=1; }
-      done ;;
+      done
+      ls "$root"/usr/share/quickcard-portal/web/quickcard_kiosk_bg-*.wasm.gz >/dev/null 2>&1 \
+        || { echo "MISSING in $pkg: the browser kiosk's wasm (usr/share/quickcard-portal/web)" >&2; missing=1; } ;;
     quickcard-kiosk)
       "$root/usr/bin/$pkg" check-config --config "$root/usr/share/quickcard-kiosk/kiosk.toml" >/dev/null \
         || { echo "PACKAGED CONFIG REFUSED: kiosk.toml" >&2; missing=1; } ;;
@@ -106,7 +115,10 @@ check_deb quickcard-portal \
   ./usr/share/doc/quickcard-portal/examples/portal-sqlite.toml \
   ./usr/share/doc/quickcard-portal/examples/portal-postgres.toml \
   ./usr/share/doc/quickcard-portal/examples/nginx-quickcard-portal.conf \
-  ./usr/share/doc/quickcard-portal/district-admins.md
+  ./usr/share/doc/quickcard-portal/district-admins.md \
+  ./usr/share/doc/quickcard-portal/chromebook-admin.md \
+  ./usr/share/quickcard-portal/web/index.html \
+  ./usr/share/quickcard-portal/web/manifest.webmanifest
 
 if [ "$status" -ne 0 ]; then
   echo "build-debs: a package is incomplete" >&2

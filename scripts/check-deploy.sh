@@ -122,8 +122,15 @@ echo "==> example configs"
 # No QUICKCARD_PORTAL_* variable from the caller may change what is checked.
 unset_env=(env -u QUICKCARD_PORTAL_CONFIG -u QUICKCARD_KIOSK_CONFIG)
 for v in $(env | grep -o '^QUICKCARD_PORTAL_[A-Z_]*' || true); do unset_env+=(-u "$v"); done
+# The installed portal.toml serves the browser kiosk from where the package puts it
+# (/usr/share/quickcard-portal/web); here that folder is the built bundle, or a stand-in with
+# only an index.html when it is not built (build-debs.sh checks the real one in the package).
+WEB_DIR=target/web
+if [ ! -e "$WEB_DIR/index.html" ]; then
+  WEB_DIR="$TMP/web"; mkdir -p "$WEB_DIR"; echo '<!doctype html>' >"$WEB_DIR/index.html"
+fi
 for f in deploy/portal/*.toml; do
-  check "$f" "${unset_env[@]}" "$BIN/quickcard-portal" --config "$f" --check-config
+  check "$f" "${unset_env[@]}" QUICKCARD_PORTAL_WEB_DIR="$WEB_DIR" "$BIN/quickcard-portal" --config "$f" --check-config
 done
 for f in deploy/kiosk/*.toml; do
   check "$f" "${unset_env[@]}" "$BIN/quickcard-kiosk" check-config --config "$f"

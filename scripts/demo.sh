@@ -2,6 +2,8 @@
 # Runs the QuickCard kiosk demo on a fresh Debian machine: installs the system packages the
 # kiosk needs (when run as root or with sudo), then starts the kiosk with no config, which
 # means demo mode (embedded portal, sample roster, demo key, camera or replayed sample photos).
+# The embedded portal also serves the browser kiosk at http://127.0.0.1:8470/kiosk/ (the
+# address with the demo kiosk's credential is printed at start).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PACKAGES=(libclang-dev pkg-config libxkbcommon-x11-0 libgl1 libegl1 fonts-dejavu-core)
@@ -14,5 +16,11 @@ if [ ${#missing[@]} -gt 0 ]; then
   SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+# The browser kiosk (the Chromebook build) too, so the demo serves it; skip with
+# QUICKCARD_DEMO_NO_WEB=1.
+if [ -z "${QUICKCARD_DEMO_NO_WEB:-}" ]; then
+  echo "==> building the browser kiosk (scripts/build-web.sh)"
+  scripts/build-web.sh >/dev/null
 fi
 exec cargo run -p quickcard-kiosk -- "$@"

@@ -44,35 +44,13 @@ impl Setup {
         .await
         .unwrap()
         .expect("demo portal");
-        let http = reqwest::Client::new();
         // A kiosk of its own for the browser, so the audit can tell its exchanges apart.
-        let added: Value = http
-            .post(format!("{}/v1/admin/kiosks", portal.url))
-            .bearer_auth(&portal.admin_token)
-            .json(&json!({"name": "WEB-KIOSK", "school_id": portal.school_id}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        let enrolled: Value = http
-            .post(format!("{}/v1/kiosks/enroll", portal.url))
-            .json(&json!({"code": added["enrolment_code"]}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let (kiosk_id, credential) = web_support::enrol_kiosk(&portal, "WEB-KIOSK").await;
         Setup {
-            kiosk_id: enrolled["kiosk_id"].as_str().expect("kiosk id").to_string(),
-            credential: enrolled["credential"]
-                .as_str()
-                .expect("credential")
-                .to_string(),
+            kiosk_id,
+            credential,
             portal,
-            http,
+            http: reqwest::Client::new(),
         }
     }
 

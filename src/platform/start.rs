@@ -80,6 +80,46 @@ pub fn state_dir() -> PathBuf {
 }
 
 /// Sample photos shipped with the source tree (the demo's replay).
+/// The browser kiosk's bundle for the demo: `QUICKCARD_WEB_BUNDLE`, else `target/web` of the
+/// source tree (what `scripts/build-web.sh` writes), when it is there.
+pub fn demo_web_bundle() -> Option<PathBuf> {
+    let dir = std::env::var_os("QUICKCARD_WEB_BUNDLE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("web"));
+    dir.join("index.html").exists().then_some(dir)
+}
+
+/// The demo's port, so the browser kiosk's address is the same every time (another free port
+/// when it is taken).
+pub const DEMO_PORT: u16 = 8470;
+
+/// Starts the embedded demo portal; it also serves the browser kiosk when the bundle is built,
+/// and says where to open it.
+fn spawn_demo_portal() -> anyhow::Result<quickcard_portal::demo::DemoPortal> {
+    let web = demo_web_bundle();
+    let options = |port| quickcard_portal::demo::DemoOptions {
+        port,
+        config: quickcard_portal::Config {
+            web_dir: web.clone(),
+            ..Default::default()
+        },
+        ..Default::default()
+    };
+    let dp = quickcard_portal::demo::spawn(options(DEMO_PORT))
+        .or_else(|_| quickcard_portal::demo::spawn(options(0)))
+        .map_err(|e| anyhow::anyhow!("cannot start the demo portal: {e}"))?;
+    match &web {
+        Some(_) => eprintln!(
+            "The browser kiosk (as on a Chromebook) is served too: open\n  {}/kiosk/?demo=1#credential={}\nin Chrome or Chromium on this machine and allow the camera.",
+            dp.url, dp.kiosk_credential
+        ),
+        None => eprintln!(
+            "(The browser kiosk is not built: scripts/build-web.sh builds it, and the demo then serves it.)"
+        ),
+    }
+    Ok(dp)
+}
+
 pub fn sample_photos() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("sample-cards")
@@ -243,8 +283,7 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
         Option<quickcard_portal::demo::DemoPortal>,
     ) = if demo {
         tracing::info!("no config at {}: starting the demo", config_path.display());
-        let dp = quickcard_portal::demo::spawn(Default::default())
-            .map_err(|e| anyhow::anyhow!("cannot start the demo portal: {e}"))?;
+        let dp = spawn_demo_portal()?;
         settings.demo = true;
         settings.enrolled = true;
         settings.school_id = Some(dp.school_id.clone());

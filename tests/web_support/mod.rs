@@ -262,6 +262,17 @@ impl Browser {
             .expect("base64 screenshot")
     }
 
+    /// How long a script may run (`run` awaits promises), e.g. for a benchmark loop.
+    pub async fn script_timeout(&self, t: Duration) {
+        call(
+            &self.http,
+            "POST",
+            &format!("{}/timeouts", self.base),
+            Some(json!({"script": t.as_millis() as u64})),
+        )
+        .await;
+    }
+
     pub async fn close(self) {
         let _ = self.http.delete(&self.base).send().await;
     }
@@ -386,4 +397,39 @@ pub fn code_frame(text: &str) -> image::RgbImage {
         }
     }
     img
+}
+
+/// Enrols a kiosk named `name` at the demo portal through the admin API (as a lab technician
+/// would), returning its id and credential.
+pub async fn enrol_kiosk(
+    portal: &quickcard_portal::demo::DemoPortal,
+    name: &str,
+) -> (String, String) {
+    let http = reqwest::Client::new();
+    let added: Value = http
+        .post(format!("{}/v1/admin/kiosks", portal.url))
+        .bearer_auth(&portal.admin_token)
+        .json(&json!({"name": name, "school_id": portal.school_id}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let enrolled: Value = http
+        .post(format!("{}/v1/kiosks/enroll", portal.url))
+        .json(&json!({"code": added["enrolment_code"]}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        enrolled["kiosk_id"].as_str().expect("kiosk id").to_string(),
+        enrolled["credential"]
+            .as_str()
+            .expect("credential")
+            .to_string(),
+    )
 }

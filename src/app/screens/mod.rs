@@ -63,7 +63,7 @@ impl View<'_> {
 
 /// The common layout: picture, child's sentence, grown-up line, centred in the space.
 pub fn picture_screen(ui: &mut Ui, v: &View<'_>, pic: Picture, child: &str, adult: Option<&str>) {
-    let size = (ui.available_height() * 0.45).clamp(160.0, 360.0);
+    let size = (ui.available_height() * 0.38).clamp(140.0, 360.0);
     ui.vertical_centered(|ui| {
         ui.add_space((ui.available_height() * 0.04).max(8.0));
         widgets::picture(ui, pic, size, child, v.time);

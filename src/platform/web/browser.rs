@@ -829,3 +829,27 @@ pub fn start() {
         }
     });
 }
+
+thread_local! {
+    /// The scanner of [`quickcard_scan_timing`] (it remembers where the last code was, as the
+    /// camera's scanner does).
+    static TIMING_SCANNER: RefCell<crate::scanner::Scanner> =
+        RefCell::new(crate::scanner::Scanner::new(crate::scanner::ScanConfig::default()));
+}
+
+/// Diagnostics for `benches/web.rs`: converts one RGBA frame (as `getImageData` gives it) and
+/// scans it with the kiosk's scanner, exactly as the camera path does, and returns
+/// `[milliseconds, 1 if a QuickCard was read else 0]`. The benchmark feeds the same frames to
+/// the native scanner to compare the two builds.
+#[wasm_bindgen]
+pub fn quickcard_scan_timing(width: u32, height: u32, rgba: &[u8]) -> Vec<f64> {
+    let start = web_time::Instant::now();
+    let Some(frame) = Frame::from_rgba(width, height, rgba) else {
+        return vec![-1.0, 0.0];
+    };
+    let read = TIMING_SCANNER.with(|s| s.borrow_mut().scan(&frame).card().is_some());
+    vec![
+        start.elapsed().as_secs_f64() * 1000.0,
+        f64::from(u8::from(read)),
+    ]
+}
