@@ -75,6 +75,7 @@ fn main() {
     let mut cats: BTreeMap<String, Cat> = BTreeMap::new();
     let mut scanner = Scanner::new(ScanConfig::default());
     let mut all_ms = Vec::new();
+    let (mut ours_missed, mut zx_missed) = (Vec::new(), Vec::new());
     for e in &manifest {
         let frame = load_frame(&dir.join(&e.file)).expect("frame");
         let mut times = Vec::new();
@@ -92,7 +93,11 @@ fn main() {
         };
         let c = cats.entry(e.category.clone()).or_default();
         c.n += 1;
-        c.ours_ok += correct(e, text.as_deref()) as usize;
+        let ok = correct(e, text.as_deref());
+        c.ours_ok += ok as usize;
+        if !ok {
+            ours_missed.push(e.file.clone());
+        }
         c.wrong += (text.is_some() && text.as_deref() != e.text.as_deref()) as usize;
         let ms = pct(&mut times, 0.5);
         c.ours_ms.push(ms);
@@ -115,7 +120,11 @@ fn main() {
                     .find(|e| e.file == z.file)
                     .expect("known file");
                 let c = cats.get_mut(&e.category).expect("category");
-                c.zx_ok += correct(e, z.text.as_deref().filter(|_| z.found)) as usize;
+                let ok = correct(e, z.text.as_deref().filter(|_| z.found));
+                c.zx_ok += ok as usize;
+                if !ok {
+                    zx_missed.push(z.file.clone());
+                }
                 c.zx_ms.push(z.ms);
                 zx_all.push(z.ms);
             }
@@ -220,4 +229,8 @@ fn main() {
         "\nwrong reads (a code reported with other content than the frame holds): {}",
         tot.wrong
     );
+    println!("not read by the pipeline: {}", ours_missed.join(", "));
+    if have_zx {
+        println!("not read by zxing-cpp: {}", zx_missed.join(", "));
+    }
 }

@@ -143,12 +143,18 @@ pub fn find(bits: &[bool], w: usize, h: usize, row_step: usize) -> Vec<Finder> {
 /// Groups of three finders (or two, when only two are visible) that could be one code's
 /// corners, as boxes `(x0, y0, x1, y1, module)` around the whole code plus a margin, best
 /// evidence first. At most four.
+pub fn regions(bits: &[bool], w: usize, h: usize) -> Vec<(f32, f32, f32, f32, f32)> {
+    let fs = find(bits, w, h, 1);
+    boxes(&groups(&fs))
+}
+
+/// Groups of finders that could be one code's corners: triples first (the corner finder
+/// first, the two on its sides after it), best first, then pairs of the finders left over.
 ///
 /// Triples are ranked by how much they look like a QR code's finders: two sides of similar
 /// length meeting at about a right angle, similar module sizes, a plausible distance in
 /// modules. Pairs come after all triples.
-pub fn regions(bits: &[bool], w: usize, h: usize) -> Vec<(f32, f32, f32, f32, f32)> {
-    let fs = find(bits, w, h, 1);
+pub fn groups(fs: &[Finder]) -> Vec<Vec<Finder>> {
     let good: Vec<&Finder> = fs.iter().filter(|f| f.hits >= 2).take(24).collect();
     let d = |a: &Finder, b: &Finder| ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
     let similar = |a: &Finder, b: &Finder| {
@@ -198,10 +204,110 @@ pub fn regions(bits: &[bool], w: usize, h: usize) -> Vec<(f32, f32, f32, f32, f3
             }
         }
     }
+    groups
+        .into_iter()
+        .map(|g| g.into_iter().map(|k| *good[k]).collect())
+        .collect()
+}
+
+/// The code's axes from a triple (corner finder first): the vectors from the corner finder to
+/// the other two, with the inverse of their matrix (`None` when they are nearly parallel).
+struct Axes {
+    u: (f32, f32),
+    v: (f32, f32),
+    inv: [f32; 4],
+}
+
+impl Axes {
+    fn of(g: &[Finder; 3]) -> Option<Axes> {
+        let u = (g[1].x - g[0].x, g[1].y - g[0].y);
+        let v = (g[2].x - g[0].x, g[2].y - g[0].y);
+        let det = u.0 * v.1 - u.1 * v.0;
+        let (lu, lv) = (u.0.hypot(u.1), v.0.hypot(v.1));
+        if lu < 1.0 || lv < 1.0 || det.abs() < 0.5 * lu * lv {
+            return None;
+        }
+        Some(Axes {
+            u,
+            v,
+            inv: [v.1 / det, -v.0 / det, -u.1 / det, u.0 / det],
+        })
+    }
+
+    /// `(a, b)` with `d = a·u + b·v`.
+    fn coords(&self, d: (f32, f32)) -> (f32, f32) {
+        (
+            self.inv[0] * d.0 + self.inv[1] * d.1,
+            self.inv[2] * d.0 + self.inv[3] * d.1,
+        )
+    }
+}
+
+/// Redraws the three finder patterns of a triple (corner finder first) as the QR standard
+/// fixes them — dark centre, light ring, dark ring, light separator — and returns how many
+/// pixels changed, or `None` when the triple does not look like a code's corners.
+///
+/// A finger, glare or a fold over a finder breaks its rings (a corner erased, the ring merged
+/// with a dark edge in the quiet zone), and rqrr then drops the finder and the whole code,
+/// although its data is still readable: Reed–Solomon copes with the modules under the finger.
+/// The finders' content never varies, so drawing them where the other finders and the code's
+/// geometry put them loses nothing. Positions come from the spotter, the code's axes and
+/// module size from the triple (the side between finders is `size − 7` modules, the size
+/// snapped to a QR version). Each band stays 0.1 module clear of the next so that a centre a
+/// little off does not paint over a neighbouring band.
+pub fn redraw(bits: &mut [bool], w: usize, h: usize, g: &[Finder; 3]) -> Option<usize> {
+    let ax = Axes::of(g)?;
+    let (lu, lv) = (ax.u.0.hypot(ax.u.1), ax.v.0.hypot(ax.v.1));
+    // The spotter measures modules along rows and columns: a rotated finder's runs are longer
+    // by 1 / cos of its angle (folded into ±45°).
+    let ang = ax.u.1.atan2(ax.u.0).rem_euclid(std::f32::consts::FRAC_PI_2);
+    let fold = ang.min(std::f32::consts::FRAC_PI_2 - ang).cos();
+    let m = g.iter().map(|f| f.module).sum::<f32>() / 3.0 * fold;
+    if m < 1.5 {
+        return None;
+    }
+    // Modules between finder centres: size − 7 = 10 + 4·version, for versions 1 to 40.
+    let span = (lu + lv) / 2.0 / m;
+    let version = ((span - 10.0) / 4.0).round();
+    if !(1.0..=40.0).contains(&version) || (span - (10.0 + 4.0 * version)).abs() > 1.5 {
+        return None;
+    }
+    let n = 10.0 + 4.0 * version;
+    let mut changed = 0;
+    for f in g {
+        let reach = m * 4.35 * 1.5 + 2.0;
+        let x0 = (f.x - reach).max(0.0) as usize;
+        let x1 = ((f.x + reach).max(0.0) as usize).min(w);
+        let y0 = (f.y - reach).max(0.0) as usize;
+        let y1 = ((f.y + reach).max(0.0) as usize).min(h);
+        for y in y0..y1 {
+            for x in x0..x1 {
+                let (a, b) = ax.coords((x as f32 + 0.5 - f.x, y as f32 + 0.5 - f.y));
+                let r = (a * n).abs().max((b * n).abs());
+                let want = match r {
+                    r if r < 1.4 => true,
+                    r if (1.6..2.4).contains(&r) => false,
+                    r if (2.6..3.4).contains(&r) => true,
+                    r if (3.6..4.4).contains(&r) => false,
+                    _ => continue,
+                };
+                let i = y * w + x;
+                if bits[i] != want {
+                    bits[i] = want;
+                    changed += 1;
+                }
+            }
+        }
+    }
+    Some(changed)
+}
+
+/// Boxes `(x0, y0, x1, y1, module)` around the codes of [`groups`], at most four.
+fn boxes(groups: &[Vec<Finder>]) -> Vec<(f32, f32, f32, f32, f32)> {
     let mut out = Vec::new();
-    for g in groups.into_iter().take(4) {
-        let mut pts: Vec<(f32, f32)> = g.iter().map(|&k| (good[k].x, good[k].y)).collect();
-        let module = g.iter().map(|&k| good[k].module).fold(0.0f32, f32::max);
+    for g in groups.iter().take(4) {
+        let mut pts: Vec<(f32, f32)> = g.iter().map(|f| (f.x, f.y)).collect();
+        let module = g.iter().map(|f| f.module).fold(0.0f32, f32::max);
         if pts.len() == 3 {
             // The code's fourth corner completes the parallelogram on the corner finder
             // (it sticks out of the finders' box when the code is rotated).
@@ -282,5 +388,99 @@ mod tests {
         assert!((module - 4.0).abs() < 0.6);
         let end = (o.0 + n * m) as f32;
         assert!(x0 <= o.0 as f32 && y0 <= o.1 as f32 && x1 >= end && y1 >= (o.1 + n * m) as f32);
+    }
+
+    /// A real version-6 code (like a QuickCard's) rendered at `m` px per module with a
+    /// 4-module quiet zone, with a light disc (centre x, y and radius in modules from the
+    /// code's top-left corner) painted over it, as a fingertip shows under the hybrid
+    /// threshold.
+    fn damaged_code(m: usize, tip: (f32, f32, f32)) -> (Vec<bool>, usize, String) {
+        let text = format!("QC:{}", "0123456789ABCDEFGHIJKLMNOPQRSTUV".repeat(4));
+        let code = qrcode::QrCode::with_error_correction_level(text.as_bytes(), qrcode::EcLevel::M)
+            .expect("fits");
+        let n = code.width();
+        assert_eq!(n, 41, "version 6");
+        let dark: Vec<bool> = code
+            .to_colors()
+            .into_iter()
+            .map(|c| c == qrcode::Color::Dark)
+            .collect();
+        let side = (n + 8) * m;
+        let mut bits = vec![false; side * side];
+        for y in 0..side {
+            for x in 0..side {
+                let (mx, my) = ((x / m) as isize - 4, (y / m) as isize - 4);
+                let (px, py) = (
+                    (x as f32 + 0.5) / m as f32 - 4.0,
+                    (y as f32 + 0.5) / m as f32 - 4.0,
+                );
+                let covered = (px - tip.0).hypot(py - tip.1) < tip.2;
+                let inside = (0..n as isize).contains(&mx) && (0..n as isize).contains(&my);
+                bits[y * side + x] = !covered && inside && dark[my as usize * n + mx as usize];
+            }
+        }
+        (bits, side, text)
+    }
+
+    /// A fingertip over the top-left finder's top-right corner: the ring is shaved there, so
+    /// rqrr places that finder's corners wrongly and finds no grid.
+    const TIP: (f32, f32, f32) = (8.5, -1.0, 3.0);
+
+    #[test]
+    fn redrawing_a_broken_finder_lets_rqrr_read_the_code() {
+        let (mut bits, side, text) = damaged_code(6, TIP);
+        let before = super::super::decode_bitmap(&bits, side, side);
+        assert!(before.codes.is_empty(), "rqrr reads it anyway: {before:?}");
+        let fs = find(&bits, side, side, 1);
+        let g: [Finder; 3] = groups(&fs)
+            .into_iter()
+            .find_map(|g| g.try_into().ok())
+            .expect("the spotter still sees three finders");
+        let changed = redraw(&mut bits, side, side, &g).expect("a code's corners");
+        assert!(changed > 0);
+        let after = super::super::decode_bitmap(&bits, side, side);
+        assert_eq!(after.codes.len(), 1, "{after:?}");
+        assert_eq!(after.codes[0].0, text.as_bytes());
+
+        // An intact code is left as it is.
+        let (mut clean, side, _) = damaged_code(6, (0.0, 0.0, 0.0));
+        let fs = find(&clean, side, side, 1);
+        let g: [Finder; 3] = groups(&fs)
+            .into_iter()
+            .find_map(|g| g.try_into().ok())
+            .expect("three finders");
+        assert_eq!(redraw(&mut clean, side, side, &g), Some(0));
+    }
+
+    #[test]
+    fn redraw_refuses_finders_that_are_no_code_corners() {
+        let f = |x: f32, y: f32| Finder {
+            x,
+            y,
+            module: 5.0,
+            hits: 15,
+        };
+        let mut bits = vec![false; 400 * 400];
+        // In a line.
+        assert_eq!(
+            redraw(
+                &mut bits,
+                400,
+                400,
+                &[f(50.0, 50.0), f(200.0, 50.0), f(350.0, 50.0)]
+            ),
+            None
+        );
+        // Sides of 16 modules: no QR version has its finders 16 modules apart (14, 18, 22, …).
+        assert_eq!(
+            redraw(
+                &mut bits,
+                400,
+                400,
+                &[f(50.0, 50.0), f(130.0, 50.0), f(50.0, 130.0)]
+            ),
+            None
+        );
+        assert!(bits.iter().all(|b| !b), "nothing painted");
     }
 }

@@ -366,8 +366,15 @@ impl Run<'_> {
             if self.stop() {
                 return;
             }
+            // The hybrid and box-mean bitmaps are kept for a redrawn-finder retry.
+            let mut kept = None;
             let (p, sc) = match v {
-                0 => (read_grids(&binarize::hybrid(&img), img.w, img.h), scale),
+                0 => {
+                    let bits = binarize::hybrid(&img);
+                    let p = read_grids(&bits, img.w, img.h);
+                    kept = Some(bits);
+                    (p, scale)
+                }
                 1 => {
                     let mut sh = img.clone();
                     sh.sharpen(r1, 2.0);
@@ -376,10 +383,12 @@ impl Run<'_> {
                         scale,
                     )
                 }
-                2 => (
-                    read_grids(&binarize::local_mean(&img, r1, 0), img.w, img.h),
-                    scale,
-                ),
+                2 => {
+                    let bits = binarize::local_mean(&img, r1, 0);
+                    let p = read_grids(&bits, img.w, img.h);
+                    kept = Some(bits);
+                    (p, scale)
+                }
                 4 => {
                     // rqrr finds blurred finder patterns more easily with more pixels.
                     if scale < 1.0 || m > 10.0 || img.w * img.h > 450 * 450 {
@@ -401,8 +410,39 @@ impl Run<'_> {
                     (read_grids(&b, other.w, other.h), sc)
                 }
             };
+            // rqrr saw no grid at all: if the spotter sees a code's three finders there, one of
+            // them is probably broken (a finger, glare): redraw them and read again.
+            let retry = p.decoded.is_empty() && p.grids_seen.is_empty();
             self.record(vname, p, sc, r.x0 as f32, r.y0 as f32);
+            if let (true, Some(bits)) = (retry, kept) {
+                self.redrawn(bits, img.w, img.h, sc, r.x0 as f32, r.y0 as f32);
+            }
         }
+    }
+
+    /// The region's bitmap again with the finder patterns of its likeliest code redrawn (see
+    /// [`finder::redraw`]). Only a read counts: grids rqrr finds in a redrawn bitmap are not
+    /// evidence of a code.
+    fn redrawn(&mut self, mut bits: Vec<bool>, w: usize, h: usize, scale: f32, ox: f32, oy: f32) {
+        if self.stop() {
+            return;
+        }
+        let fs = finder::find(&bits, w, h, 1);
+        // The best triple of well-confirmed finders that fits a QR version (the spotter ranks
+        // them). A finder's centre spans three modules of rows, so a real one is confirmed by
+        // about three rows per module of its size; chance 1:1:3:1:1 runs in data by a few.
+        let strong = |f: &finder::Finder| f.hits as f32 >= f.module.max(3.0);
+        let changed = finder::groups(&fs)
+            .into_iter()
+            .filter(|g| g.iter().all(strong))
+            .filter_map(|g| <[finder::Finder; 3]>::try_from(g).ok())
+            .find_map(|g| finder::redraw(&mut bits, w, h, &g));
+        if changed.unwrap_or(0) == 0 {
+            return;
+        }
+        let mut p = read_grids(&bits, w, h);
+        p.grids_seen.clear();
+        self.record("region-redrawn", p, scale, ox, oy);
     }
 
     /// Finder groups in a bitmap of the frame at `scale`, as regions to look at closely.
