@@ -99,6 +99,8 @@ pub enum Msg<'a> {
     ForgedAdult,
     DamagedAdult,
     UnknownKeyAdult,
+    PinNotSetAdult,
+    NoGoogleAccountAdult,
     ClockAdult,
     NotAllowedChild,
     NotAllowedAdult,
@@ -241,6 +243,14 @@ impl Msg<'_> {
             Msg::UnknownKeyAdult => s(
                 "Grown-up: this card was signed with a key this school does not trust (another district or a retired key). Print a new card.",
                 "Adulto: esta tarjeta se firmó con una clave en la que esta escuela no confía (otro distrito o una clave retirada). Imprima una tarjeta nueva.",
+            ),
+            Msg::PinNotSetAdult => s(
+                "Grown-up: this card needs a PIN, but none is set for this person yet. Set one on the portal (quickcard-portal pin set).",
+                "Adulto: esta tarjeta necesita un PIN, pero esta persona aún no tiene uno. Configúrelo en el portal (quickcard-portal pin set).",
+            ),
+            Msg::NoGoogleAccountAdult => s(
+                "Grown-up: QuickCard knows no Google account for this student (no e-mail on the roster and no rule for the school). Ask the district's administrator.",
+                "Adulto: QuickCard no conoce ninguna cuenta de Google de este alumno (no hay correo en la lista ni regla para la escuela). Pregunte al administrador del distrito.",
             ),
             Msg::ClockAdult => s(
                 "Grown-up: the card is dated in the future. Check this computer's clock.",
@@ -386,6 +396,8 @@ pub fn every_message() -> Vec<Msg<'static>> {
         ForgedAdult,
         DamagedAdult,
         UnknownKeyAdult,
+        PinNotSetAdult,
+        NoGoogleAccountAdult,
         ClockAdult,
         NotAllowedChild,
         NotAllowedAdult,

@@ -146,6 +146,10 @@ pub enum ErrorKind {
     UnknownKey,
     /// Dated in the future: the kiosk's clock is probably wrong.
     FutureCard,
+    /// The card needs a PIN, and the user has none yet.
+    PinNotSet,
+    /// The Chromebook sign-in page: the user has no Google account the portal can name.
+    NoGoogleAccount,
     /// Any other refusal of the card by the portal.
     NotSchoolCard,
     /// Unknown user or a role that may not use this kiosk.
@@ -1148,6 +1152,8 @@ pub fn error_for_code(code: &str) -> ErrorKind {
         "bad_signature" => ErrorKind::Forged,
         "malformed" | "unsupported_version" => ErrorKind::Damaged,
         "unknown_key" | "key_not_valid_at_issue" => ErrorKind::UnknownKey,
+        "pin_not_set" => ErrorKind::PinNotSet,
+        "no_google_account" => ErrorKind::NoGoogleAccount,
         _ => ErrorKind::NotSchoolCard,
     }
 }
@@ -1155,4 +1161,39 @@ pub fn error_for_code(code: &str) -> ErrorKind {
 /// Idle time for tests and the bench: a duration as milliseconds.
 pub fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every refusal a child can meet has its own screen (its own grown-up line), so a
+    /// forged card, a random QR code, a card from another district and an account problem
+    /// are never shown as the same thing.
+    #[test]
+    fn each_refusal_code_has_its_own_screen() {
+        let codes = [
+            ("expired", ErrorKind::Expired),
+            ("card_revoked", ErrorKind::Revoked),
+            ("wrong_school", ErrorKind::OtherSchool),
+            ("not_yet_valid", ErrorKind::FutureCard),
+            ("unknown_user", ErrorKind::NotAllowed),
+            ("not_quickcard", ErrorKind::NotQuickCard),
+            ("bad_signature", ErrorKind::Forged),
+            ("malformed", ErrorKind::Damaged),
+            ("unknown_key", ErrorKind::UnknownKey),
+            ("pin_not_set", ErrorKind::PinNotSet),
+            ("no_google_account", ErrorKind::NoGoogleAccount),
+            ("something_new", ErrorKind::NotSchoolCard),
+        ];
+        for (code, kind) in codes {
+            assert_eq!(error_for_code(code), kind, "{code}");
+        }
+        // The card format's own errors land on the same screens.
+        assert_eq!(error_for_card(&CardError::BadSignature), ErrorKind::Forged);
+        assert_eq!(
+            error_for_card(&CardError::NotQuickCard),
+            ErrorKind::NotQuickCard
+        );
+    }
 }

@@ -85,7 +85,11 @@ pub fn state_dir() -> PathBuf {
 pub fn demo_web_bundle() -> Option<PathBuf> {
     let dir = std::env::var_os("QUICKCARD_WEB_BUNDLE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("web"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("target")
+                .join("web")
+        });
     dir.join("index.html").exists().then_some(dir)
 }
 

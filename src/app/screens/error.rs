@@ -44,6 +44,16 @@ pub fn texts(kind: &ErrorKind, now_ms: u64) -> (Picture, Msg<'static>, Msg<'stat
             Msg::CardBrokenChild,
             Msg::ClockAdult,
         ),
+        ErrorKind::PinNotSet => (
+            Picture::NotAllowed,
+            Msg::CardBrokenChild,
+            Msg::PinNotSetAdult,
+        ),
+        ErrorKind::NoGoogleAccount => (
+            Picture::NotAllowed,
+            Msg::CardBrokenChild,
+            Msg::NoGoogleAccountAdult,
+        ),
         ErrorKind::NotSchoolCard => (
             Picture::NotSchoolCard,
             Msg::NotSchoolCardChild,

@@ -550,6 +550,8 @@ pub fn state_text(screen: &Screen) -> &'static str {
             ErrorKind::Damaged => "error:damaged",
             ErrorKind::UnknownKey => "error:unknown-key",
             ErrorKind::FutureCard => "error:card-from-the-future",
+            ErrorKind::PinNotSet => "error:pin-not-set",
+            ErrorKind::NoGoogleAccount => "error:no-google-account",
             ErrorKind::NotSchoolCard => "error:not-school-card",
             ErrorKind::NotAllowed => "error:not-allowed",
             ErrorKind::LockedOut { .. } => "error:locked-out",
