@@ -428,16 +428,24 @@ impl Run<'_> {
             return;
         }
         let fs = finder::find(&bits, w, h, 1);
-        // The best triple of well-confirmed finders that fits a QR version (the spotter ranks
-        // them). A finder's centre spans three modules of rows, so a real one is confirmed by
-        // about three rows per module of its size; chance 1:1:3:1:1 runs in data by a few.
-        let strong = |f: &finder::Finder| f.hits as f32 >= f.module.max(3.0);
-        let changed = finder::groups(&fs)
+        // Only well-confirmed finders: a finder's centre spans three modules of rows, so a
+        // real one is confirmed by about three rows per module of its size; chance 1:1:3:1:1
+        // runs in data by a few.
+        let strong: Vec<finder::Finder> = fs
+            .iter()
+            .filter(|f| f.hits as f32 >= f.module.max(3.0))
+            .take(4)
+            .copied()
+            .collect();
+        // The best triple that fits a QR version (the spotter ranks them); else a pair and
+        // the third finder where its remains are.
+        let triple = finder::groups(&strong)
             .into_iter()
-            .filter(|g| g.iter().all(strong))
             .filter_map(|g| <[finder::Finder; 3]>::try_from(g).ok())
-            .find_map(|g| finder::redraw(&mut bits, w, h, &g));
-        if changed.unwrap_or(0) == 0 {
+            .find(finder::fits)
+            .or_else(|| finder::complete_pair(&bits, w, h, &strong));
+        let Some(g) = triple else { return };
+        if finder::redraw(&mut bits, w, h, &g).unwrap_or(0) == 0 {
             return;
         }
         let mut p = read_grids(&bits, w, h);
