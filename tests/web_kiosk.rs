@@ -15,7 +15,7 @@ use std::time::Duration;
 use quickcard_portal::Config;
 use quickcard_portal::demo::{self, DemoOptions, DemoPortal};
 use serde_json::{Value, json};
-use web_support::{Driver, code_frame, photo_of, sample_photo, write_y4m};
+use web_support::{Driver, code_frame, photo_of, runtime, sample_photo, write_y4m};
 
 const STUDENT: &str = "stu-1001";
 const OTHER_STUDENT: &str = "stu-2005";
@@ -26,7 +26,6 @@ struct Setup {
     portal: DemoPortal,
     kiosk_id: String,
     credential: String,
-    http: reqwest::Client,
 }
 
 impl Setup {
@@ -50,7 +49,6 @@ impl Setup {
             kiosk_id,
             credential,
             portal,
-            http: reqwest::Client::new(),
         }
     }
 
@@ -62,26 +60,8 @@ impl Setup {
         )
     }
 
-    async fn audit(&self, user: &str) -> Vec<Value> {
-        let body: Value = self
-            .http
-            .get(format!("{}/v1/admin/audit?user={user}", self.portal.url))
-            .bearer_auth(&self.portal.admin_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["rows"].as_array().cloned().unwrap_or_default()
-    }
-
     async fn rows(&self, user: &str, kind: &str) -> Vec<Value> {
-        self.audit(user)
-            .await
-            .into_iter()
-            .filter(|r| r["kind"] == json!(kind))
-            .collect()
+        web_support::audit_rows(&self.portal, user, kind).await
     }
 }
 
@@ -89,14 +69,6 @@ fn out_dir() -> std::path::PathBuf {
     let d = Path::new(env!("CARGO_MANIFEST_DIR")).join("target/web-test");
     std::fs::create_dir_all(&d).unwrap();
     d
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 #[test]
@@ -181,22 +153,7 @@ fn refused_cards_reach_their_own_screens_without_an_exchange() {
         let driver = Driver::start().await;
 
         // A revoked student: revoked before the page loads its config.
-        let revoked: Value = setup
-            .http
-            .post(format!(
-                "{}/v1/admin/users/{OTHER_STUDENT}/revoke",
-                setup.portal.url
-            ))
-            .bearer_auth(&setup.portal.admin_token)
-            .json(&json!({"reason": "lost"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(revoked["user_id"], json!(OTHER_STUDENT), "{revoked}");
-        // Revocation is for cards issued before now; the sample cards were issued in 2026.
+        web_support::revoke(&setup.portal, OTHER_STUDENT).await;
 
         // A forged card: the student's real card with one signature bit flipped.
         let manifest_card = card_text_of(&photo_of("baseline", STUDENT));

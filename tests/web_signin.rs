@@ -17,7 +17,7 @@ use quickcard_portal::Config;
 use quickcard_portal::demo::{self, DemoOptions, DemoPortal};
 use quickcard_portal::idp::DemoSaml;
 use serde_json::{Value, json};
-use web_support::{Browser, Driver, free_port, photo_of, sample_photo, write_y4m};
+use web_support::{Browser, Driver, free_port, photo_of, runtime, sample_photo, write_y4m};
 
 const STUDENT: &str = "stu-1001";
 const STUDENT_EMAIL: &str = "stu-1001@demo.quickcard.example";
@@ -118,31 +118,8 @@ impl Setup {
     }
 
     async fn audit(&self, user: &str, kind: &str) -> Vec<Value> {
-        let body: Value = reqwest::Client::new()
-            .get(format!("{}/v1/admin/audit?user={user}", self.portal.url))
-            .bearer_auth(&self.portal.admin_token)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        body["rows"]
-            .as_array()
-            .cloned()
-            .unwrap_or_default()
-            .into_iter()
-            .filter(|r| r["kind"] == json!(kind))
-            .collect()
+        web_support::audit_rows(&self.portal, user, kind).await
     }
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
 }
 
 /// Polls until the page's text contains `want`; returns the titles seen on the way.
@@ -212,20 +189,7 @@ fn a_card_at_the_chromebook_sign_in_screen_signs_the_child_in_to_google() {
 fn a_revoked_card_at_the_sign_in_screen_gets_its_screen_and_google_hears_nothing() {
     runtime().block_on(async {
         let setup = Setup::new().await;
-        let revoked: Value = reqwest::Client::new()
-            .post(format!(
-                "{}/v1/admin/users/{REVOKED_STUDENT}/revoke",
-                setup.portal.url
-            ))
-            .bearer_auth(&setup.portal.admin_token)
-            .json(&json!({"reason": "lost"}))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        assert_eq!(revoked["user_id"], json!(REVOKED_STUDENT), "{revoked}");
+        web_support::revoke(&setup.portal, REVOKED_STUDENT).await;
 
         let tmp = tempfile::tempdir().unwrap();
         let video = tmp.path().join("revoked.y4m");

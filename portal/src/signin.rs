@@ -38,6 +38,7 @@ use crate::exchange::{self, Caller, ExchangeRequest, SchoolScope, SessionReply};
 use crate::idp::Idp;
 use crate::secrets::{Secret, hash_token};
 use crate::store::{self, AuditEntry, PendingSignIn};
+use quickcard_saml::html_escape as escape;
 
 /// The audit log's `kind` for everything of a Chromebook sign-in.
 pub const AUDIT_KIND: &str = "chromebook_sign_in";
@@ -102,21 +103,6 @@ fn not_configured_text() -> Response {
         format!("{NOT_CONFIGURED}.\n"),
     )
         .into_response()
-}
-
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 /// The HTML page for a sign-in that cannot start: what happened and what to do, for the

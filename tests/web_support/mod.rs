@@ -433,3 +433,51 @@ pub async fn enrol_kiosk(
             .to_string(),
     )
 }
+
+/// A runtime for the async WebDriver and HTTP calls of a test.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// The portal's audit rows of `kind` for `user`, through the admin API.
+pub async fn audit_rows(
+    portal: &quickcard_portal::demo::DemoPortal,
+    user: &str,
+    kind: &str,
+) -> Vec<Value> {
+    let body: Value = reqwest::Client::new()
+        .get(format!("{}/v1/admin/audit?user={user}", portal.url))
+        .bearer_auth(&portal.admin_token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    body["rows"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|r| r["kind"] == json!(kind))
+        .collect()
+}
+
+/// Revokes every card of `user` issued until now, through the admin API.
+pub async fn revoke(portal: &quickcard_portal::demo::DemoPortal, user: &str) {
+    let revoked: Value = reqwest::Client::new()
+        .post(format!("{}/v1/admin/users/{user}/revoke", portal.url))
+        .bearer_auth(&portal.admin_token)
+        .json(&json!({"reason": "lost"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(revoked["user_id"], json!(user), "{revoked}");
+}

@@ -33,7 +33,7 @@ mod xstime;
 pub use config::{ConfigError, IdpConfig, ServiceProvider, SpAllowList};
 pub use keys::{CERT_VALIDITY_SECS, IdpCertificate, IdpKey, KEY_BITS, KeyError};
 pub use metadata::idp_metadata;
-pub use post::PostPageOptions;
+pub use post::{PostPageOptions, html_escape};
 pub use request::{
     AuthnRequest, MAX_ENCODED_REQUEST, MAX_INFLATED_REQUEST, MAX_RELAY_STATE, ReplayRecord,
     RequestError, parse_authn_request, parse_redirect_query,

@@ -18,7 +18,7 @@ pub struct PostPageOptions {
 }
 
 /// HTML-escapes text for element content and double-quoted attribute values.
-pub(crate) fn html_escape(s: &str) -> String {
+pub fn html_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
