@@ -439,16 +439,17 @@ fn boxes(groups: &[Vec<Finder>]) -> Vec<(f32, f32, f32, f32, f32)> {
             // (it sticks out of the finders' box when the code is rotated).
             let (b, p1, p2) = (pts[0], pts[1], pts[2]);
             pts.push((p1.0 + p2.0 - b.0, p1.1 + p2.1 - b.1));
+        } else if pts.len() == 2 {
+            // With only two finders seen, the third is beside either of them, on either side
+            // (or between them, when they are opposite corners): the box holds all of these.
+            let (a, b) = (pts[0], pts[1]);
+            let p = (a.1 - b.1, b.0 - a.0);
+            for q in [a, b] {
+                pts.push((q.0 + p.0, q.1 + p.1));
+                pts.push((q.0 - p.0, q.1 - p.1));
+            }
         }
-        // With only two finders seen, the third could be on either side: widen by the spread.
-        let spread = pts
-            .iter()
-            .flat_map(|p| {
-                pts.iter()
-                    .map(move |q| ((p.0 - q.0).powi(2) + (p.1 - q.1).powi(2)).sqrt())
-            })
-            .fold(0.0f32, f32::max);
-        let margin = module * 8.0 + if pts.len() < 3 { spread } else { 0.0 };
+        let margin = module * 8.0;
         let x0 = pts.iter().map(|p| p.0).fold(f32::MAX, f32::min) - margin;
         let x1 = pts.iter().map(|p| p.0).fold(f32::MIN, f32::max) + margin;
         let y0 = pts.iter().map(|p| p.1).fold(f32::MAX, f32::min) - margin;
@@ -665,5 +666,26 @@ mod tests {
         let bl = f(50.0, 122.0, 12);
         let g = groups(&[tl, tr, bl]);
         assert_eq!(g, vec![vec![tl, tr, bl]]);
+    }
+
+    #[test]
+    fn two_finders_make_a_region_holding_the_code_on_either_side() {
+        // The top two finders of a 25-module code at 4 px; the third is hidden.
+        let (m, n) = (4, 25);
+        let o = (60, 130);
+        let bits = with_finders(300, 300, m, &[(o.0, o.1), (o.0 + (n - 7) * m, o.1)]);
+        let r = regions(&bits, 300, 300);
+        assert_eq!(r.len(), 1, "{r:?}");
+        let (x0, y0, x1, y1, _) = r[0];
+        let side = (n * m) as f32;
+        let (left, top) = (o.0 as f32, o.1 as f32);
+        // Below them (they are the top corners) or above them (the bottom ones).
+        assert!(x0 <= left && x1 >= left + side, "{r:?}");
+        assert!(
+            y0 <= top + 7.0 * m as f32 - side && y1 >= top + side,
+            "{r:?}"
+        );
+        // But not much more than that: a box three codes wide would cost three times the time.
+        assert!(x1 - x0 < side * 1.8, "{r:?}");
     }
 }
