@@ -153,8 +153,7 @@ pub fn regions(bits: &[bool], w: usize, h: usize) -> Vec<(f32, f32, f32, f32, f3
 ///
 /// Triples are ranked by how much they look like a QR code's finders: two sides of similar
 /// length meeting at about a right angle, similar module sizes, a plausible distance in
-/// modules. Triples of sure finders come first, then pairs of sure finders, then the other
-/// triples, then the other pairs.
+/// modules. Pairs come after all triples.
 pub fn groups(fs: &[Finder]) -> Vec<Vec<Finder>> {
     let good: Vec<&Finder> = fs.iter().filter(|f| f.hits >= 2).take(24).collect();
     let d = |a: &Finder, b: &Finder| ((a.x - b.x).powi(2) + (a.y - b.y).powi(2)).sqrt();
@@ -185,43 +184,23 @@ pub fn groups(fs: &[Finder]) -> Vec<Vec<Finder>> {
         }
     }
     triples.sort_by(|a, b| a.0.total_cmp(&b.0));
-    // A finder's centre spans three modules of rows, so an intact one is confirmed by about
-    // three rows per module; chance 1:1:3:1:1 runs in data, by one or two. A triple with such
-    // a weak member comes after a pair of sure finders: when a finger or glare hides the
-    // third finder, the pair's wide box holds the whole code, a triple completed by a chance
-    // pattern in the data only part of it.
-    let sure = |k: usize| good[k].hits as f32 >= 2.0 * good[k].module;
     let mut used = vec![false; n];
     let mut groups: Vec<Vec<usize>> = Vec::new();
-    for pass in 0..4 {
-        match pass {
-            0 | 2 => {
-                for &(_, c, i, j) in &triples {
-                    let all_sure = sure(c) && sure(i) && sure(j);
-                    if used[c] || used[i] || used[j] || (pass == 0 && !all_sure) {
-                        continue;
-                    }
-                    used[c] = true;
-                    used[i] = true;
-                    used[j] = true;
-                    groups.push(vec![c, i, j]);
-                }
-            }
-            _ => {
-                for i in 0..n {
-                    for j in i + 1..n {
-                        let both_sure = sure(i) && sure(j);
-                        if !used[i]
-                            && !used[j]
-                            && (pass == 3 || both_sure)
-                            && similar(good[i], good[j])
-                        {
-                            used[i] = true;
-                            used[j] = true;
-                            groups.push(vec![i, j]);
-                        }
-                    }
-                }
+    for (_, c, i, j) in triples {
+        if used[c] || used[i] || used[j] {
+            continue;
+        }
+        used[c] = true;
+        used[i] = true;
+        used[j] = true;
+        groups.push(vec![c, i, j]);
+    }
+    for i in 0..n {
+        for j in i + 1..n {
+            if !used[i] && !used[j] && similar(good[i], good[j]) {
+                used[i] = true;
+                used[j] = true;
+                groups.push(vec![i, j]);
             }
         }
     }
@@ -282,6 +261,31 @@ pub fn redraw(bits: &mut [bool], w: usize, h: usize, g: &[Finder; 3]) -> Option<
         }
     })?;
     Some(changed)
+}
+
+/// Whether one finder of a triple (corner finder first) is broken while the others are whole:
+/// more than 2.5 % of its pixels differ from the pattern [`redraw`] would draw, and at least
+/// twice as many as in the next worst. That is what a finger, a fold or a spot of glare does;
+/// blur, noise and dim light spoil all three alike, and redrawing does not help there.
+///
+/// Measured on the photo set: broken finders differ by 3–17 % next to whole ones at 0–1.4 %;
+/// in blurred and noisy frames all three differ by 1–14 %, within a factor of two.
+pub fn one_broken(bits: &[bool], w: usize, h: usize, g: &[Finder; 3]) -> bool {
+    let mut d = [0.0f32; 3];
+    for (k, o) in d.iter_mut().enumerate() {
+        let (mut diff, mut all) = (0usize, 0usize);
+        if template(g, w, h, Some(k), |i, want| {
+            all += 1;
+            diff += (bits[i] != want) as usize;
+        })
+        .is_none()
+        {
+            return false;
+        }
+        *o = diff as f32 / all.max(1) as f32;
+    }
+    d.sort_by(f32::total_cmp);
+    d[2] > 0.025 && d[2] >= 2.0 * d[1]
 }
 
 /// Whether a triple (corner finder first) looks like a code's corners: two sides at an angle,
@@ -551,7 +555,7 @@ mod tests {
 
     /// A fingertip over the top-left finder's top-right corner: the ring is shaved there, so
     /// rqrr places that finder's corners wrongly and finds no grid.
-    const TIP: (f32, f32, f32) = (8.5, -1.0, 3.0);
+    const TIP: (f32, f32, f32) = (7.5, -0.5, 3.5);
 
     #[test]
     fn redrawing_a_broken_finder_lets_rqrr_read_the_code() {
@@ -563,6 +567,7 @@ mod tests {
             .into_iter()
             .find_map(|g| g.try_into().ok())
             .expect("the spotter still sees three finders");
+        assert!(one_broken(&bits, side, side, &g), "{g:?}");
         let changed = redraw(&mut bits, side, side, &g).expect("a code's corners");
         assert!(changed > 0);
         let after = super::super::decode_bitmap(&bits, side, side);
@@ -576,6 +581,7 @@ mod tests {
             .into_iter()
             .find_map(|g| g.try_into().ok())
             .expect("three finders");
+        assert!(!one_broken(&clean, side, side, &g));
         assert_eq!(redraw(&mut clean, side, side, &g), Some(0));
     }
 
@@ -649,23 +655,6 @@ mod tests {
             }
         }
         assert_eq!(complete_pair(&blank, side, side, &[a, b]), None);
-    }
-
-    #[test]
-    fn a_pair_of_sure_finders_comes_before_a_triple_with_a_chance_one() {
-        let f = |x: f32, y: f32, hits: u32| Finder {
-            x,
-            y,
-            module: 4.0,
-            hits,
-        };
-        // Sure finders are confirmed by about three rows per module; chance ones by a few.
-        let (tl, tr) = (f(50.0, 50.0, 12), f(122.0, 50.0, 11));
-        let g = groups(&[tl, tr, f(50.0, 122.0, 3)]);
-        assert_eq!(g[0], vec![tl, tr], "{g:?}");
-        let bl = f(50.0, 122.0, 12);
-        let g = groups(&[tl, tr, bl]);
-        assert_eq!(g, vec![vec![tl, tr, bl]]);
     }
 
     #[test]

@@ -445,7 +445,7 @@ impl Run<'_> {
             .find(finder::fits)
             .or_else(|| finder::complete_pair(&bits, w, h, &strong));
         let Some(g) = triple else { return };
-        if finder::redraw(&mut bits, w, h, &g).unwrap_or(0) == 0 {
+        if !finder::one_broken(&bits, w, h, &g) || finder::redraw(&mut bits, w, h, &g).is_none() {
             return;
         }
         let mut p = read_grids(&bits, w, h);
