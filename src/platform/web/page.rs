@@ -8,7 +8,7 @@
 //!
 //! Keys (all optional): `mode` = `lab` (default) | `signin`; `portal` = the portal's absolute
 //! `http(s)` address (default: the page's own origin, since the portal serves the page);
-//! `lang` = `en` | `es`; `camera` = `environment` (default) | `user`; `demo` = `1` trusts the
+//! `lang` = `en` | `es`; `camera` = `user` (default) | `environment`; `demo` = `1` trusts the
 //! demo key, refused unless the portal is on this machine (loopback).
 
 use thiserror::Error;
@@ -29,9 +29,11 @@ pub enum Mode {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Facing {
     /// The back camera (tablets, document cameras).
-    #[default]
     Environment,
-    /// The front ("selfie") camera of a Chromebook lid.
+    /// The camera on the screen's side: a Chromebook's lid camera, which the child faces
+    /// while holding the card up (the default: a Chromebook with one camera uses it either
+    /// way, a convertible with two would otherwise open the camera facing away).
+    #[default]
     User,
 }
 
@@ -85,7 +87,7 @@ pub fn parse(query: &str, origin: &str) -> Result<PageStart, PageError> {
         mode: Mode::Lab,
         portal_url: origin.trim_end_matches('/').to_string(),
         lang: None,
-        facing: Facing::Environment,
+        facing: Facing::User,
         demo: false,
         request: None,
     };
@@ -226,14 +228,14 @@ mod tests {
         assert_eq!(s.portal_url, ORIGIN);
         assert_eq!(
             (s.lang, s.facing, s.demo),
-            (None, Facing::Environment, false)
+            (None, Facing::User, false)
         );
     }
 
     #[test]
     fn reads_every_key() {
         let s = parse(
-            "?mode=signin&portal=http%3A%2F%2F127.0.0.1%3A8080%2F&lang=es&camera=user&demo=1&utm=x\
+            "?mode=signin&portal=http%3A%2F%2F127.0.0.1%3A8080%2F&lang=es&camera=back&demo=1&utm=x\
              &request=Abc-123_def456XYZ",
             ORIGIN,
         )
@@ -242,7 +244,7 @@ mod tests {
         assert_eq!(s.request.as_deref(), Some("Abc-123_def456XYZ"));
         assert_eq!(s.portal_url, "http://127.0.0.1:8080");
         assert_eq!(s.lang, Some(Lang::Es));
-        assert_eq!(s.facing, Facing::User);
+        assert_eq!(s.facing, Facing::Environment);
         assert!(s.demo);
     }
 
