@@ -3,7 +3,7 @@
 # frames) under Xvfb + matchbox-window-manager and saves docs/screenshots/kiosk-*.png:
 #   kiosk-scanning.png   classroom frames with no card (the scanning screen and its hint)
 #   kiosk-dashboard.png  the demo card (the built-in demo replay) → the dashboard
-#   kiosk-error.png      a foreign QR code (a book page with a URL) → "not a school card"
+#   kiosk-error.png      a foreign QR code (a book page with a URL) → "That is not your login card."
 #   kiosk-pin.png        a teacher's demo card (second factor) → the PIN pad
 # Needs: xvfb, matchbox-window-manager, x11-apps (xwd), imagemagick (convert).
 set -euo pipefail
