@@ -226,10 +226,7 @@ mod tests {
         let s = parse("", ORIGIN).unwrap();
         assert_eq!(s.mode, Mode::Lab);
         assert_eq!(s.portal_url, ORIGIN);
-        assert_eq!(
-            (s.lang, s.facing, s.demo),
-            (None, Facing::User, false)
-        );
+        assert_eq!((s.lang, s.facing, s.demo), (None, Facing::User, false));
     }
 
     #[test]
