@@ -89,5 +89,5 @@ for f in "$OUT"/*; do
   total_gz=$((total_gz + gz))
   printf '  %-28s %10d bytes  %10d gzip\n' "$(basename "$f")" "$raw" "$gz"
 done
-printf '  %-28s %10s        %10d gzip (%.2f MB)\n' "total download" "" "$total_gz" \
-  "$(echo "$total_gz / 1000000" | bc -l)"
+printf '  %-28s %10s        %10d gzip (%s MB)\n' "total download" "" "$total_gz" \
+  "$(awk -v b="$total_gz" 'BEGIN { printf "%.2f", b / 1000000 }')"
