@@ -71,12 +71,14 @@ async fn run() {
     // the photos from its own origin.
     let bundle = web_support::bundle_dir();
     let served = tempfile::tempdir().unwrap();
-    let mut js_name = String::new();
+    let (mut js_name, mut wasm_name) = (String::new(), String::new());
     for e in std::fs::read_dir(&bundle).unwrap() {
         let e = e.unwrap();
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.starts_with("quickcard_kiosk-") && name.ends_with(".js") {
+        if name.ends_with(".js") {
             js_name = name.clone();
+        } else if name.ends_with(".wasm") {
+            wasm_name = name.clone();
         }
         std::fs::copy(e.path(), served.path().join(&name)).unwrap();
     }
@@ -107,11 +109,6 @@ async fn run() {
     let http = reqwest::Client::new();
     let mut total = 0usize;
     let mut rows = Vec::new();
-    let wasm_name = std::fs::read_dir(&bundle)
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .find(|n| n.ends_with(".wasm"))
-        .unwrap();
     for name in ["", "manifest.webmanifest", &js_name, &wasm_name] {
         let r = http
             .get(format!("{}/kiosk/{name}", portal.url))

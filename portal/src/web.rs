@@ -99,25 +99,30 @@ impl WebBundle {
         if !raw.contains_key("index.html") {
             return Err(WebError::NoIndex(shown));
         }
-        let mut files = HashMap::new();
-        for (name, body) in &raw {
-            if name.ends_with(".gz") {
-                continue;
+        // The `.gz` twins first, so each file can take its own by name.
+        let mut twins: HashMap<String, Vec<u8>> = HashMap::new();
+        raw.retain(|name, body| match name.strip_suffix(".gz") {
+            Some(base) => {
+                twins.insert(base.to_string(), std::mem::take(body));
+                false
             }
-            let tag = hex(&Sha256::digest(body)[..12]);
-            let header =
-                |t: String| HeaderValue::from_str(&t).expect("hex is a valid header value");
-            let gzip = raw
-                .get(&format!("{name}.gz"))
-                .map(|gz| (Bytes::from(gz.clone()), header(format!("\"{tag}-gz\""))));
+            None => true,
+        });
+        let header = |t: String| HeaderValue::from_str(&t).expect("hex is a valid header value");
+        let mut files = HashMap::new();
+        for (name, body) in raw {
+            let tag = hex(&Sha256::digest(&body)[..12]);
+            let gzip = twins
+                .remove(&name)
+                .map(|gz| (Bytes::from(gz), header(format!("\"{tag}-gz\""))));
             let file = File {
-                content_type: content_type(name),
-                cache: cache_policy(name),
+                content_type: content_type(&name),
+                cache: cache_policy(&name),
                 etag: header(format!("\"{tag}\"")),
-                body: Bytes::from(body.clone()),
+                body: Bytes::from(body),
                 gzip,
             };
-            files.insert(name.clone(), file);
+            files.insert(name, file);
         }
         tracing::info!(dir = %shown, files = files.len(), "browser kiosk bundle loaded");
         Ok(WebBundle {

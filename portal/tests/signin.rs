@@ -8,10 +8,11 @@
 
 mod common;
 mod signin_support;
+#[path = "../saml/tests/common/xmlsec_check.rs"]
+mod xmlsec_check;
 
 use std::io::Write as _;
-use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
@@ -25,6 +26,7 @@ use quickcard_portal::store::{self, AuditRow};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use signin_support::{Sp, urlencode};
+use xmlsec_check::xmlsec_verify;
 
 const ROSTER_WITH_EMAIL: &str = "\
 sourced_id,given_name,family_name,role,school_id,school_name,class_id,class_name,grade,email
@@ -242,29 +244,6 @@ fn attr_of(xml: &str, tag_start: &str, name: &str) -> String {
     let key = format!(" {name}=\"");
     let v = &tag[tag.find(&key).unwrap() + key.len()..];
     v[..v.find('"').unwrap()].to_string()
-}
-
-fn xmlsec_verify(xml: &str, cert_pem: &Path, node_id: &str) -> bool {
-    let dir = tempfile::tempdir().unwrap();
-    let file = dir.path().join("doc.xml");
-    std::fs::write(&file, xml).unwrap();
-    let out = Command::new("xmlsec1")
-        .arg("--verify")
-        .arg("--pubkey-cert-pem")
-        .arg(cert_pem)
-        .args([
-            "--id-attr:ID",
-            "urn:oasis:names:tc:SAML:2.0:protocol:Response",
-        ])
-        .args([
-            "--id-attr:ID",
-            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
-        ])
-        .args(["--node-id", node_id])
-        .arg(&file)
-        .output()
-        .expect("xmlsec1 is installed (apt-get install xmlsec1)");
-    out.status.success() && String::from_utf8_lossy(&out.stderr).contains("OK")
 }
 
 /// Raw DEFLATE + base64 + percent-encoding of a hand-made AuthnRequest.

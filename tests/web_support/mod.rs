@@ -399,32 +399,40 @@ pub fn code_frame(text: &str) -> image::RgbImage {
     img
 }
 
+/// One JSON call to the demo portal (`admin`: with its admin token); the reply's JSON.
+async fn portal_call(
+    portal: &quickcard_portal::demo::DemoPortal,
+    path: &str,
+    body: Option<Value>,
+    admin: bool,
+) -> Value {
+    let http = reqwest::Client::new();
+    let url = format!("{}{path}", portal.url);
+    let mut req = match body {
+        Some(b) => http.post(url).json(&b),
+        None => http.get(url),
+    };
+    if admin {
+        req = req.bearer_auth(&portal.admin_token);
+    }
+    req.send()
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .json()
+        .await
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
 /// Enrols a kiosk named `name` at the demo portal through the admin API (as a lab technician
 /// would), returning its id and credential.
 pub async fn enrol_kiosk(
     portal: &quickcard_portal::demo::DemoPortal,
     name: &str,
 ) -> (String, String) {
-    let http = reqwest::Client::new();
-    let added: Value = http
-        .post(format!("{}/v1/admin/kiosks", portal.url))
-        .bearer_auth(&portal.admin_token)
-        .json(&json!({"name": name, "school_id": portal.school_id}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let enrolled: Value = http
-        .post(format!("{}/v1/kiosks/enroll", portal.url))
-        .json(&json!({"code": added["enrolment_code"]}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = json!({"name": name, "school_id": portal.school_id});
+    let added = portal_call(portal, "/v1/admin/kiosks", Some(body), true).await;
+    let body = json!({"code": added["enrolment_code"]});
+    let enrolled = portal_call(portal, "/v1/kiosks/enroll", Some(body), false).await;
     (
         enrolled["kiosk_id"].as_str().expect("kiosk id").to_string(),
         enrolled["credential"]
@@ -449,15 +457,7 @@ pub async fn audit_rows(
     user: &str,
     kind: &str,
 ) -> Vec<Value> {
-    let body: Value = reqwest::Client::new()
-        .get(format!("{}/v1/admin/audit?user={user}", portal.url))
-        .bearer_auth(&portal.admin_token)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = portal_call(portal, &format!("/v1/admin/audit?user={user}"), None, true).await;
     body["rows"]
         .as_array()
         .cloned()
@@ -469,15 +469,7 @@ pub async fn audit_rows(
 
 /// Revokes every card of `user` issued until now, through the admin API.
 pub async fn revoke(portal: &quickcard_portal::demo::DemoPortal, user: &str) {
-    let revoked: Value = reqwest::Client::new()
-        .post(format!("{}/v1/admin/users/{user}/revoke", portal.url))
-        .bearer_auth(&portal.admin_token)
-        .json(&json!({"reason": "lost"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let path = format!("/v1/admin/users/{user}/revoke");
+    let revoked = portal_call(portal, &path, Some(json!({"reason": "lost"})), true).await;
     assert_eq!(revoked["user_id"], json!(user), "{revoked}");
 }
