@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use quickcard_kiosk::scanner::{
-    FrameSource, Hint, ReplaySource, ScanConfig, ScanResult, Scanner, SourceError,
+    AttemptClock, FrameSource, Hint, ReplaySource, ScanConfig, ScanResult, Scanner, SourceError,
 };
 use serde::Deserialize;
 
@@ -23,19 +23,23 @@ struct Entry {
 
 /// Minimum share of frames read correctly per category (8 frames each; severity rises with
 /// the frame number, and the last frames of the blur and glare categories are beyond what
-/// zxing-cpp reads too). The scan runs without a time budget here, so the result does not
-/// depend on the machine's speed. Today the pipeline reads 4/8 motion-blur, 6/8 focus-blur,
-/// 7/8 glare, 7/8 finger and all of every other category; zxing-cpp reads 4/8 motion-blur,
-/// 4/8 focus-blur, 6/8 glare, 6/8 finger, 7/8 tiny (see docs/scanner.md). For `foreign` "read"
-/// means reported as not-a-QuickCard with the right text; for `no-code` it means no code
-/// reported.
+/// zxing-cpp reads too). The scan runs as the kiosk runs it, with its 25 ms budget per frame,
+/// but on an [`AttemptClock`] that charges every decode attempt 1 ms, so the budget allows
+/// the same 26 attempts per frame on any machine and a frame near the budget's end cannot
+/// flip between runs (docs/scanner.md: how that compares with the real clock). Today the
+/// pipeline reads 4/8 motion-blur, 6/8 focus-blur, 7/8 glare, 7/8 finger and all of every
+/// other category; zxing-cpp reads 4/8 motion-blur, 4/8 focus-blur, 6/8 glare, 6/8 finger,
+/// 7/8 tiny (see docs/scanner.md). For `foreign` "read" means reported as not-a-QuickCard with
+/// the right text; for `no-code` it means no code reported.
 const MIN_RATE: &[(&str, f64)] = &[
     ("baseline", 1.0),
     ("perspective", 1.0),
     ("rotation", 1.0),
     ("tiny", 1.0),
     ("large", 1.0),
-    ("motion-blur", 0.375),
+    // 4/8 like zxing-cpp. It was 3/8 while this test could flip: `motion-blur-02` is read by
+    // the 13th attempt, about 14 ms on an idle core, and missed the real 25 ms under load.
+    ("motion-blur", 0.5),
     ("focus-blur", 0.75),
     ("noise", 1.0),
     ("low-light", 1.0),
@@ -49,6 +53,16 @@ const MIN_RATE: &[(&str, f64)] = &[
     ("foreign", 1.0),
     ("no-code", 1.0),
 ];
+
+/// Test time charged per decode attempt (see [`MIN_RATE`]).
+const MS_PER_ATTEMPT: u32 = 1;
+
+/// The kiosk's scanner (its per-frame budget included) on the attempt-counting clock.
+fn kiosk_scanner() -> (Scanner, AttemptClock) {
+    let clock = AttemptClock::new(MS_PER_ATTEMPT);
+    let scanner = Scanner::with_clock(ScanConfig::default(), Box::new(clock.clone()));
+    (scanner, clock)
+}
 
 fn photos() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-cards/photos")
@@ -81,13 +95,19 @@ fn photo_set_meets_the_rates_and_never_reads_a_wrong_card() {
     assert_eq!(entries.len(), 120, "8 frames in each of 15 categories");
     let paths: Vec<PathBuf> = entries.iter().map(|e| photos().join(&e.file)).collect();
     let mut source = ReplaySource::from_paths(&paths).expect("replay");
-    let mut scanner = Scanner::new(ScanConfig {
-        budget_ms: None,
-        ..ScanConfig::default()
-    });
+    let (mut scanner, clock) = kiosk_scanner();
+    let budget = scanner
+        .config()
+        .budget_ms
+        .expect("the kiosk scans with a budget");
+    assert_eq!(budget, 25.0);
+    let max_attempts = clock.attempts_within(budget);
+    assert_eq!(max_attempts, 26);
     let (trust, opts) = demo_trust();
     let mut read: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
     let mut wrong = Vec::new();
+    // Frames whose scan the budget ended (for the log).
+    let mut cut = Vec::new();
     for e in &entries {
         let frame = source
             .next_frame()
@@ -97,6 +117,12 @@ fn photo_set_meets_the_rates_and_never_reads_a_wrong_card() {
         // Every frame is its own scene here.
         scanner.forget();
         let result = scanner.scan(&frame);
+        let attempts = scanner.last_stats().attempts;
+        assert!(
+            (1..=max_attempts).contains(&u64::from(attempts)),
+            "{}: {attempts} attempts",
+            e.file
+        );
         let ok = match (e.expect.as_str(), &result) {
             ("card", ScanResult::Card(c)) => {
                 let verified = quickcard::verify(&c.bytes, &trust, &opts);
@@ -165,11 +191,15 @@ fn photo_set_meets_the_rates_and_never_reads_a_wrong_card() {
         if e.category == "no-code" {
             assert_eq!(result, ScanResult::Hint(Hint::NoCode), "{}", e.file);
         }
+        if u64::from(attempts) == max_attempts && !ok {
+            cut.push(e.file.as_str());
+        }
         let c = read.entry(e.category.as_str()).or_default();
         c.0 += ok as usize;
         c.1 += 1;
     }
     assert_eq!(source.next_frame(), Err(SourceError::Finished));
+    eprintln!("unread frames the {max_attempts}-attempt budget ended: {cut:?}");
     assert!(wrong.is_empty(), "wrong reads: {wrong:#?}");
     let mut failures = Vec::new();
     for (cat, min) in MIN_RATE {
@@ -213,7 +243,7 @@ fn a_looping_paced_replay_yields_verified_cards_over_and_over() {
             .rate(Some(10.0))
             .with_clock(Box::new(Manual(now.clone()))),
     );
-    let mut scanner = Scanner::new(ScanConfig::default());
+    let (mut scanner, _) = kiosk_scanner();
     let (trust, opts) = demo_trust();
     let mut subjects = Vec::new();
     for step in 0..6 {

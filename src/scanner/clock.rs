@@ -1,10 +1,20 @@
 //! Time for the per-frame budget, passed in so tests control it and the browser build works
 //! (`std::time::Instant` panics on `wasm32-unknown-unknown`; `web_time` uses `performance.now()`
 //! there and `std` elsewhere).
+//!
+//! [`AttemptClock`] is the test clock for the budget: it moves only when the scanner finishes
+//! a decode attempt, so a budget allows the same attempts on every machine, loaded or not.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Milliseconds since some fixed start.
 pub trait Clock: Send {
     fn now_ms(&self) -> f64;
+
+    /// The scanner has just finished one decode attempt. Real clocks ignore it;
+    /// [`AttemptClock`] advances by a fixed step.
+    fn attempt(&self) {}
 }
 
 /// The real clock.
@@ -30,5 +40,46 @@ impl Default for SystemClock {
 impl Clock for SystemClock {
     fn now_ms(&self) -> f64 {
         self.start.elapsed().as_secs_f64() * 1000.0
+    }
+}
+
+/// A clock that stands still except that every decode attempt costs a fixed number of whole
+/// milliseconds. With it a [`ScanConfig::budget_ms`](super::ScanConfig::budget_ms) becomes a
+/// number of attempts ([`attempts_within`](AttemptClock::attempts_within)), the same on a
+/// loaded CI machine as on an idle one: tests of the budgeted scanner cannot flip on a frame
+/// whose read comes near the budget's end. Clones share the time.
+#[derive(Debug, Clone)]
+pub struct AttemptClock {
+    step_ms: u64,
+    now_ms: Arc<AtomicU64>,
+}
+
+impl AttemptClock {
+    /// Every attempt costs `ms_per_attempt` (at least 1). Whole milliseconds keep the
+    /// scanner's arithmetic exact, so the budget's edge falls where
+    /// [`attempts_within`](AttemptClock::attempts_within) says.
+    pub fn new(ms_per_attempt: u32) -> AttemptClock {
+        AttemptClock {
+            step_ms: u64::from(ms_per_attempt.max(1)),
+            now_ms: Arc::default(),
+        }
+    }
+
+    /// How many attempts the scanner makes at most on one frame under a budget of
+    /// `budget_ms` on this clock: it starts another while no more than the budget is spent,
+    /// and the first two always run.
+    pub fn attempts_within(&self, budget_ms: f64) -> u64 {
+        let budget = budget_ms.max(0.0).floor() as u64;
+        (budget / self.step_ms + 1).max(2)
+    }
+}
+
+impl Clock for AttemptClock {
+    fn now_ms(&self) -> f64 {
+        self.now_ms.load(Ordering::Relaxed) as f64
+    }
+
+    fn attempt(&self) {
+        self.now_ms.fetch_add(self.step_ms, Ordering::Relaxed);
     }
 }

@@ -31,7 +31,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use serde::Serialize;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{AttemptClock, Clock, SystemClock};
 pub use frame::{Corners, Frame, Point};
 pub use hint::Hint;
 pub use replay::ReplaySource;
@@ -272,6 +272,7 @@ impl Run<'_> {
 
     fn record(&mut self, name: &'static str, p: Pass, scale: f32, ox: f32, oy: f32) {
         self.stats.attempts += 1;
+        self.clock.attempt();
         tracing::trace!(
             attempt = name,
             decoded = p.decoded.len(),
@@ -688,4 +689,37 @@ fn diagnose(full: &Gray, global: &gray::Stats, seen: &[Seen]) -> Hint {
         return Hint::TooBright;
     }
     Hint::NoCode
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A frame with nothing to read: the scanner goes through all its whole-frame attempts.
+    fn blank() -> Frame {
+        Frame::from_luma(640, 360, vec![128; 640 * 360]).expect("size")
+    }
+
+    #[test]
+    fn the_budget_stops_attempts_by_the_clock_and_the_first_two_always_run() {
+        let mut unlimited = Scanner::with_clock(
+            ScanConfig {
+                budget_ms: None,
+                ..ScanConfig::default()
+            },
+            Box::new(AttemptClock::new(10)),
+        );
+        assert_eq!(unlimited.scan(&blank()), ScanResult::Hint(Hint::NoCode));
+        let all = unlimited.last_stats().attempts;
+        assert!(all >= 4, "{all} attempts");
+        assert_eq!(unlimited.last_stats().ms, f64::from(all) * 10.0);
+        for (ms, want) in [(10, 3), (12, 3), (13, 2), (30, 2), (8, 4)] {
+            let clock = AttemptClock::new(ms);
+            let allowed = clock.attempts_within(25.0);
+            let mut s = Scanner::with_clock(ScanConfig::default(), Box::new(clock));
+            assert_eq!(s.scan(&blank()), ScanResult::Hint(Hint::NoCode));
+            assert_eq!(s.last_stats().attempts, want, "{ms} ms per attempt");
+            assert_eq!(u64::from(want), allowed.min(u64::from(all)), "{ms} ms");
+        }
+    }
 }
