@@ -4,8 +4,14 @@
 //! not. So a worker thread owns the camera: it opens the chosen device, asks for the requested
 //! resolution and frame rate, and keeps only the newest frame in a shared slot that
 //! [`CameraSource::next_frame`] takes without waiting. When the camera is missing, busy or
-//! unplugged the worker reports it there as a clear [`SourceError`] and keeps retrying every
-//! second, so the kiosk recovers by itself when the camera comes back.
+//! unplugged the worker reports it there as a clear [`SourceError`] and keeps retrying (every
+//! second on the real path), so the kiosk recovers by itself when the camera comes back.
+//!
+//! The worker only sees the camera through two small traits, [`Device`] (something that can
+//! be opened, or says why not) and [`Capture`] (an open stream that yields frames), so its
+//! open → frames → error → retry → frames again cycle runs the same over nokhwa
+//! ([`NokhwaDevice`], what [`CameraSource::start`] uses) and over a scripted device in the
+//! tests (`tests/scanner_camera_reconnect.rs`), with a retry interval they choose.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -21,6 +27,39 @@ use nokhwa::utils::{
 
 use super::frame::Frame;
 use super::source::{FrameSource, SourceError};
+
+/// How long the worker waits before opening the camera again after it failed to open.
+pub const RETRY_INTERVAL: Duration = Duration::from_secs(1);
+
+/// Stream errors in a row after which a stream counts as broken (a corrupt MJPEG frame now and
+/// then is normal; many in a row are not).
+const FAILURES_IN_A_ROW: u32 = 5;
+
+/// A camera that can be opened, or says why not. Lives in the worker thread.
+pub trait Device: Send {
+    /// What is being opened, for the description before it is open ("camera Index(0)").
+    fn describe(&self) -> String;
+
+    /// Opens the stream. A missing, busy or refused camera is an error the worker shows and
+    /// retries.
+    fn open(&mut self) -> Result<Box<dyn Capture>, SourceError>;
+
+    /// Whether the device is still there. Asked when a stream keeps failing with an unclear
+    /// error ([`SourceError::Camera`]): a device that is gone makes it [`SourceError::Unplugged`].
+    fn present(&mut self) -> bool {
+        true
+    }
+}
+
+/// An open camera stream. Dropping it releases the camera.
+pub trait Capture {
+    /// The stream as opened ("camera 0: HD Webcam 1280x720@30 MJPEG").
+    fn describe(&self) -> String;
+
+    /// Blocks until the next frame. [`SourceError::Unplugged`] ends the stream at once; other
+    /// errors end it after several in a row.
+    fn frame(&mut self) -> Result<Frame, SourceError>;
+}
 
 /// Which camera to use.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -137,6 +176,82 @@ fn resolve(choice: &DeviceChoice) -> Result<(CameraIndex, String), SourceError> 
     }
 }
 
+/// The real camera: the configured device through nokhwa.
+#[derive(Debug, Clone)]
+pub struct NokhwaDevice {
+    config: CameraConfig,
+}
+
+impl NokhwaDevice {
+    pub fn new(config: CameraConfig) -> NokhwaDevice {
+        NokhwaDevice { config }
+    }
+}
+
+impl Device for NokhwaDevice {
+    fn describe(&self) -> String {
+        format!("camera {:?} (starting)", self.config.device)
+    }
+
+    fn open(&mut self) -> Result<Box<dyn Capture>, SourceError> {
+        let config = &self.config;
+        let (index, name) = resolve(&config.device)?;
+        let wanted = CameraFormat::new(
+            Resolution::new(config.width, config.height),
+            FrameFormat::MJPEG,
+            config.fps,
+        );
+        let format = RequestedFormat::new::<RgbFormat>(RequestedFormatType::Closest(wanted));
+        let mut cam = Camera::new(index.clone(), format).map_err(|e| classify(e.to_string()))?;
+        cam.open_stream().map_err(|e| classify(e.to_string()))?;
+        let f = cam.camera_format();
+        let describe = format!(
+            "camera {}: {} {}x{}@{} {}",
+            index,
+            name,
+            f.resolution().width(),
+            f.resolution().height(),
+            f.frame_rate(),
+            f.format()
+        );
+        Ok(Box::new(NokhwaCapture { cam, describe }))
+    }
+
+    fn present(&mut self) -> bool {
+        resolve(&self.config.device).is_ok()
+    }
+}
+
+/// An open nokhwa stream; dropping it stops the stream and releases the device.
+struct NokhwaCapture {
+    cam: Camera,
+    describe: String,
+}
+
+impl Capture for NokhwaCapture {
+    fn describe(&self) -> String {
+        self.describe.clone()
+    }
+
+    fn frame(&mut self) -> Result<Frame, SourceError> {
+        let img = self
+            .cam
+            .frame()
+            .map_err(|e| e.to_string())
+            .and_then(|buf| buf.decode_image::<RgbFormat>().map_err(|e| e.to_string()))
+            .map_err(classify)?;
+        let (w, h) = img.dimensions();
+        Frame::from_rgb(w, h, img.into_raw())
+            .ok_or_else(|| SourceError::Camera(format!("a {w}x{h} frame had the wrong size")))
+    }
+}
+
+impl Drop for NokhwaCapture {
+    fn drop(&mut self) {
+        let _ = self.cam.stop_stream();
+    }
+}
+
 #[derive(Default)]
 struct Slot {
     frame: Option<Frame>,
@@ -160,18 +275,25 @@ impl std::fmt::Debug for CameraSource {
 }
 
 impl CameraSource {
-    /// Starts the worker. Never fails: problems (no camera, busy, …) come out of
+    /// Starts the worker on the configured camera through nokhwa, retrying every
+    /// [`RETRY_INTERVAL`]. Never fails: problems (no camera, busy, …) come out of
     /// [`next_frame`](FrameSource::next_frame) while the worker keeps retrying.
     pub fn start(config: CameraConfig) -> CameraSource {
+        CameraSource::with_device(Box::new(NokhwaDevice::new(config)), RETRY_INTERVAL)
+    }
+
+    /// Starts the worker on any [`Device`]: after a failed open it waits `retry` before the
+    /// next, after a broken stream half of that.
+    pub fn with_device(device: Box<dyn Device>, retry: Duration) -> CameraSource {
         let slot = Arc::new(Mutex::new(Slot {
-            describe: format!("camera {:?} (starting)", config.device),
+            describe: device.describe(),
             ..Slot::default()
         }));
         let stop = Arc::new(AtomicBool::new(false));
         let (s, st) = (slot.clone(), stop.clone());
         let worker = std::thread::Builder::new()
             .name("camera".into())
-            .spawn(move || worker(config, s, st))
+            .spawn(move || worker(device, retry, s, st))
             .ok();
         CameraSource { slot, stop, worker }
     }
@@ -192,40 +314,23 @@ fn sleep_unless_stopped(stop: &AtomicBool, d: Duration) {
     }
 }
 
-fn open(config: &CameraConfig) -> Result<(Camera, String), SourceError> {
-    let (index, name) = resolve(&config.device)?;
-    let wanted = CameraFormat::new(
-        Resolution::new(config.width, config.height),
-        FrameFormat::MJPEG,
-        config.fps,
-    );
-    let format = RequestedFormat::new::<RgbFormat>(RequestedFormatType::Closest(wanted));
-    let mut cam = Camera::new(index.clone(), format).map_err(|e| classify(e.to_string()))?;
-    cam.open_stream().map_err(|e| classify(e.to_string()))?;
-    let f = cam.camera_format();
-    let describe = format!(
-        "camera {}: {} {}x{}@{} {}",
-        index,
-        name,
-        f.resolution().width(),
-        f.resolution().height(),
-        f.frame_rate(),
-        f.format()
-    );
-    Ok((cam, describe))
-}
-
-fn worker(config: CameraConfig, slot: Arc<Mutex<Slot>>, stop: Arc<AtomicBool>) {
+fn worker(
+    mut device: Box<dyn Device>,
+    retry: Duration,
+    slot: Arc<Mutex<Slot>>,
+    stop: Arc<AtomicBool>,
+) {
     while !stop.load(Ordering::Relaxed) {
-        let (mut cam, describe) = match open(&config) {
+        let mut capture = match device.open() {
             Ok(c) => c,
             Err(e) => {
                 tracing::warn!("camera: {e}");
                 set(&slot, |s| s.error = Some(e));
-                sleep_unless_stopped(&stop, Duration::from_secs(1));
+                sleep_unless_stopped(&stop, retry);
                 continue;
             }
         };
+        let describe = capture.describe();
         tracing::info!("{describe}");
         set(&slot, |s| {
             s.describe = describe;
@@ -233,29 +338,19 @@ fn worker(config: CameraConfig, slot: Arc<Mutex<Slot>>, stop: Arc<AtomicBool>) {
         });
         let mut failures = 0;
         while !stop.load(Ordering::Relaxed) {
-            let frame = cam
-                .frame()
-                .map_err(|e| e.to_string())
-                .and_then(|buf| buf.decode_image::<RgbFormat>().map_err(|e| e.to_string()));
-            match frame {
-                Ok(img) => {
+            match capture.frame() {
+                Ok(f) => {
                     failures = 0;
-                    let (w, h) = img.dimensions();
-                    if let Some(f) = Frame::from_rgb(w, h, img.into_raw()) {
-                        set(&slot, |s| {
-                            s.frame = Some(f);
-                            s.error = None;
-                        });
-                    }
+                    set(&slot, |s| {
+                        s.frame = Some(f);
+                        s.error = None;
+                    });
                 }
                 Err(e) => {
                     failures += 1;
-                    // A corrupt MJPEG frame now and then is normal; many in a row are not.
-                    if failures >= 5 || no_device(&e) {
-                        let err = match classify(e) {
-                            SourceError::Camera(_) if !device_present(&config) => {
-                                SourceError::Unplugged
-                            }
+                    if failures >= FAILURES_IN_A_ROW || e == SourceError::Unplugged {
+                        let err = match e {
+                            SourceError::Camera(_) if !device.present() => SourceError::Unplugged,
                             other => other,
                         };
                         tracing::warn!("camera: {err}");
@@ -265,14 +360,10 @@ fn worker(config: CameraConfig, slot: Arc<Mutex<Slot>>, stop: Arc<AtomicBool>) {
                 }
             }
         }
-        let _ = cam.stop_stream();
-        drop(cam);
-        sleep_unless_stopped(&stop, Duration::from_millis(500));
+        // Release the camera before waiting, so another program (or the next open) can have it.
+        drop(capture);
+        sleep_unless_stopped(&stop, retry / 2);
     }
-}
-
-fn device_present(config: &CameraConfig) -> bool {
-    resolve(&config.device).is_ok()
 }
 
 impl FrameSource for CameraSource {
