@@ -123,6 +123,7 @@ fn start_portal(database_url: String, key: &IssuerKey) -> Portal {
     let thread = std::thread::spawn(move || {
         let rt = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
+            .thread_name("portal")
             .enable_all()
             .build()
             .unwrap();
@@ -300,6 +301,7 @@ fn main() {
     }
     let client_rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        .thread_name("loadgen")
         .enable_all()
         .build()
         .unwrap();

@@ -104,22 +104,28 @@ impl FromRequestParts<AppState> for AuthedKiosk {
         let kiosk = store::kiosk_by_credential(&state.db, &hash_token(token))
             .await?
             .ok_or_else(ApiError::kiosk_unauthorized)?;
-        if kiosk.disabled_at.is_some() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "kiosk_disabled",
-                "this kiosk was disabled by an administrator",
-            ));
-        }
-        let now = state.now();
-        if kiosk
-            .last_seen_at
-            .is_none_or(|t| now - t >= LAST_SEEN_GRANULARITY)
-        {
-            store::touch_kiosk(&state.db, &kiosk.id, now).await?;
-        }
+        let kiosk = admit(state, kiosk).await?;
         Ok(AuthedKiosk(kiosk))
     }
+}
+
+/// Lets an authenticated kiosk in unless it is disabled, and records that it was seen.
+async fn admit(state: &AppState, kiosk: Kiosk) -> Result<Kiosk, ApiError> {
+    if kiosk.disabled_at.is_some() {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "kiosk_disabled",
+            "this kiosk was disabled by an administrator",
+        ));
+    }
+    let now = state.now();
+    if kiosk
+        .last_seen_at
+        .is_none_or(|t| now - t >= LAST_SEEN_GRANULARITY)
+    {
+        store::touch_kiosk(&state.db, &kiosk.id, now).await?;
+    }
+    Ok(kiosk)
 }
 
 /// A live session of the calling kiosk (kiosk auth plus the `QuickCard-Session` header).
@@ -239,13 +245,34 @@ async fn kiosk_config(
     .into_response())
 }
 
+/// `POST /v1/exchange`. The kiosk (as [`AuthedKiosk`] checks it) and the holder the card
+/// claims are read in one round trip; the card's signature is checked by [`exchange::check`]
+/// before anything is decided on what was read.
 async fn exchange_card(
     State(state): State<AppState>,
-    AuthedKiosk(kiosk): AuthedKiosk,
+    headers: HeaderMap,
     body: Body,
 ) -> Result<axum::Json<SessionReply>, ApiError> {
-    let req: ExchangeRequest = parse(&body)?;
-    let reply = exchange::exchange(&state, &kiosk, req).await?;
+    let token = bearer(&headers).ok_or_else(ApiError::kiosk_unauthorized)?;
+    // A malformed body is reported only to an authenticated kiosk.
+    let req: Result<ExchangeRequest, ApiError> = parse(&body);
+    let subject = req
+        .as_ref()
+        .ok()
+        .and_then(|r| quickcard::decode(r.card.trim().as_bytes()).ok())
+        .map(|c| c.claims.subject.to_string());
+    let (kiosk, holder) =
+        store::kiosk_and_holder(&state.db, &hash_token(token), subject.as_deref())
+            .await?
+            .ok_or_else(ApiError::kiosk_unauthorized)?;
+    let kiosk = admit(&state, kiosk).await?;
+    let req = req?;
+    let prefetched = subject.map(|user_id| exchange::Prefetched {
+        user_id,
+        school: kiosk.school_id.clone(),
+        holder,
+    });
+    let reply = exchange::exchange(&state, &kiosk, req, prefetched).await?;
     Ok(axum::Json(reply))
 }
 

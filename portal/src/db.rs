@@ -157,6 +157,9 @@ impl Db {
             opts.max_connections(max_connections.unwrap_or(default))
         };
         if kind == DbKind::Sqlite {
+            // A connection to a local file does not go stale: no ping round trip to its worker
+            // thread before every query.
+            opts = opts.test_before_acquire(false);
             opts = opts.after_connect(|conn, _meta| {
                 Box::pin(async move {
                     // WAL: readers never wait for the writer; synchronous=NORMAL in WAL mode
@@ -168,7 +171,7 @@ impl Db {
                     conn.execute(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
                          PRAGMA busy_timeout = 10000; PRAGMA foreign_keys = ON; \
-                         PRAGMA wal_autocheckpoint = 10000;",
+                         PRAGMA wal_autocheckpoint = 10000; PRAGMA cache_size = -16384;",
                     )
                     .await?;
                     Ok(())

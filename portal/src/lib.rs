@@ -20,9 +20,12 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod exchange;
+pub mod group;
 pub mod idp;
+pub mod ratelimit;
 pub mod roster_import;
 pub mod secrets;
+pub mod session_writer;
 /// Chromebook sign-in routes (the SAML identity provider); see the module docs.
 #[cfg(feature = "saml")]
 pub mod signin;
@@ -60,6 +63,10 @@ pub struct Inner {
     pub apps: Vec<catalogue::App>,
     pub clock: Arc<dyn Clock>,
     pub demo: bool,
+    /// Kiosk and card scan counters, counted in groups (see [`ratelimit`]).
+    pub rate: ratelimit::RateCounter,
+    /// Session starts, committed in groups (see [`session_writer::SessionWriter`]).
+    pub sessions: session_writer::SessionWriter,
     /// The browser kiosk's files (`web_dir`), served at `/kiosk/`.
     pub web: Option<web::WebBundle>,
     /// The SAML identity provider for Chromebook sign-in (`[saml]`), when configured.
@@ -91,7 +98,10 @@ impl AppState {
         };
         #[cfg(feature = "saml")]
         let saml = idp::Idp::load(&config)?.map(Arc::new);
+        let sessions = session_writer::SessionWriter::new(db.clone());
         Ok(AppState(Arc::new(Inner {
+            rate: ratelimit::RateCounter::new(db.clone()),
+            sessions,
             db,
             config,
             trust,

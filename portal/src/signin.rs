@@ -577,6 +577,7 @@ async fn signin_exchange(
         max: idp.settings.ip_max,
         scope: SchoolScope::District(&idp.settings.schools),
         context: Some(context.clone()),
+        prefetched: None,
     };
     let checked = exchange::check(&state, &caller, req).await?;
     let now = checked.now;

@@ -268,26 +268,36 @@ pub struct Holder {
     pub pin_hash: Option<String>,
 }
 
-pub async fn holder(db: &Db, user_id: &str, school_id: &str) -> Result<Option<Holder>> {
-    let row = sqlx::query(
-        "SELECT u.id, u.role, u.given_name, u.display_name, u.grades, \
-           (SELECT COUNT(*) FROM user_schools s WHERE s.user_id = u.id AND s.school_id = $2) AS in_school, \
-           r.issued_before, l.locked_until, p.hash AS pin_hash \
-         FROM users u \
-         LEFT JOIN revocations r ON r.user_id = u.id \
-         LEFT JOIN lockouts l ON l.user_id = u.id \
-         LEFT JOIN pins p ON p.user_id = u.id \
-         WHERE u.id = $1",
-    )
-    .bind(user_id.to_string())
-    .bind(school_id.to_string())
-    .fetch_optional(&db.pool)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
+/// The columns of [`Holder`] for `u` (users), `r`, `l`, `p` and a school given as `{school}`.
+macro_rules! holder_columns {
+    ($school:literal) => {
+        concat!(
+            "u.id AS user_id, u.role, u.given_name, u.display_name, u.grades, ",
+            "(SELECT COUNT(*) FROM user_schools s WHERE s.user_id = u.id AND s.school_id = ",
+            $school,
+            ") AS in_school, r.issued_before, l.locked_until, p.hash AS pin_hash "
+        )
+    };
+}
+
+macro_rules! holder_joins {
+    () => {
+        concat!(
+            "LEFT JOIN revocations r ON r.user_id = u.id ",
+            "LEFT JOIN lockouts l ON l.user_id = u.id ",
+            "LEFT JOIN pins p ON p.user_id = u.id "
+        )
+    };
+}
+
+fn holder_from(row: &sqlx::any::AnyRow) -> Result<Option<Holder>> {
+    let Some(id) = row.try_get::<Option<String>, _>("user_id")? else {
+        return Ok(None);
+    };
     let role: String = row.try_get("role")?;
     let grades: String = row.try_get("grades")?;
     Ok(Some(Holder {
-        id: row.try_get("id")?,
+        id,
         role: role.parse().unwrap_or(Role::Student),
         given_name: row.try_get("given_name")?,
         display_name: row.try_get("display_name")?,
@@ -297,6 +307,61 @@ pub async fn holder(db: &Db, user_id: &str, school_id: &str) -> Result<Option<Ho
         locked_until: row.try_get("locked_until")?,
         pin_hash: row.try_get("pin_hash")?,
     }))
+}
+
+/// The card holder `user_id` as the exchange checks them at `school_id`: role, names, grades,
+/// whether on that school's roster, revocation, lockout, PIN hash.
+pub async fn holder(db: &Db, user_id: &str, school_id: &str) -> Result<Option<Holder>> {
+    let row = sqlx::query(concat!(
+        "SELECT ",
+        holder_columns!("$2"),
+        "FROM users u ",
+        holder_joins!(),
+        "WHERE u.id = $1"
+    ))
+    .bind(user_id.to_string())
+    .bind(school_id.to_string())
+    .fetch_optional(&db.pool)
+    .await?;
+    match row {
+        Some(row) => holder_from(&row),
+        None => Ok(None),
+    }
+}
+
+/// The kiosk holding this credential hash (as [`kiosk_by_credential`]) and, in the same round
+/// trip, the holder `user_id` at that kiosk's school (as [`holder`]): what an exchange reads.
+pub async fn kiosk_and_holder(
+    db: &Db,
+    credential_hash: &str,
+    user_id: Option<&str>,
+) -> Result<Option<(Kiosk, Option<Holder>)>> {
+    let row = sqlx::query(concat!(
+        "SELECT k.id, k.name, k.school_id, k.credential_hash, k.enrolled_at, k.disabled_at, ",
+        "k.last_seen_at, k.created_at, ",
+        holder_columns!("k.school_id"),
+        "FROM kiosks k LEFT JOIN users u ON u.id = $2 ",
+        holder_joins!(),
+        "WHERE k.credential_hash = $1"
+    ))
+    .bind(credential_hash.to_string())
+    .bind(user_id.map(str::to_string))
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let kiosk = kiosk_from(&row)?;
+    if !kiosk
+        .credential_hash
+        .as_deref()
+        .is_some_and(|h| secrets::ct_eq(h, credential_hash))
+    {
+        return Ok(None);
+    }
+    let holder = match user_id {
+        Some(_) => holder_from(&row)?,
+        None => None,
+    };
+    Ok(Some((kiosk, holder)))
 }
 
 fn split_list(s: &str) -> Vec<String> {
@@ -373,30 +438,39 @@ pub struct NewSession<'a> {
 /// another kiosk, marking them `ended_by` the new session (`$5`) —, insert the new session,
 /// write a flagged audit row for every session ended as a copy, and the exchange's audit row
 /// (flagged when it ended a session elsewhere).
-const START_SESSION_SQLITE: &str = concat!(
-    "BEGIN IMMEDIATE; ",
-    "UPDATE sessions SET ",
-    "ended_at = CASE WHEN expires_at > $1 THEN $1 ELSE expires_at END, ",
-    "end_reason = CASE WHEN expires_at <= $1 THEN 'expired' ",
-    "WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END, ",
-    "ended_by = $5 ",
-    "WHERE card_id = $2 AND ended_at IS NULL; ",
-    "INSERT INTO sessions ",
-    "(token_hash, user_id, kiosk_id, card_id, second_factor, created_at, expires_at) ",
-    "VALUES ($5, $4, $3, $2, $6, $1, $7); ",
-    "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
-    "SELECT $1, 'session_end', 'copied_card', $4, kiosk_id, $2, 1, ",
-    "'the same card started a session on kiosk ' || $3 || '; this session was ended' ",
-    "FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'; ",
-    "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
-    "SELECT $1, 'exchange', 'ok', $4, $3, $2, ",
-    "CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END, ",
-    "CASE WHEN COUNT(*) > 0 ",
-    "THEN $8 || '; the card was still signed in on another kiosk (copied card?)' ",
-    "ELSE $8 END ",
-    "FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'; ",
-    "COMMIT;"
-);
+macro_rules! start_session_sqlite_body {
+    () => {
+        concat!(
+            "UPDATE sessions SET ",
+            "ended_at = CASE WHEN expires_at > $1 THEN $1 ELSE expires_at END, ",
+            "end_reason = CASE WHEN expires_at <= $1 THEN 'expired' ",
+            "WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END, ",
+            "ended_by = $5 ",
+            "WHERE card_id = $2 AND ended_at IS NULL; ",
+            "INSERT INTO sessions ",
+            "(token_hash, user_id, kiosk_id, card_id, second_factor, created_at, expires_at) ",
+            "VALUES ($5, $4, $3, $2, $6, $1, $7); ",
+            "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
+            "SELECT $1, 'session_end', 'copied_card', $4, kiosk_id, $2, 1, ",
+            "'the same card started a session on kiosk ' || $3 || '; this session was ended' ",
+            "FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'; ",
+            "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
+            "SELECT $1, 'exchange', 'ok', $4, $3, $2, ",
+            "CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END, ",
+            "CASE WHEN COUNT(*) > 0 ",
+            "THEN $8 || '; the card was still signed in on another kiosk (copied card?)' ",
+            "ELSE $8 END ",
+            "FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'; ",
+        )
+    };
+}
+
+/// One session start's statements without the transaction around them, with parameters
+/// `$1`…`$8` as [`bind_session`] binds them (the group commit repeats it per session).
+pub(crate) const START_SESSION_SQLITE_BODY: &str = start_session_sqlite_body!();
+
+const START_SESSION_SQLITE: &str =
+    concat!("BEGIN IMMEDIATE; ", start_session_sqlite_body!(), "COMMIT;");
 
 /// The same as one PostgreSQL statement (data-modifying CTEs run once, to completion, in one
 /// implicit transaction). The new session's INSERT reads `ended`, so the old sessions are
@@ -430,7 +504,7 @@ const START_SESSION_POSTGRES: &str = concat!(
     "FROM copies"
 );
 
-fn bind_session<'q>(
+pub(crate) fn bind_session<'q>(
     q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
     s: &NewSession<'_>,
     detail: &str,

@@ -1,0 +1,286 @@
+//! Group commit: many requests' writes, one round trip.
+//!
+//! At a school's 8 o'clock peak every exchange writes twice — its scan counters and then its
+//! session with the audit row — and answers only once the writes are committed. One commit per
+//! write makes the database the bottleneck: SQLite has a single writer and every statement is a
+//! round trip to its worker thread; PostgreSQL pays a round trip and a WAL flush per commit. So
+//! concurrent writes of one kind queue in a [`Group`] and are written together, in one
+//! transaction and one round trip, and each request gets its own answer when its group is
+//! committed.
+//!
+//! There is no timer: at low load a group is one request and nothing waits; under load a group
+//! is whatever queued while the previous group was being written. The writer is a task that
+//! exists only while there is work — the request that finds nobody writing starts it on the
+//! current runtime — so the portal and tests that call [`crate::app`] without [`crate::serve`]
+//! need no setup.
+
+use std::collections::VecDeque;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+/// Groups written at once on PostgreSQL: enough to keep its commits overlapping, few enough
+/// that the groups stay large under load.
+pub const POSTGRES_WRITERS: usize = 4;
+
+/// One kind of grouped write.
+pub trait GroupWork: Send + Sync + 'static {
+    /// A queued request, with whatever it needs to receive its answer.
+    type Job: Send + 'static;
+    /// The most jobs in one group.
+    const MAX: usize;
+    /// How many groups may be written at once (1 for SQLite's single writer; PostgreSQL
+    /// writes several transactions in parallel and flushes their commits together).
+    fn writers(&self) -> usize {
+        1
+    }
+    /// Whether `next` may join `group` (the group is written in queue order either way).
+    fn fits(group: &[Self::Job], next: &Self::Job) -> bool;
+    /// Writes the group and answers every job in it.
+    fn write(&self, group: Vec<Self::Job>) -> impl Future<Output = ()> + Send;
+}
+
+/// A queue of jobs and the writer that drains it in groups. Cheap to share (one `Arc`).
+pub struct Group<W: GroupWork> {
+    shared: Arc<Shared<W>>,
+}
+
+impl<W: GroupWork> std::fmt::Debug for Group<W> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Group")
+            .field("queued", &self.shared.lock().len())
+            .field("writers", &self.shared.running.load(Ordering::Relaxed))
+            .finish()
+    }
+}
+
+struct Shared<W: GroupWork> {
+    work: W,
+    queue: Mutex<VecDeque<W::Job>>,
+    /// How many writer tasks run.
+    running: AtomicUsize,
+    groups: AtomicU64,
+    jobs: AtomicU64,
+}
+
+/// How many groups were written and how many jobs they held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct GroupStats {
+    pub groups: u64,
+    pub jobs: u64,
+}
+
+impl<W: GroupWork> Group<W> {
+    pub fn new(work: W) -> Group<W> {
+        Group {
+            shared: Arc::new(Shared {
+                work,
+                queue: Mutex::new(VecDeque::new()),
+                running: AtomicUsize::new(0),
+                groups: AtomicU64::new(0),
+                jobs: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    pub fn stats(&self) -> GroupStats {
+        GroupStats {
+            groups: self.shared.groups.load(Ordering::Relaxed),
+            jobs: self.shared.jobs.load(Ordering::Relaxed),
+        }
+    }
+
+    /// Queues a job; a writer takes it with the next group. The job's own channel answers.
+    pub fn push(&self, job: W::Job) {
+        self.shared.lock().push_back(job);
+        Shared::kick(&self.shared);
+    }
+}
+
+/// Counts the writer as stopped when its task ends, however it ends (a panic, its runtime
+/// stopping), and hands work queued meanwhile to a new writer.
+struct Running<W: GroupWork>(Arc<Shared<W>>);
+
+impl<W: GroupWork> Drop for Running<W> {
+    fn drop(&mut self) {
+        self.0.running.fetch_sub(1, Ordering::AcqRel);
+        if !self.0.lock().is_empty() && tokio::runtime::Handle::try_current().is_ok() {
+            Shared::kick(&self.0);
+        }
+    }
+}
+
+impl<W: GroupWork> Shared<W> {
+    fn lock(&self) -> MutexGuard<'_, VecDeque<W::Job>> {
+        self.queue.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Starts a writer task unless as many run as may.
+    fn kick(shared: &Arc<Self>) {
+        let most = shared.work.writers().max(1);
+        if shared
+            .running
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < most).then_some(n + 1)
+            })
+            .is_ok()
+        {
+            let running = Running(shared.clone());
+            tokio::spawn(async move {
+                let shared = running.0.clone();
+                loop {
+                    let group = shared.take();
+                    if group.is_empty() {
+                        break;
+                    }
+                    shared.groups.fetch_add(1, Ordering::Relaxed);
+                    shared.jobs.fetch_add(group.len() as u64, Ordering::Relaxed);
+                    shared.work.write(group).await;
+                }
+                // A job queued after the last `take` (whose `kick` still counted this writer)
+                // starts the next writer from here.
+                drop(running);
+            });
+        }
+    }
+
+    /// The next group: queued jobs in order, up to `W::MAX`, stopping at the first that does
+    /// not fit.
+    fn take(&self) -> Vec<W::Job> {
+        let mut queue = self.lock();
+        let mut group = Vec::new();
+        while group.len() < W::MAX {
+            match queue.front() {
+                Some(next) if group.is_empty() || W::fits(&group, next) => {
+                    group.extend(queue.pop_front());
+                }
+                _ => break,
+            }
+        }
+        group
+    }
+}
+
+/// `$N` in `sql` renumbered to `$(N + offset)` (to repeat a statement for several rows).
+pub fn renumber(sql: &str, offset: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 32);
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        out.push(c);
+        if c == '$' {
+            let mut n = 0usize;
+            let mut digits = false;
+            while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
+                n = n * 10 + d as usize;
+                digits = true;
+                chars.next();
+            }
+            if digits {
+                out.push_str(&(n + offset).to_string());
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+    use tokio::sync::{Notify, oneshot};
+
+    #[test]
+    fn renumbers_every_parameter() {
+        assert_eq!(
+            renumber("a = $1, b = $8; c = $10", 8),
+            "a = $9, b = $16; c = $18"
+        );
+        assert_eq!(renumber("no $ parameters", 8), "no $ parameters");
+    }
+
+    /// Jobs are numbers; a group may not hold the same number twice. The first group waits
+    /// until the test lets it go, so the others queue meanwhile.
+    struct Recorder {
+        groups: Mutex<Vec<Vec<u32>>>,
+        gate: Notify,
+        written: AtomicUsize,
+    }
+
+    impl GroupWork for Arc<Recorder> {
+        type Job = (u32, oneshot::Sender<usize>);
+        const MAX: usize = 3;
+        fn fits(group: &[Self::Job], next: &Self::Job) -> bool {
+            group.iter().all(|(n, _)| *n != next.0)
+        }
+        async fn write(&self, group: Vec<Self::Job>) {
+            let first = self.written.fetch_add(1, Ordering::SeqCst) == 0;
+            if first {
+                self.gate.notified().await;
+            }
+            let index = {
+                let mut g = self.groups.lock().unwrap();
+                g.push(group.iter().map(|(n, _)| *n).collect());
+                g.len() - 1
+            };
+            for (_, reply) in group {
+                let _ = reply.send(index);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn jobs_queued_while_a_group_is_written_form_the_next_groups() {
+        let rec = Arc::new(Recorder {
+            groups: Mutex::new(Vec::new()),
+            gate: Notify::new(),
+            written: AtomicUsize::new(0),
+        });
+        let group = Group::new(rec.clone());
+        let mut answers = Vec::new();
+        for n in [1, 2, 3, 4, 2, 5, 6, 7] {
+            let (tx, rx) = oneshot::channel();
+            group.push((n, tx));
+            answers.push(rx);
+            tokio::task::yield_now().await;
+        }
+        rec.gate.notify_one();
+        let mut indexes = Vec::new();
+        for rx in answers {
+            indexes.push(rx.await.expect("every job is answered"));
+        }
+        let groups = rec.groups.lock().unwrap().clone();
+        assert_eq!(
+            groups[0],
+            vec![1],
+            "the first job is written at once, alone"
+        );
+        assert_eq!(
+            groups[1],
+            vec![2, 3, 4],
+            "the next ones together, up to MAX"
+        );
+        assert_eq!(
+            groups[2],
+            vec![2, 5, 6],
+            "a repeated job waits for the next group"
+        );
+        assert_eq!(groups[3], vec![7]);
+        assert_eq!(indexes, vec![0, 1, 1, 1, 2, 2, 2, 3]);
+    }
+
+    #[tokio::test]
+    async fn a_writer_starts_again_after_the_queue_ran_dry() {
+        let rec = Arc::new(Recorder {
+            groups: Mutex::new(Vec::new()),
+            gate: Notify::new(),
+            written: AtomicUsize::new(1),
+        });
+        let group = Group::new(rec.clone());
+        for n in 0..20 {
+            let (tx, rx) = oneshot::channel();
+            group.push((n, tx));
+            rx.await.expect("answered");
+        }
+        assert_eq!(rec.groups.lock().unwrap().len(), 20);
+    }
+}
