@@ -29,6 +29,8 @@ struct Args {
     full: bool,
     secs: f64,
     levels: Vec<usize>,
+    /// The portal's database pool size (`database_max_connections`); its default when unset.
+    connections: Option<u32>,
 }
 
 fn args() -> Args {
@@ -48,6 +50,7 @@ fn args() -> Args {
         levels: val("--levels")
             .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
             .unwrap_or(if full { vec![1, 4, 16, 64] } else { vec![2] }),
+        connections: val("--connections").and_then(|s| s.parse().ok()),
     }
 }
 
@@ -104,7 +107,7 @@ impl Drop for Portal {
 }
 
 /// A portal on its own 2-thread runtime, with a generated roster and enrolled kiosks.
-fn start_portal(database_url: String, key: &IssuerKey) -> Portal {
+fn start_portal(database_url: String, key: &IssuerKey, connections: Option<u32>) -> Portal {
     let dir = tempfile::tempdir().unwrap();
     let mut csv = String::from("sourced_id,given_name,family_name,role,school_id,grade\n");
     for i in 0..USERS {
@@ -134,6 +137,7 @@ fn start_portal(database_url: String, key: &IssuerKey) -> Portal {
                 database_url,
                 listen: addr,
                 trust: vec![TrustedKey::new(public, "bench")],
+                database_max_connections: connections,
                 ..Config::default()
             };
             config.rate_limit.kiosk_max = u32::MAX as u64;
@@ -185,6 +189,73 @@ struct LevelResult {
     per_sec: f64,
     p50_ms: f64,
     p99_ms: f64,
+    /// CPU seconds spent during the level, by whom.
+    cpu: Cpu,
+}
+
+/// CPU time (seconds) of the parts of this run: the portal's runtime threads, the database
+/// (SQLite's worker threads in this process, or the PostgreSQL server's processes), and the
+/// load generator's runtime threads. From `/proc` (Linux), in USER_HZ ticks (100 per second).
+#[derive(Debug, Clone, Copy, Default)]
+struct Cpu {
+    portal: f64,
+    database: f64,
+    loadgen: f64,
+}
+
+impl std::ops::Sub for Cpu {
+    type Output = Cpu;
+    fn sub(self, o: Cpu) -> Cpu {
+        Cpu {
+            portal: self.portal - o.portal,
+            database: self.database - o.database,
+            loadgen: self.loadgen - o.loadgen,
+        }
+    }
+}
+
+/// `(comm, utime + stime in seconds)` from a `/proc/.../stat` file.
+fn stat_cpu(path: &std::path::Path) -> Option<(String, f64)> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let open = text.find('(')?;
+    let close = text.rfind(')')?;
+    let comm = text[open + 1..close].to_string();
+    let fields: Vec<&str> = text[close + 1..].split_whitespace().collect();
+    // After the name: state is field 3, utime field 14, stime field 15.
+    let utime: f64 = fields.get(11)?.parse().ok()?;
+    let stime: f64 = fields.get(12)?.parse().ok()?;
+    Some((comm, (utime + stime) / 100.0))
+}
+
+fn cpu_now() -> Cpu {
+    let mut cpu = Cpu::default();
+    if let Ok(tasks) = std::fs::read_dir("/proc/self/task") {
+        for t in tasks.flatten() {
+            if let Some((comm, secs)) = stat_cpu(&t.path().join("stat")) {
+                if comm.starts_with("portal") {
+                    cpu.portal += secs;
+                } else if comm.starts_with("sqlx-sqlite") {
+                    cpu.database += secs;
+                } else if comm.starts_with("loadgen") {
+                    cpu.loadgen += secs;
+                }
+            }
+        }
+    }
+    if let Ok(procs) = std::fs::read_dir("/proc") {
+        for p in procs.flatten() {
+            if p.file_name()
+                .to_string_lossy()
+                .bytes()
+                .all(|b| b.is_ascii_digit())
+                && let Some((comm, secs)) = stat_cpu(&p.path().join("stat"))
+                && comm == "postgres"
+            {
+                cpu.database += secs;
+            }
+        }
+    }
+    cpu
 }
 
 fn run_level(
@@ -194,6 +265,7 @@ fn run_level(
     concurrency: usize,
     secs: f64,
 ) -> LevelResult {
+    let cpu_before = cpu_now();
     rt.block_on(async {
         let http = reqwest::Client::builder()
             .no_proxy()
@@ -253,6 +325,7 @@ fn run_level(
             per_sec: all.len() as f64 / elapsed,
             p50_ms: pct(0.50),
             p99_ms: pct(0.99),
+            cpu: cpu_now() - cpu_before,
         }
     })
 }
@@ -307,7 +380,7 @@ fn main() {
         .unwrap();
     let mut rows = Vec::new();
     for (name, url) in backends {
-        let portal = start_portal(url, &key);
+        let portal = start_portal(url, &key, args.connections);
         // Warm up connections and caches.
         run_level(
             &client_rt,
@@ -335,19 +408,25 @@ fn main() {
     );
     println!();
     println!(
-        "| database | concurrency | exchanges/s | % of raw-verify ceiling | p50 ms | p99 ms | errors |"
+        "| database | concurrency | exchanges/s | % of raw-verify ceiling | p50 ms | p99 ms | errors \
+         | CPU µs per exchange: portal + database = server | load generator |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, r) in rows {
+        let per = |secs: f64| secs * 1e6 / r.done.max(1) as f64;
         println!(
-            "| {name} | {} | {:.0} | {:.1} % | {:.2} | {:.2} | {} / {} |",
+            "| {name} | {} | {:.0} | {:.1} % | {:.2} | {:.2} | {} / {} | {:.0} + {:.0} = {:.0} | {:.0} |",
             r.concurrency,
             r.per_sec,
             100.0 * r.per_sec / ceiling,
             r.p50_ms,
             r.p99_ms,
             r.errors,
-            r.done
+            r.done,
+            per(r.cpu.portal),
+            per(r.cpu.database),
+            per(r.cpu.portal + r.cpu.database),
+            per(r.cpu.loadgen),
         );
     }
 }

@@ -9,8 +9,9 @@
 //! A group never holds the same card twice (the second waits for the next group), so the rules
 //! of [`store::start_session`] hold unchanged: the card's open sessions end (a re-scan, or a
 //! copied card, flagged in the audit), then the new one starts. If a group fails as a whole
-//! (another replica started a session for one of its cards at the same moment), its sessions
-//! are written one by one, each with its own outcome.
+//! (another replica, or another of this replica's groups on PostgreSQL, started a session for
+//! one of its cards at the same moment), its sessions are written one by one, each with its
+//! own outcome.
 
 use tokio::sync::oneshot;
 

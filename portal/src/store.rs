@@ -194,54 +194,6 @@ pub async fn rate_hit(db: &Db, bucket: &str, window_start: i64) -> Result<i64> {
     row.try_get("hits")
 }
 
-/// Counts one hit in the kiosk's bucket and, when given, the card's bucket, in one statement.
-/// Returns the hits of each in the current window.
-pub async fn rate_hits(
-    db: &Db,
-    kiosk_bucket: &str,
-    card_bucket: Option<&str>,
-    window_start: i64,
-) -> Result<(i64, Option<i64>)> {
-    let _turn = db.write_turn().await;
-    let q = match card_bucket {
-        // The kiosk's row always comes first, so concurrent upserts lock rows in one order.
-        Some(card) => sqlx::query(
-            "INSERT INTO rate_buckets (bucket, window_start, hits) VALUES ($1, $3, 1), ($2, $3, 1) \
-             ON CONFLICT (bucket) DO UPDATE SET \
-               hits = CASE WHEN rate_buckets.window_start = excluded.window_start \
-                      THEN rate_buckets.hits + 1 ELSE 1 END, \
-               window_start = excluded.window_start \
-             RETURNING bucket, hits",
-        )
-        .bind(kiosk_bucket.to_string())
-        .bind(card.to_string())
-        .bind(window_start),
-        None => sqlx::query(
-            "INSERT INTO rate_buckets (bucket, window_start, hits) VALUES ($1, $2, 1) \
-             ON CONFLICT (bucket) DO UPDATE SET \
-               hits = CASE WHEN rate_buckets.window_start = excluded.window_start \
-                      THEN rate_buckets.hits + 1 ELSE 1 END, \
-               window_start = excluded.window_start \
-             RETURNING bucket, hits",
-        )
-        .bind(kiosk_bucket.to_string())
-        .bind(window_start),
-    };
-    let rows = q.fetch_all(&db.pool).await?;
-    let mut kiosk = 0;
-    let mut card = None;
-    for r in rows {
-        let bucket: String = r.try_get("bucket")?;
-        let hits: i64 = r.try_get("hits")?;
-        if bucket == kiosk_bucket {
-            kiosk = hits;
-        } else {
-            card = Some(hits);
-        }
-    }
-    Ok((kiosk, card))
-}
-
 /// Forgets rate-limit windows that have ended.
 pub async fn prune_rate_buckets(db: &Db, before: i64) -> Result<u64> {
     let _turn = db.write_turn().await;
