@@ -97,15 +97,33 @@ impl<W: GroupWork> Group<W> {
     }
 }
 
-/// Counts the writer as stopped when its task ends, however it ends (a panic, its runtime
-/// stopping), and hands work queued meanwhile to a new writer.
-struct Running<W: GroupWork>(Arc<Shared<W>>);
+/// A writer's place in the count of running writers. A writer that finds the queue empty
+/// gives it back itself ([`Running::release`]); if its task ends another way, dropping this
+/// gives it back. After a panic in `write` the queued jobs go to a new writer; when the
+/// runtime stops (the task is dropped unpolled, or mid-write) nothing new is spawned.
+struct Running<W: GroupWork> {
+    shared: Arc<Shared<W>>,
+    held: bool,
+}
+
+impl<W: GroupWork> Running<W> {
+    fn release(&mut self) {
+        if std::mem::take(&mut self.held) {
+            self.shared.running.fetch_sub(1, Ordering::AcqRel);
+        }
+    }
+}
 
 impl<W: GroupWork> Drop for Running<W> {
     fn drop(&mut self) {
-        self.0.running.fetch_sub(1, Ordering::AcqRel);
-        if !self.0.lock().is_empty() && tokio::runtime::Handle::try_current().is_ok() {
-            Shared::kick(&self.0);
+        let held = self.held;
+        self.release();
+        if held
+            && std::thread::panicking()
+            && !self.shared.lock().is_empty()
+            && tokio::runtime::Handle::try_current().is_ok()
+        {
+            Shared::kick(&self.shared);
         }
     }
 }
@@ -115,33 +133,44 @@ impl<W: GroupWork> Shared<W> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Starts a writer task unless as many run as may.
-    fn kick(shared: &Arc<Self>) {
-        let most = shared.work.writers().max(1);
-        if shared
-            .running
+    /// Takes a writer's place if fewer than `W::writers()` run.
+    fn claim(&self) -> bool {
+        let most = self.work.writers().max(1);
+        self.running
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < most).then_some(n + 1)
             })
             .is_ok()
-        {
-            let running = Running(shared.clone());
-            tokio::spawn(async move {
-                let shared = running.0.clone();
-                loop {
-                    let group = shared.take();
-                    if group.is_empty() {
-                        break;
-                    }
+    }
+
+    /// Starts a writer task unless as many run as may.
+    fn kick(shared: &Arc<Self>) {
+        if !shared.claim() {
+            return;
+        }
+        let mut running = Running {
+            shared: shared.clone(),
+            held: true,
+        };
+        tokio::spawn(async move {
+            let shared = running.shared.clone();
+            loop {
+                let group = shared.take();
+                if !group.is_empty() {
                     shared.groups.fetch_add(1, Ordering::Relaxed);
                     shared.jobs.fetch_add(group.len() as u64, Ordering::Relaxed);
                     shared.work.write(group).await;
+                    continue;
                 }
-                // A job queued after the last `take` (whose `kick` still counted this writer)
-                // starts the next writer from here.
-                drop(running);
-            });
-        }
+                // Nothing queued: stop. A job queued after `take` whose `kick` still counted
+                // this writer is seen here, after the place is given back, and taken on.
+                running.release();
+                if shared.lock().is_empty() || !shared.claim() {
+                    return;
+                }
+                running.held = true;
+            }
+        });
     }
 
     /// The next group: queued jobs in order, up to `W::MAX`, stopping at the first that does
@@ -282,5 +311,57 @@ mod tests {
             rx.await.expect("answered");
         }
         assert_eq!(rec.groups.lock().unwrap().len(), 20);
+    }
+
+    /// The first group waits for the gate and then panics.
+    struct Panicky {
+        gate: Notify,
+        calls: AtomicUsize,
+    }
+
+    impl GroupWork for Arc<Panicky> {
+        type Job = (u32, oneshot::Sender<u32>);
+        const MAX: usize = 1;
+        fn fits(_: &[Self::Job], _: &Self::Job) -> bool {
+            false
+        }
+        async fn write(&self, group: Vec<Self::Job>) {
+            if self.calls.fetch_add(1, Ordering::SeqCst) == 0 {
+                self.gate.notified().await;
+                panic!("the first write fails");
+            }
+            for (n, reply) in group {
+                let _ = reply.send(n);
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_writer_that_panics_hands_the_queue_to_a_new_writer() {
+        let work = Arc::new(Panicky {
+            gate: Notify::new(),
+            calls: AtomicUsize::new(0),
+        });
+        let group = Group::new(work.clone());
+        let (tx1, rx1) = oneshot::channel();
+        group.push((1, tx1));
+        tokio::task::yield_now().await;
+        let (tx2, rx2) = oneshot::channel();
+        group.push((2, tx2));
+        work.gate.notify_one();
+        assert!(
+            rx1.await.is_err(),
+            "the job of the panicked write is not answered"
+        );
+        let answer = tokio::time::timeout(std::time::Duration::from_secs(30), rx2).await;
+        assert_eq!(
+            answer
+                .expect("answered in time")
+                .expect("a new writer takes the queued job"),
+            2
+        );
+        let (tx3, rx3) = oneshot::channel();
+        group.push((3, tx3));
+        assert_eq!(rx3.await.expect("writers keep starting"), 3);
     }
 }
