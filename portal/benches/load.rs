@@ -258,12 +258,23 @@ fn cpu_now() -> Cpu {
     cpu
 }
 
+/// What each request of a level is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Target {
+    /// A full card exchange.
+    Exchange,
+    /// `GET /healthz`: HTTP plus one `SELECT 1`, the floor under any request that reads the
+    /// database.
+    Health,
+}
+
 fn run_level(
     rt: &tokio::runtime::Runtime,
     portal: &Portal,
     cards: &Arc<Vec<String>>,
     concurrency: usize,
     secs: f64,
+    target: Target,
 ) -> LevelResult {
     let cpu_before = cpu_now();
     rt.block_on(async {
@@ -280,7 +291,10 @@ fn run_level(
         for _ in 0..concurrency {
             let (http, next, errors, cards) =
                 (http.clone(), next.clone(), errors.clone(), cards.clone());
-            let url = format!("{}/v1/exchange", portal.url);
+            let url = match target {
+                Target::Exchange => format!("{}/v1/exchange", portal.url),
+                Target::Health => format!("{}/healthz", portal.url),
+            };
             let kiosks = portal.kiosks.clone();
             tasks.push(tokio::spawn(async move {
                 let mut lat = Vec::new();
@@ -289,12 +303,16 @@ fn run_level(
                     let card = &cards[i % cards.len()];
                     let kiosk = &kiosks[i % kiosks.len()];
                     let t = Instant::now();
-                    let r = http
-                        .post(&url)
-                        .bearer_auth(kiosk)
-                        .json(&json!({ "card": card }))
-                        .send()
-                        .await;
+                    let r = match target {
+                        Target::Exchange => {
+                            http.post(&url)
+                                .bearer_auth(kiosk)
+                                .json(&json!({ "card": card }))
+                                .send()
+                                .await
+                        }
+                        Target::Health => http.get(&url).send().await,
+                    };
                     let ok = match r {
                         Ok(r) => r.status() == 200 && r.bytes().await.is_ok(),
                         Err(_) => false,
@@ -388,14 +406,23 @@ fn main() {
             &cards,
             4,
             if args.full { 1.0 } else { 0.1 },
+            Target::Exchange,
         );
         for &c in &args.levels {
-            let r = run_level(&client_rt, &portal, &cards, c, args.secs);
+            let r = run_level(&client_rt, &portal, &cards, c, args.secs, Target::Exchange);
             if !args.full {
                 assert!(r.done > 0, "no exchange completed");
                 assert_eq!(r.errors, 0, "exchanges failed under load");
             }
-            rows.push((name, r));
+            rows.push((name.to_string(), r));
+        }
+        // The floor: the same load generator and server with requests that do no exchange.
+        if let Some(&c) = args.levels.last() {
+            let r = run_level(&client_rt, &portal, &cards, c, args.secs, Target::Health);
+            if !args.full {
+                assert_eq!(r.errors, 0, "health checks failed under load");
+            }
+            rows.push((format!("{name}: `GET /healthz` only"), r));
         }
     }
     if !args.full {
