@@ -184,8 +184,8 @@ async fn enroll(State(state): State<AppState>, body: Body) -> Result<Response, A
     let now = state.now();
     let w = state.config.rate_limit.window_secs.max(1) as i64;
     let start = now - now.rem_euclid(w);
-    let hits = store::rate_hit(&state.db, "enrol", start).await?;
-    if hits as u64 > state.config.rate_limit.enrol_max {
+    let [hits] = state.rate.hit(["enrol"], start).await?;
+    if hits > state.config.rate_limit.enrol_max {
         return Err(ApiError::rate_limited((start + w - now) as u64));
     }
     let hash = secrets::hash_token(&normalise_code(&req.code));

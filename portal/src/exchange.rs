@@ -130,13 +130,13 @@ fn window(state: &AppState, now: i64) -> (i64, i64) {
 /// audited (later ones are not, so a flood cannot fill the audit log).
 async fn over_limit(
     state: &AppState,
-    hits: i64,
+    hits: u64,
     max: u64,
     retry: i64,
     entry: impl FnOnce() -> AuditEntry,
 ) -> Result<(), ApiError> {
-    if hits as u64 > max {
-        if hits as u64 == max + 1 {
+    if hits > max {
+        if hits == max + 1 {
             store::audit_now(&state.db, &entry().flagged()).await?;
         }
         return Err(ApiError::rate_limited(retry.max(1) as u64));
@@ -320,7 +320,11 @@ pub async fn check(
     let raw = req.card.trim();
     // Verification is pure computation (~30 µs); the caller's and the card's rate-limit
     // counters are then counted, in a group with other requests'.
-    let verified = quickcard::verify(raw.as_bytes(), &state.trust, &opts);
+    let decoded = quickcard::decode(raw.as_bytes());
+    let verified = decoded
+        .as_ref()
+        .map_err(Clone::clone)
+        .and_then(|card| quickcard::verify_card(card, &state.trust, &opts));
     let (start, retry) = window(state, now);
     let card_bucket = verified
         .as_ref()
@@ -332,10 +336,10 @@ pub async fn check(
                 .rate
                 .hit([caller.bucket.as_str(), card.as_str()], start)
                 .await?;
-            (k as i64, Some(c as i64))
+            (k, Some(c))
         }
         None => (
-            state.rate.hit([caller.bucket.as_str()], start).await?[0] as i64,
+            state.rate.hit([caller.bucket.as_str()], start).await?[0],
             None,
         ),
     };
@@ -355,7 +359,7 @@ pub async fn check(
         Ok(card) => card,
         Err(e) => {
             let mut entry = base().detail(e.to_string());
-            if let Ok(unverified) = quickcard::decode(raw.as_bytes()) {
+            if let Ok(unverified) = &decoded {
                 entry = entry.card(&unverified.card_id()).detail(format!(
                     "{e} (card claims user {}, unverified)",
                     unverified.claims.subject

@@ -19,9 +19,15 @@ use std::future::Future;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
-/// Groups written at once on PostgreSQL: enough to keep its commits overlapping, few enough
-/// that the groups stay large under load.
-pub const POSTGRES_WRITERS: usize = 4;
+/// How many groups may be written at once: one on SQLite (it has a single writer), a few on
+/// PostgreSQL — enough to keep its commits overlapping, few enough that the groups stay large
+/// under load.
+pub fn writers_for(kind: crate::db::DbKind) -> usize {
+    match kind {
+        crate::db::DbKind::Sqlite => 1,
+        crate::db::DbKind::Postgres => 4,
+    }
+}
 
 /// One kind of grouped write.
 pub trait GroupWork: Send + Sync + 'static {
@@ -29,11 +35,6 @@ pub trait GroupWork: Send + Sync + 'static {
     type Job: Send + 'static;
     /// The most jobs in one group.
     const MAX: usize;
-    /// How many groups may be written at once (1 for SQLite's single writer; PostgreSQL
-    /// writes several transactions in parallel and flushes their commits together).
-    fn writers(&self) -> usize {
-        1
-    }
     /// Whether `next` may join `group` (the group is written in queue order either way).
     fn fits(group: &[Self::Job], next: &Self::Job) -> bool;
     /// Writes the group and answers every job in it.
@@ -57,8 +58,9 @@ impl<W: GroupWork> std::fmt::Debug for Group<W> {
 struct Shared<W: GroupWork> {
     work: W,
     queue: Mutex<VecDeque<W::Job>>,
-    /// How many writer tasks run.
+    /// How many writer tasks run, and how many may.
     running: AtomicUsize,
+    writers: usize,
     groups: AtomicU64,
     jobs: AtomicU64,
 }
@@ -71,10 +73,12 @@ pub struct GroupStats {
 }
 
 impl<W: GroupWork> Group<W> {
-    pub fn new(work: W) -> Group<W> {
+    /// A group that writes up to `writers` groups at once ([`writers_for`]).
+    pub fn new(writers: usize, work: W) -> Group<W> {
         Group {
             shared: Arc::new(Shared {
                 work,
+                writers: writers.max(1),
                 queue: Mutex::new(VecDeque::new()),
                 running: AtomicUsize::new(0),
                 groups: AtomicU64::new(0),
@@ -133,9 +137,9 @@ impl<W: GroupWork> Shared<W> {
         self.queue.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Takes a writer's place if fewer than `W::writers()` run.
+    /// Takes a writer's place if fewer than `writers` run.
     fn claim(&self) -> bool {
-        let most = self.work.writers().max(1);
+        let most = self.writers;
         self.running
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < most).then_some(n + 1)
@@ -235,6 +239,17 @@ mod tests {
         written: AtomicUsize,
     }
 
+    impl Recorder {
+        /// With `gated`, the first group waits until the test notifies `gate`.
+        fn new(gated: bool) -> Arc<Recorder> {
+            Arc::new(Recorder {
+                groups: Mutex::new(Vec::new()),
+                gate: Notify::new(),
+                written: AtomicUsize::new(if gated { 0 } else { 1 }),
+            })
+        }
+    }
+
     impl GroupWork for Arc<Recorder> {
         type Job = (u32, oneshot::Sender<usize>);
         const MAX: usize = 3;
@@ -259,12 +274,8 @@ mod tests {
 
     #[tokio::test]
     async fn jobs_queued_while_a_group_is_written_form_the_next_groups() {
-        let rec = Arc::new(Recorder {
-            groups: Mutex::new(Vec::new()),
-            gate: Notify::new(),
-            written: AtomicUsize::new(0),
-        });
-        let group = Group::new(rec.clone());
+        let rec = Recorder::new(true);
+        let group = Group::new(1, rec.clone());
         let mut answers = Vec::new();
         for n in [1, 2, 3, 4, 2, 5, 6, 7] {
             let (tx, rx) = oneshot::channel();
@@ -299,12 +310,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_writer_starts_again_after_the_queue_ran_dry() {
-        let rec = Arc::new(Recorder {
-            groups: Mutex::new(Vec::new()),
-            gate: Notify::new(),
-            written: AtomicUsize::new(1),
-        });
-        let group = Group::new(rec.clone());
+        let rec = Recorder::new(false);
+        let group = Group::new(1, rec.clone());
         for n in 0..20 {
             let (tx, rx) = oneshot::channel();
             group.push((n, tx));
@@ -342,7 +349,7 @@ mod tests {
             gate: Notify::new(),
             calls: AtomicUsize::new(0),
         });
-        let group = Group::new(work.clone());
+        let group = Group::new(1, work.clone());
         let (tx1, rx1) = oneshot::channel();
         group.push((1, tx1));
         tokio::task::yield_now().await;

@@ -14,9 +14,10 @@ use std::collections::BTreeMap;
 use tokio::sync::oneshot;
 
 use crate::db::{Db, DbKind};
-use crate::group::{Group, GroupWork, POSTGRES_WRITERS};
+use crate::group::{Group, GroupWork};
 
-/// Counts hits in shared fixed-window buckets (`kiosk:ID`, `card:ID`, `signin-ip:ADDR`).
+/// Counts hits in shared fixed-window buckets (`kiosk:ID`, `card:ID`, `signin-ip:ADDR`,
+/// `enrol`).
 #[derive(Debug)]
 pub struct RateCounter {
     group: Group<Counter>,
@@ -42,7 +43,7 @@ impl RateCounter {
 
     pub fn new(db: Db) -> RateCounter {
         RateCounter {
-            group: Group::new(Counter { db }),
+            group: Group::new(crate::group::writers_for(db.kind), Counter { db }),
         }
     }
 
@@ -104,14 +105,6 @@ impl GroupWork for Counter {
     /// One window per group (a group at a window's edge ends there).
     fn fits(group: &[Job], next: &Job) -> bool {
         group[0].window_start == next.window_start
-    }
-
-    /// SQLite has one writer; on PostgreSQL a few groups are written at once.
-    fn writers(&self) -> usize {
-        match self.db.kind {
-            DbKind::Sqlite => 1,
-            DbKind::Postgres => POSTGRES_WRITERS,
-        }
     }
 
     async fn write(&self, group: Vec<Job>) {

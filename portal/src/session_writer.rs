@@ -6,18 +6,22 @@
 //! single-session statements repeated in one transaction sent as one call, on PostgreSQL as one
 //! statement over the group as a JSON array.
 //!
-//! A group never holds the same card twice (the second waits for the next group), so the rules
-//! of [`store::start_session`] hold unchanged: the card's open sessions end (a re-scan, or a
-//! copied card, flagged in the audit), then the new one starts. If a group fails as a whole
-//! (another replica, or another of this replica's groups on PostgreSQL, started a session for
-//! one of its cards at the same moment), its sessions are written one by one, each with its
-//! own outcome.
+//! Starting a session ends the card's open sessions — quietly on the same kiosk (a re-scan), as
+//! a copied card on another kiosk, with a flagged audit row for each —, inserts the new session
+//! and writes the exchange's audit row (flagged when it ended a session elsewhere). A group
+//! never holds the same card twice (the second waits for the next group), so these rules hold
+//! within a group as between groups. A single session is a group of one.
+//!
+//! When another replica (or, on PostgreSQL, another of this replica's groups) starts a session
+//! for the same card at the same moment, the unique index on open sessions refuses one of the
+//! two. A group that fails as a whole is written one by one, each session with its own outcome;
+//! a session refused that way is retried and then ends the other's session.
 
 use tokio::sync::oneshot;
 
 use crate::db::{Db, DbKind};
-use crate::group::{Group, GroupWork, POSTGRES_WRITERS, renumber};
-use crate::store::{self, NewSession};
+use crate::group::{Group, GroupWork, renumber};
+use crate::store::NewSession;
 
 /// Queues session starts and commits them in groups.
 #[derive(Debug)]
@@ -43,20 +47,6 @@ pub struct Job {
     reply: oneshot::Sender<Result<(), sqlx::Error>>,
 }
 
-impl Job {
-    fn session(&self) -> NewSession<'_> {
-        NewSession {
-            token_hash: self.token_hash.clone(),
-            user_id: &self.user_id,
-            kiosk_id: &self.kiosk_id,
-            card_id: &self.card_id,
-            second_factor: self.second_factor,
-            now: self.now,
-            expires_at: self.expires_at,
-        }
-    }
-}
-
 impl SessionWriter {
     /// How many groups were written so far, and how many requests they held.
     pub fn stats(&self) -> crate::group::GroupStats {
@@ -65,12 +55,12 @@ impl SessionWriter {
 
     pub fn new(db: Db) -> SessionWriter {
         SessionWriter {
-            group: Group::new(Writer { db }),
+            group: Group::new(crate::group::writers_for(db.kind), Writer { db }),
         }
     }
 
-    /// Stores `s` with its audit rows (as [`store::start_session`] does) and returns once it
-    /// is committed, possibly together with other sessions.
+    /// Stores `s` with its audit rows (see the module docs) and returns once it is committed,
+    /// possibly together with other sessions.
     pub async fn start(&self, s: &NewSession<'_>, detail: &str) -> Result<(), sqlx::Error> {
         let (reply, answer) = oneshot::channel();
         self.group.push(Job {
@@ -103,21 +93,9 @@ impl GroupWork for Writer {
         group.iter().all(|j| j.card_id != next.card_id)
     }
 
-    /// SQLite has one writer; on PostgreSQL a few groups are written at once.
-    fn writers(&self) -> usize {
-        match self.db.kind {
-            DbKind::Sqlite => 1,
-            DbKind::Postgres => POSTGRES_WRITERS,
-        }
-    }
-
     async fn write(&self, group: Vec<Job>) {
         if group.len() > 1 {
-            let written = match self.db.kind {
-                DbKind::Sqlite => write_sqlite(&self.db, &group).await,
-                DbKind::Postgres => write_postgres(&self.db, &group).await,
-            };
-            match written {
+            match write_group(&self.db, &group).await {
                 Ok(()) => {
                     for job in group {
                         let _ = job.reply.send(Ok(()));
@@ -131,10 +109,73 @@ impl GroupWork for Writer {
             }
         }
         for job in group {
-            let result = store::start_session(&self.db, &job.session(), &job.detail).await;
+            let result = write_one(&self.db, &job).await;
             let _ = job.reply.send(result);
         }
     }
+}
+
+async fn write_group(db: &Db, group: &[Job]) -> Result<(), sqlx::Error> {
+    match db.kind {
+        DbKind::Sqlite => write_sqlite(db, group).await,
+        DbKind::Postgres => write_postgres(db, group).await,
+    }
+}
+
+/// One session as a group of one, retried when another start of the same card won the race
+/// for the one-open-session-per-card index (the retry then ends that session).
+async fn write_one(db: &Db, job: &Job) -> Result<(), sqlx::Error> {
+    let mut attempt = 0;
+    loop {
+        attempt += 1;
+        match write_group(db, std::slice::from_ref(job)).await {
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() && attempt < 5 => {
+                tracing::debug!("concurrent session start for one card; retrying");
+            }
+            other => return other,
+        }
+    }
+}
+
+/// One session start on SQLite, with parameters `$1`…`$8` as [`bind_session`] binds them:
+/// end the card's open sessions, marking them `ended_by` the new session (`$5`), insert the
+/// new session, a flagged audit row for every session ended as a copy, and the exchange's
+/// audit row. A group repeats it per session, renumbered, in one transaction.
+const SQLITE_SESSION: &str = concat!(
+    "UPDATE sessions SET ",
+    "ended_at = CASE WHEN expires_at > $1 THEN $1 ELSE expires_at END, ",
+    "end_reason = CASE WHEN expires_at <= $1 THEN 'expired' ",
+    "WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END, ",
+    "ended_by = $5 ",
+    "WHERE card_id = $2 AND ended_at IS NULL; ",
+    "INSERT INTO sessions ",
+    "(token_hash, user_id, kiosk_id, card_id, second_factor, created_at, expires_at) ",
+    "VALUES ($5, $4, $3, $2, $6, $1, $7); ",
+    "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
+    "SELECT $1, 'session_end', 'copied_card', $4, kiosk_id, $2, 1, ",
+    "'the same card started a session on kiosk ' || $3 || '; this session was ended' ",
+    "FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'; ",
+    "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
+    "SELECT $1, 'exchange', 'ok', $4, $3, $2, ",
+    "CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END, ",
+    "CASE WHEN COUNT(*) > 0 ",
+    "THEN $8 || '; the card was still signed in on another kiosk (copied card?)' ",
+    "ELSE $8 END ",
+    "FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'; ",
+);
+
+fn bind_session<'q>(
+    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    job: &Job,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    q.bind(job.now)
+        .bind(job.card_id.clone())
+        .bind(job.kiosk_id.clone())
+        .bind(job.user_id.clone())
+        .bind(job.token_hash.clone())
+        .bind(i64::from(job.second_factor))
+        .bind(job.expires_at)
+        .bind(job.detail.clone())
 }
 
 /// The SQLite text for a group of `n` sessions (made once per size).
@@ -144,7 +185,7 @@ fn sqlite_group_sql(n: usize) -> &'static str {
     TEXTS[n - 1].get_or_init(|| {
         let mut sql = String::from("BEGIN IMMEDIATE; ");
         for i in 0..n {
-            sql.push_str(&renumber(store::START_SESSION_SQLITE_BODY, 8 * i));
+            sql.push_str(&renumber(SQLITE_SESSION, 8 * i));
         }
         sql.push_str("COMMIT;");
         sql
@@ -160,7 +201,7 @@ async fn write_sqlite(db: &Db, group: &[Job]) -> Result<(), sqlx::Error> {
     // Built from the constant statements and parameter numbers only: no input in the text.
     let mut q = sqlx::query(sql);
     for job in group {
-        q = store::bind_session(q, &job.session(), &job.detail);
+        q = bind_session(q, job);
     }
     let result = q.execute(&mut *conn).await;
     if result.is_err() {
@@ -171,7 +212,9 @@ async fn write_sqlite(db: &Db, group: &[Job]) -> Result<(), sqlx::Error> {
 }
 
 /// PostgreSQL: one statement over the group as a JSON array (data-modifying CTEs run once, to
-/// completion, in one implicit transaction), the same steps as the single-session statement.
+/// completion, in one implicit transaction), the same steps as [`SQLITE_SESSION`]. The new
+/// sessions' INSERT reads `ended`, so the old sessions are ended before the new ones are
+/// checked against the one-open-session-per-card index.
 const GROUP_POSTGRES: &str = concat!(
     "WITH input AS (SELECT * FROM json_to_recordset($1::json) AS i(",
     "seq INT, now BIGINT, card_id TEXT, kiosk_id TEXT, user_id TEXT, token_hash TEXT, ",
@@ -239,7 +282,7 @@ mod tests {
     fn the_sqlite_body_uses_eight_parameters() {
         let highest = (1..=20)
             .rev()
-            .find(|n| store::START_SESSION_SQLITE_BODY.contains(&format!("${n}")))
+            .find(|n| SQLITE_SESSION.contains(&format!("${n}")))
             .unwrap();
         assert_eq!(highest, 8, "renumbering assumes 8 parameters a session");
     }

@@ -200,9 +200,9 @@ fn window(state: &AppState) -> (i64, i64) {
 /// Counts one request of `addr`; `Err(retry_after_secs)` when over `saml.ip_max`.
 async fn ip_hit(state: &AppState, idp: &Idp, addr: &str) -> Result<(), ApiError> {
     let (start, retry) = window(state);
-    let hits = store::rate_hit(&state.db, &ip_bucket(addr), start).await?;
-    if hits as u64 > idp.settings.ip_max {
-        if hits as u64 == idp.settings.ip_max + 1 {
+    let [hits] = state.rate.hit([ip_bucket(addr).as_str()], start).await?;
+    if hits > idp.settings.ip_max {
+        if hits == idp.settings.ip_max + 1 {
             store::audit_now(
                 &state.db,
                 &AuditEntry::new(state.now(), AUDIT_KIND, "rate_limited")

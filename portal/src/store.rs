@@ -4,7 +4,7 @@
 use quickcard::Role;
 use sqlx::{AnyConnection, Row};
 
-use crate::db::{Db, DbKind};
+use crate::db::Db;
 use crate::secrets::{self, Secret};
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
@@ -20,6 +20,16 @@ pub struct Kiosk {
     pub disabled_at: Option<i64>,
     pub last_seen_at: Option<i64>,
     pub created_at: i64,
+}
+
+impl Kiosk {
+    /// Whether this kiosk's credential hash is `credential_hash` (compared in constant time;
+    /// the lookup by hash found the row, this makes sure of it).
+    fn holds(&self, credential_hash: &str) -> bool {
+        self.credential_hash
+            .as_deref()
+            .is_some_and(|h| secrets::ct_eq(h, credential_hash))
+    }
 }
 
 fn kiosk_from(row: &sqlx::any::AnyRow) -> Result<Kiosk> {
@@ -45,11 +55,7 @@ pub async fn kiosk_by_credential(db: &Db, credential_hash: &str) -> Result<Optio
     .fetch_optional(&db.pool)
     .await?;
     let kiosk = row.as_ref().map(kiosk_from).transpose()?;
-    Ok(kiosk.filter(|k| {
-        k.credential_hash
-            .as_deref()
-            .is_some_and(|h| secrets::ct_eq(h, credential_hash))
-    }))
+    Ok(kiosk.filter(|k| k.holds(credential_hash)))
 }
 
 pub async fn touch_kiosk(db: &Db, id: &str, now: i64) -> Result<()> {
@@ -176,24 +182,6 @@ pub async fn disable_kiosk(db: &Db, id: &str, now: i64) -> Result<u64> {
     Ok(ended)
 }
 
-/// Counts one hit in a fixed-window bucket; returns the hits in the current window.
-pub async fn rate_hit(db: &Db, bucket: &str, window_start: i64) -> Result<i64> {
-    let _turn = db.write_turn().await;
-    let row = sqlx::query(
-        "INSERT INTO rate_buckets (bucket, window_start, hits) VALUES ($1, $2, 1) \
-         ON CONFLICT (bucket) DO UPDATE SET \
-           hits = CASE WHEN rate_buckets.window_start = excluded.window_start \
-                  THEN rate_buckets.hits + 1 ELSE 1 END, \
-           window_start = excluded.window_start \
-         RETURNING hits",
-    )
-    .bind(bucket.to_string())
-    .bind(window_start)
-    .fetch_one(&db.pool)
-    .await?;
-    row.try_get("hits")
-}
-
 /// Forgets rate-limit windows that have ended.
 pub async fn prune_rate_buckets(db: &Db, before: i64) -> Result<u64> {
     let _turn = db.write_turn().await;
@@ -302,11 +290,7 @@ pub async fn kiosk_and_holder(
     .await?;
     let Some(row) = row else { return Ok(None) };
     let kiosk = kiosk_from(&row)?;
-    if !kiosk
-        .credential_hash
-        .as_deref()
-        .is_some_and(|h| secrets::ct_eq(h, credential_hash))
-    {
+    if !kiosk.holds(credential_hash) {
         return Ok(None);
     }
     let holder = match user_id {
@@ -383,131 +367,6 @@ pub struct NewSession<'a> {
     pub second_factor: bool,
     pub now: i64,
     pub expires_at: i64,
-}
-
-/// Starting a session, as one SQLite round trip (SQLite runs several statements in one call):
-/// end the card's open sessions — quietly on the same kiosk (a re-scan), as a copied card on
-/// another kiosk, marking them `ended_by` the new session (`$5`) —, insert the new session,
-/// write a flagged audit row for every session ended as a copy, and the exchange's audit row
-/// (flagged when it ended a session elsewhere).
-macro_rules! start_session_sqlite_body {
-    () => {
-        concat!(
-            "UPDATE sessions SET ",
-            "ended_at = CASE WHEN expires_at > $1 THEN $1 ELSE expires_at END, ",
-            "end_reason = CASE WHEN expires_at <= $1 THEN 'expired' ",
-            "WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END, ",
-            "ended_by = $5 ",
-            "WHERE card_id = $2 AND ended_at IS NULL; ",
-            "INSERT INTO sessions ",
-            "(token_hash, user_id, kiosk_id, card_id, second_factor, created_at, expires_at) ",
-            "VALUES ($5, $4, $3, $2, $6, $1, $7); ",
-            "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
-            "SELECT $1, 'session_end', 'copied_card', $4, kiosk_id, $2, 1, ",
-            "'the same card started a session on kiosk ' || $3 || '; this session was ended' ",
-            "FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'; ",
-            "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
-            "SELECT $1, 'exchange', 'ok', $4, $3, $2, ",
-            "CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END, ",
-            "CASE WHEN COUNT(*) > 0 ",
-            "THEN $8 || '; the card was still signed in on another kiosk (copied card?)' ",
-            "ELSE $8 END ",
-            "FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'; ",
-        )
-    };
-}
-
-/// One session start's statements without the transaction around them, with parameters
-/// `$1`…`$8` as [`bind_session`] binds them (the group commit repeats it per session).
-pub(crate) const START_SESSION_SQLITE_BODY: &str = start_session_sqlite_body!();
-
-const START_SESSION_SQLITE: &str =
-    concat!("BEGIN IMMEDIATE; ", start_session_sqlite_body!(), "COMMIT;");
-
-/// The same as one PostgreSQL statement (data-modifying CTEs run once, to completion, in one
-/// implicit transaction). The new session's INSERT reads `ended`, so the old sessions are
-/// ended before it is checked against the one-open-session-per-card index.
-const START_SESSION_POSTGRES: &str = concat!(
-    "WITH ended AS (",
-    "UPDATE sessions SET ",
-    "ended_at = CASE WHEN expires_at > $1 THEN $1 ELSE expires_at END, ",
-    "end_reason = CASE WHEN expires_at <= $1 THEN 'expired' ",
-    "WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END, ",
-    "ended_by = $5 ",
-    "WHERE card_id = $2 AND ended_at IS NULL ",
-    "RETURNING kiosk_id, end_reason), ",
-    "copies AS (SELECT kiosk_id FROM ended WHERE end_reason = 'copied_card'), ",
-    "new_session AS (",
-    "INSERT INTO sessions ",
-    "(token_hash, user_id, kiosk_id, card_id, second_factor, created_at, expires_at) ",
-    "SELECT $5, $4, $3, $2, $6, $1, $7 FROM (SELECT COUNT(*) AS n FROM ended) AS after_update ",
-    "RETURNING token_hash), ",
-    "copy_audit AS (",
-    "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
-    "SELECT $1, 'session_end', 'copied_card', $4, kiosk_id, $2, 1, ",
-    "'the same card started a session on kiosk ' || $3 || '; this session was ended' ",
-    "FROM copies RETURNING id) ",
-    "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
-    "SELECT $1, 'exchange', 'ok', $4, $3, $2, ",
-    "CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END, ",
-    "CASE WHEN COUNT(*) > 0 ",
-    "THEN $8 || '; the card was still signed in on another kiosk (copied card?)' ",
-    "ELSE $8 END ",
-    "FROM copies"
-);
-
-pub(crate) fn bind_session<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    s: &NewSession<'_>,
-    detail: &str,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    q.bind(s.now)
-        .bind(s.card_id.to_string())
-        .bind(s.kiosk_id.to_string())
-        .bind(s.user_id.to_string())
-        .bind(s.token_hash.clone())
-        .bind(i64::from(s.second_factor))
-        .bind(s.expires_at)
-        .bind(detail.to_string())
-}
-
-/// Stores a session, ending any open session of the same card (a copied card, or a re-scan on
-/// the same kiosk), and writes the audit rows, in one transaction. When another replica
-/// starts a session for the same card at the same moment, the unique index on open sessions
-/// refuses one of the two; that one is retried and then ends the other's session.
-pub async fn start_session(db: &Db, s: &NewSession<'_>, detail: &str) -> Result<()> {
-    let mut attempt = 0;
-    loop {
-        attempt += 1;
-        match try_start_session(db, s, detail).await {
-            Err(sqlx::Error::Database(e)) if e.is_unique_violation() && attempt < 5 => {
-                tracing::debug!("concurrent session start for one card; retrying");
-            }
-            other => return other,
-        }
-    }
-}
-
-async fn try_start_session(db: &Db, s: &NewSession<'_>, detail: &str) -> Result<()> {
-    match db.kind {
-        DbKind::Sqlite => {
-            let _turn = db.write_turn().await;
-            let mut conn = db.pool.acquire().await?;
-            let result = bind_session(sqlx::query(START_SESSION_SQLITE), s, detail)
-                .execute(&mut *conn)
-                .await;
-            if result.is_err() {
-                // A statement failed inside the transaction: end it before the connection
-                // goes back to the pool.
-                let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
-            }
-            result.map(|_| ())
-        }
-        DbKind::Postgres => bind_session(sqlx::query(START_SESSION_POSTGRES), s, detail)
-            .execute(&db.pool)
-            .await
-            .map(|_| ()),
-    }
 }
 
 /// A session with its user, as the session endpoints need it.
