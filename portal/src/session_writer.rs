@@ -226,6 +226,9 @@ const GROUP_POSTGRES: &str = concat!(
     "WHEN s.kiosk_id = i.kiosk_id THEN 'rescan' ELSE 'copied_card' END, ",
     "ended_by = i.token_hash ",
     "FROM input i WHERE s.card_id = i.card_id AND s.ended_at IS NULL ",
+    // The same condition as an array the planner can look up in the open-sessions index
+    // (it cannot estimate how many rows the JSON holds, and would scan `sessions`).
+    "AND s.card_id = ANY(ARRAY(SELECT card_id FROM input)) ",
     "RETURNING i.card_id, s.kiosk_id AS old_kiosk, s.end_reason), ",
     "copies AS (SELECT card_id, old_kiosk FROM ended WHERE end_reason = 'copied_card'), ",
     "new_sessions AS (",
