@@ -20,8 +20,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use quickcard_kiosk::scanner::{Frame, ScanConfig, Scanner};
-use quickcard_portal::Config;
-use quickcard_portal::demo::{self, DemoOptions};
+use quickcard_portal::demo::DemoOptions;
 use serde_json::Value;
 use web_support::{Driver, photo_of, sample_photo, write_y4m};
 
@@ -86,19 +85,7 @@ async fn run() {
     for (p, _) in &photos {
         std::fs::copy(photos_dir().join(p), served.path().join(p)).unwrap();
     }
-    let config = Config {
-        web_dir: Some(served.path().to_path_buf()),
-        ..Config::default()
-    };
-    let portal = tokio::task::spawn_blocking(move || {
-        demo::spawn(DemoOptions {
-            config,
-            ..Default::default()
-        })
-    })
-    .await
-    .unwrap()
-    .unwrap();
+    let portal = web_support::web_portal(served.path().to_path_buf(), DemoOptions::default()).await;
     let (_, credential) = web_support::enrol_kiosk(&portal, "WEB-BENCH").await;
     let page = format!(
         "{}/kiosk/?mode=lab&demo=1#credential={credential}",

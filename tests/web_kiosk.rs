@@ -12,8 +12,7 @@ mod web_support;
 use std::path::Path;
 use std::time::Duration;
 
-use quickcard_portal::Config;
-use quickcard_portal::demo::{self, DemoOptions, DemoPortal};
+use quickcard_portal::demo::{DemoOptions, DemoPortal};
 use serde_json::{Value, json};
 use web_support::{Driver, code_frame, photo_of, runtime, sample_photo, write_y4m};
 
@@ -30,19 +29,8 @@ struct Setup {
 
 impl Setup {
     async fn new() -> Setup {
-        let config = Config {
-            web_dir: Some(web_support::bundle_dir()),
-            ..Config::default()
-        };
-        let portal = tokio::task::spawn_blocking(move || {
-            demo::spawn(DemoOptions {
-                config,
-                ..Default::default()
-            })
-        })
-        .await
-        .unwrap()
-        .expect("demo portal");
+        let portal =
+            web_support::web_portal(web_support::bundle_dir(), DemoOptions::default()).await;
         // A kiosk of its own for the browser, so the audit can tell its exchanges apart.
         let (kiosk_id, credential) = web_support::enrol_kiosk(&portal, "WEB-KIOSK").await;
         Setup {

@@ -13,8 +13,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use quickcard_portal::Config;
-use quickcard_portal::demo::{self, DemoOptions, DemoPortal};
+use quickcard_portal::demo::{DemoOptions, DemoPortal};
 use quickcard_portal::idp::DemoSaml;
 use serde_json::{Value, json};
 use web_support::{Browser, Driver, free_port, photo_of, runtime, sample_photo, write_y4m};
@@ -99,21 +98,12 @@ impl Setup {
             sp_entity_id: sp.entity_id.clone(),
             acs_url: sp.acs_url.clone(),
         };
-        let config = Config {
-            web_dir: Some(web_support::bundle_dir()),
-            ..Config::default()
+        let options = DemoOptions {
+            port,
+            saml: Some(saml),
+            ..Default::default()
         };
-        let portal = tokio::task::spawn_blocking(move || {
-            demo::spawn(DemoOptions {
-                port,
-                config,
-                saml: Some(saml),
-                ..Default::default()
-            })
-        })
-        .await
-        .unwrap()
-        .expect("demo portal with SAML");
+        let portal = web_support::web_portal(web_support::bundle_dir(), options).await;
         Setup { sp, portal }
     }
 

@@ -31,6 +31,19 @@ pub fn bundle_dir() -> PathBuf {
     dir
 }
 
+/// A demo portal (sample roster, demo key) that serves the browser kiosk from `web_dir`,
+/// started off the async runtime because starting it blocks.
+pub async fn web_portal(
+    web_dir: PathBuf,
+    mut options: quickcard_portal::demo::DemoOptions,
+) -> quickcard_portal::demo::DemoPortal {
+    options.config.web_dir = Some(web_dir);
+    tokio::task::spawn_blocking(move || quickcard_portal::demo::spawn(options))
+        .await
+        .unwrap()
+        .expect("demo portal serving the browser kiosk")
+}
+
 /// A free loopback port.
 pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")

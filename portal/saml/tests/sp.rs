@@ -458,18 +458,9 @@ fn xmlsec_sign(template: &str, key_path: &Path, ids: &[&str]) -> String {
         let output = dir.path().join("out.xml");
         std::fs::write(&input, &doc).unwrap();
         let _ = std::fs::remove_file(&output);
-        let out = Command::new("xmlsec1")
-            .arg("--sign")
+        let out = common::xmlsec1("--sign")
             .arg("--privkey-pem")
             .arg(key_path)
-            .args([
-                "--id-attr:ID",
-                "urn:oasis:names:tc:SAML:2.0:protocol:Response",
-            ])
-            .args([
-                "--id-attr:ID",
-                "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
-            ])
             .args(["--node-id", id])
             .arg("--output")
             .arg(&output)

@@ -13,7 +13,7 @@ use quickcard_saml::*;
 
 mod xmlsec_check;
 #[allow(unused_imports)] // not every test file that includes `common` checks signatures
-pub use xmlsec_check::xmlsec_verify;
+pub use xmlsec_check::{xmlsec_verify, xmlsec1};
 
 pub const DOMAIN: &str = "example.edu";
 pub const SP_ENTITY: &str = "google.com/a/example.edu";

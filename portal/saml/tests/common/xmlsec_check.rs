@@ -4,23 +4,27 @@
 use std::path::Path;
 use std::process::Command;
 
+/// `xmlsec1 COMMAND` (`--sign`, `--verify`; it must come first), told that SAML Responses and
+/// Assertions carry their XML id in `ID`.
+pub fn xmlsec1(command: &str) -> Command {
+    let mut cmd = Command::new("xmlsec1");
+    cmd.arg(command).args([
+        "--id-attr:ID",
+        "urn:oasis:names:tc:SAML:2.0:protocol:Response",
+        "--id-attr:ID",
+        "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
+    ]);
+    cmd
+}
+
 /// `xmlsec1 --verify` of the signature under the element with `node_id`; true if it verifies.
 pub fn xmlsec_verify(xml: &str, cert_pem: &Path, node_id: &str) -> bool {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("doc.xml");
     std::fs::write(&file, xml).unwrap();
-    let out = Command::new("xmlsec1")
-        .arg("--verify")
+    let out = xmlsec1("--verify")
         .arg("--pubkey-cert-pem")
         .arg(cert_pem)
-        .args([
-            "--id-attr:ID",
-            "urn:oasis:names:tc:SAML:2.0:protocol:Response",
-        ])
-        .args([
-            "--id-attr:ID",
-            "urn:oasis:names:tc:SAML:2.0:assertion:Assertion",
-        ])
         .args(["--node-id", node_id])
         .arg(&file)
         .output()
