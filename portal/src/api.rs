@@ -246,8 +246,9 @@ async fn kiosk_config(
 }
 
 /// `POST /v1/exchange`. The kiosk (as [`AuthedKiosk`] checks it) and the holder the card
-/// claims are read in one round trip; the card's signature is checked by [`exchange::check`]
-/// before anything is decided on what was read.
+/// claims are read in one query, grouped with concurrent exchanges' reads
+/// ([`crate::exchange_reads`]); the card's signature is checked by [`exchange::check`] before
+/// anything is decided on what was read.
 async fn exchange_card(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -261,10 +262,11 @@ async fn exchange_card(
         .ok()
         .and_then(|r| quickcard::decode(r.card.trim().as_bytes()).ok())
         .map(|c| c.claims.subject.to_string());
-    let (kiosk, holder) =
-        store::kiosk_and_holder(&state.db, &hash_token(token), subject.as_deref())
-            .await?
-            .ok_or_else(ApiError::kiosk_unauthorized)?;
+    let (kiosk, holder) = state
+        .reads
+        .read(hash_token(token), subject.clone())
+        .await?
+        .ok_or_else(ApiError::kiosk_unauthorized)?;
     let kiosk = admit(&state, kiosk).await?;
     let req = req?;
     let prefetched = subject.map(|user_id| exchange::Prefetched {

@@ -194,26 +194,16 @@ impl<W: GroupWork> Shared<W> {
     }
 }
 
-/// `$N` in `sql` renumbered to `$(N + offset)` (to repeat a statement for several rows).
-pub fn renumber(sql: &str, offset: usize) -> String {
-    let mut out = String::with_capacity(sql.len() + 32);
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        out.push(c);
-        if c == '$' {
-            let mut n = 0usize;
-            let mut digits = false;
-            while let Some(d) = chars.peek().and_then(|d| d.to_digit(10)) {
-                n = n * 10 + d as usize;
-                digits = true;
-                chars.next();
-            }
-            if digits {
-                out.push_str(&(n + offset).to_string());
-            }
-        }
-    }
-    out
+/// A group's one database error as an answer for each of its jobs: the error itself first, then
+/// its message (`sqlx::Error` cannot be cloned).
+pub fn fan_out(e: sqlx::Error) -> impl Iterator<Item = sqlx::Error> {
+    let msg = e.to_string();
+    let mut first = Some(e);
+    std::iter::repeat_with(move || {
+        first
+            .take()
+            .unwrap_or_else(|| sqlx::Error::Protocol(msg.clone()))
+    })
 }
 
 #[cfg(test)]
@@ -221,15 +211,6 @@ mod tests {
     use super::*;
     use std::sync::atomic::AtomicUsize;
     use tokio::sync::{Notify, oneshot};
-
-    #[test]
-    fn renumbers_every_parameter() {
-        assert_eq!(
-            renumber("a = $1, b = $8; c = $10", 8),
-            "a = $9, b = $16; c = $18"
-        );
-        assert_eq!(renumber("no $ parameters", 8), "no $ parameters");
-    }
 
     /// Jobs are numbers; a group may not hold the same number twice. The first group waits
     /// until the test lets it go, so the others queue meanwhile.

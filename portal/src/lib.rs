@@ -20,6 +20,7 @@ pub mod db;
 pub mod demo;
 pub mod error;
 pub mod exchange;
+pub mod exchange_reads;
 pub mod group;
 pub mod idp;
 pub mod ratelimit;
@@ -67,6 +68,8 @@ pub struct Inner {
     pub rate: ratelimit::RateCounter,
     /// Session starts, committed in groups (see [`session_writer::SessionWriter`]).
     pub sessions: session_writer::SessionWriter,
+    /// What exchanges read, read in groups (see [`exchange_reads`]).
+    pub reads: exchange_reads::ExchangeReads,
     /// The browser kiosk's files (`web_dir`), served at `/kiosk/`.
     pub web: Option<web::WebBundle>,
     /// The SAML identity provider for Chromebook sign-in (`[saml]`), when configured.
@@ -101,6 +104,7 @@ impl AppState {
         let sessions = session_writer::SessionWriter::new(db.clone());
         Ok(AppState(Arc::new(Inner {
             rate: ratelimit::RateCounter::new(db.clone()),
+            reads: exchange_reads::ExchangeReads::new(db.clone()),
             sessions,
             db,
             config,

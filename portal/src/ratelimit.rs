@@ -124,12 +124,7 @@ impl GroupWork for Counter {
         let mut totals: BTreeMap<String, u64> = match totals {
             Ok(t) => t,
             Err(e) => {
-                let msg = e.to_string();
-                let mut first = Some(e);
-                for job in group {
-                    let err = first
-                        .take()
-                        .unwrap_or_else(|| sqlx::Error::Protocol(msg.clone()));
+                for (job, err) in group.into_iter().zip(crate::group::fan_out(e)) {
                     let _ = job.reply.send(Err(err));
                 }
                 return;

@@ -2,9 +2,9 @@
 //!
 //! Every successful exchange writes a session row and its audit row, and answers only once
 //! they are committed (a kiosk must never show a dashboard for a session a crash could lose).
-//! Concurrent session starts are written together ([`crate::group`]): on SQLite as the
-//! single-session statements repeated in one transaction sent as one call, on PostgreSQL as one
-//! statement over the group as a JSON array.
+//! Concurrent session starts are written together ([`crate::group`]), as a JSON array that
+//! statements of the same text read whatever the group's size: one statement on PostgreSQL,
+//! three in one transaction sent as one call on SQLite.
 //!
 //! Starting a session ends the card's open sessions — quietly on the same kiosk (a re-scan), as
 //! a copied card on another kiosk, with a flagged audit row for each —, inserts the new session
@@ -20,7 +20,7 @@
 use tokio::sync::oneshot;
 
 use crate::db::{Db, DbKind};
-use crate::group::{Group, GroupWork, renumber};
+use crate::group::{Group, GroupWork};
 use crate::store::NewSession;
 
 /// Queues session starts and commits them in groups.
@@ -84,8 +84,7 @@ impl SessionWriter {
 
 impl GroupWork for Writer {
     type Job = Job;
-    /// SQLite binds 8 parameters a session.
-    const MAX: usize = 64;
+    const MAX: usize = 128;
 
     /// A group never holds the same card twice: the second start of a card ends the first
     /// one's session, so it waits for the next group.
@@ -137,73 +136,92 @@ async fn write_one(db: &Db, job: &Job) -> Result<(), sqlx::Error> {
     }
 }
 
-/// One session start on SQLite, with parameters `$1`…`$8` as [`bind_session`] binds them:
-/// end the card's open sessions, marking them `ended_by` the new session (`$5`), insert the
-/// new session, a flagged audit row for every session ended as a copy, and the exchange's
-/// audit row. A group repeats it per session, renumbered, in one transaction.
-const SQLITE_SESSION: &str = concat!(
+/// The group's sessions from the JSON array `$1` (SQLite), as a common table expression.
+macro_rules! sqlite_input {
+    () => {
+        concat!(
+            "WITH input AS (SELECT key AS seq, ",
+            "json_extract(value, '$.now') AS now, json_extract(value, '$.card_id') AS card_id, ",
+            "json_extract(value, '$.kiosk_id') AS kiosk_id, ",
+            "json_extract(value, '$.user_id') AS user_id, ",
+            "json_extract(value, '$.token_hash') AS token_hash, ",
+            "json_extract(value, '$.second_factor') AS second_factor, ",
+            "json_extract(value, '$.expires_at') AS expires_at, ",
+            "json_extract(value, '$.detail') AS detail FROM json_each($1)) "
+        )
+    };
+}
+
+/// SQLite (which has no data-modifying CTEs): the steps of [`GROUP_POSTGRES`] as three
+/// statements over the same JSON array in one `BEGIN IMMEDIATE … COMMIT`, sent as one call.
+/// The text is the same for every group size, so each connection prepares it once. End the
+/// cards' open sessions (marking them `ended_by` the new session), insert the new sessions,
+/// then the audit rows in queue order: for each session a flagged row for every session it
+/// ended as a copy, then the exchange's row (flagged when it ended one).
+const GROUP_SQLITE: &str = concat!(
+    "BEGIN IMMEDIATE; ",
+    sqlite_input!(),
     "UPDATE sessions SET ",
-    "ended_at = CASE WHEN expires_at > $1 THEN $1 ELSE expires_at END, ",
-    "end_reason = CASE WHEN expires_at <= $1 THEN 'expired' ",
-    "WHEN kiosk_id = $3 THEN 'rescan' ELSE 'copied_card' END, ",
-    "ended_by = $5 ",
-    "WHERE card_id = $2 AND ended_at IS NULL; ",
+    "ended_at = CASE WHEN sessions.expires_at > i.now THEN i.now ELSE sessions.expires_at END, ",
+    "end_reason = CASE WHEN sessions.expires_at <= i.now THEN 'expired' ",
+    "WHEN sessions.kiosk_id = i.kiosk_id THEN 'rescan' ELSE 'copied_card' END, ",
+    "ended_by = i.token_hash ",
+    "FROM input i WHERE sessions.card_id = i.card_id AND sessions.ended_at IS NULL; ",
+    sqlite_input!(),
     "INSERT INTO sessions ",
     "(token_hash, user_id, kiosk_id, card_id, second_factor, created_at, expires_at) ",
-    "VALUES ($5, $4, $3, $2, $6, $1, $7); ",
+    "SELECT token_hash, user_id, kiosk_id, card_id, second_factor, now, expires_at ",
+    "FROM input ORDER BY seq; ",
+    sqlite_input!(),
+    ", copies AS (SELECT i.seq, s.kiosk_id AS old_kiosk FROM input i ",
+    "JOIN sessions s ON s.ended_by = i.token_hash AND s.end_reason = 'copied_card') ",
     "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
-    "SELECT $1, 'session_end', 'copied_card', $4, kiosk_id, $2, 1, ",
-    "'the same card started a session on kiosk ' || $3 || '; this session was ended' ",
-    "FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'; ",
-    "INSERT INTO audit (at, kind, result, user_id, kiosk_id, card_id, flagged, detail) ",
-    "SELECT $1, 'exchange', 'ok', $4, $3, $2, ",
-    "CASE WHEN COUNT(*) > 0 THEN 1 ELSE 0 END, ",
-    "CASE WHEN COUNT(*) > 0 ",
-    "THEN $8 || '; the card was still signed in on another kiosk (copied card?)' ",
-    "ELSE $8 END ",
-    "FROM sessions WHERE ended_by = $5 AND end_reason = 'copied_card'; ",
+    "SELECT at, kind, result, user_id, kiosk_id, card_id, flagged, detail FROM (",
+    "SELECT i.seq, 0 AS part, i.now AS at, 'session_end' AS kind, 'copied_card' AS result, ",
+    "i.user_id, c.old_kiosk AS kiosk_id, i.card_id, 1 AS flagged, ",
+    "'the same card started a session on kiosk ' || i.kiosk_id || '; this session was ended' ",
+    "AS detail FROM copies c JOIN input i ON i.seq = c.seq ",
+    "UNION ALL ",
+    "SELECT i.seq, 1, i.now, 'exchange', 'ok', i.user_id, i.kiosk_id, i.card_id, ",
+    "CASE WHEN i.seq IN (SELECT seq FROM copies) THEN 1 ELSE 0 END, ",
+    "CASE WHEN i.seq IN (SELECT seq FROM copies) ",
+    "THEN i.detail || '; the card was still signed in on another kiosk (copied card?)' ",
+    "ELSE i.detail END FROM input i) ",
+    "ORDER BY seq, part; ",
+    "COMMIT;"
 );
 
-fn bind_session<'q>(
-    q: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
-    job: &Job,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    q.bind(job.now)
-        .bind(job.card_id.clone())
-        .bind(job.kiosk_id.clone())
-        .bind(job.user_id.clone())
-        .bind(job.token_hash.clone())
-        .bind(i64::from(job.second_factor))
-        .bind(job.expires_at)
-        .bind(job.detail.clone())
+/// The group as the JSON array both databases' statements read.
+fn group_json(group: &[Job]) -> String {
+    let rows: Vec<serde_json::Value> = group
+        .iter()
+        .enumerate()
+        .map(|(seq, j)| {
+            serde_json::json!({
+                "seq": seq,
+                "now": j.now,
+                "card_id": j.card_id,
+                "kiosk_id": j.kiosk_id,
+                "user_id": j.user_id,
+                "token_hash": j.token_hash,
+                "second_factor": i64::from(j.second_factor),
+                "expires_at": j.expires_at,
+                "detail": j.detail,
+            })
+        })
+        .collect();
+    serde_json::Value::Array(rows).to_string()
 }
 
-/// The SQLite text for a group of `n` sessions (made once per size).
-fn sqlite_group_sql(n: usize) -> &'static str {
-    static TEXTS: [std::sync::OnceLock<String>; <Writer as GroupWork>::MAX] =
-        [const { std::sync::OnceLock::new() }; <Writer as GroupWork>::MAX];
-    TEXTS[n - 1].get_or_init(|| {
-        let mut sql = String::from("BEGIN IMMEDIATE; ");
-        for i in 0..n {
-            sql.push_str(&renumber(SQLITE_SESSION, 8 * i));
-        }
-        sql.push_str("COMMIT;");
-        sql
-    })
-}
-
-/// SQLite: the single-session statements once per session, in one `BEGIN IMMEDIATE … COMMIT`,
-/// sent as one call.
+/// SQLite: [`GROUP_SQLITE`] in this process's write turn.
 async fn write_sqlite(db: &Db, group: &[Job]) -> Result<(), sqlx::Error> {
-    let sql = sqlite_group_sql(group.len());
+    let json = group_json(group);
     let _turn = db.write_turn().await;
     let mut conn = db.pool.acquire().await?;
-    // Built from the constant statements and parameter numbers only: no input in the text.
-    let mut q = sqlx::query(sql);
-    for job in group {
-        q = bind_session(q, job);
-    }
-    let result = q.execute(&mut *conn).await;
+    let result = sqlx::query(GROUP_SQLITE)
+        .bind(json)
+        .execute(&mut *conn)
+        .await;
     if result.is_err() {
         // End the transaction before the connection goes back to the pool.
         let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
@@ -212,7 +230,7 @@ async fn write_sqlite(db: &Db, group: &[Job]) -> Result<(), sqlx::Error> {
 }
 
 /// PostgreSQL: one statement over the group as a JSON array (data-modifying CTEs run once, to
-/// completion, in one implicit transaction), the same steps as [`SQLITE_SESSION`]. The new
+/// completion, in one implicit transaction), the same steps as [`GROUP_SQLITE`]. The new
 /// sessions' INSERT reads `ended`, so the old sessions are ended before the new ones are
 /// checked against the one-open-session-per-card index.
 const GROUP_POSTGRES: &str = concat!(
@@ -252,41 +270,9 @@ const GROUP_POSTGRES: &str = concat!(
 );
 
 async fn write_postgres(db: &Db, group: &[Job]) -> Result<(), sqlx::Error> {
-    let rows: Vec<serde_json::Value> = group
-        .iter()
-        .enumerate()
-        .map(|(seq, j)| {
-            serde_json::json!({
-                "seq": seq,
-                "now": j.now,
-                "card_id": j.card_id,
-                "kiosk_id": j.kiosk_id,
-                "user_id": j.user_id,
-                "token_hash": j.token_hash,
-                "second_factor": i64::from(j.second_factor),
-                "expires_at": j.expires_at,
-                "detail": j.detail,
-            })
-        })
-        .collect();
-    let json = serde_json::Value::Array(rows).to_string();
     sqlx::query(GROUP_POSTGRES)
-        .bind(json)
+        .bind(group_json(group))
         .execute(&db.pool)
         .await
         .map(|_| ())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_sqlite_body_uses_eight_parameters() {
-        let highest = (1..=20)
-            .rev()
-            .find(|n| SQLITE_SESSION.contains(&format!("${n}")))
-            .unwrap();
-        assert_eq!(highest, 8, "renumbering assumes 8 parameters a session");
-    }
 }

@@ -4,7 +4,7 @@
 use quickcard::Role;
 use sqlx::{AnyConnection, Row};
 
-use crate::db::Db;
+use crate::db::{Db, DbKind};
 use crate::secrets::{self, Secret};
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
@@ -269,36 +269,78 @@ pub async fn holder(db: &Db, user_id: &str, school_id: &str) -> Result<Option<Ho
     }
 }
 
-/// The kiosk holding this credential hash (as [`kiosk_by_credential`]) and, in the same round
-/// trip, the holder `user_id` at that kiosk's school (as [`holder`]): what an exchange reads.
-pub async fn kiosk_and_holder(
-    db: &Db,
-    credential_hash: &str,
-    user_id: Option<&str>,
-) -> Result<Option<(Kiosk, Option<Holder>)>> {
-    let row = sqlx::query(concat!(
-        "SELECT k.id, k.name, k.school_id, k.credential_hash, k.enrolled_at, k.disabled_at, ",
-        "k.last_seen_at, k.created_at, ",
-        holder_columns!("k.school_id"),
-        "FROM kiosks k LEFT JOIN users u ON u.id = $2 ",
-        holder_joins!(),
-        "WHERE k.credential_hash = $1"
-    ))
-    .bind(credential_hash.to_string())
-    .bind(user_id.map(str::to_string))
-    .fetch_optional(&db.pool)
-    .await?;
-    let Some(row) = row else { return Ok(None) };
-    let kiosk = kiosk_from(&row)?;
-    if !kiosk.holds(credential_hash) {
-        return Ok(None);
-    }
-    let holder = match user_id {
-        Some(_) => holder_from(&row)?,
-        None => None,
-    };
-    Ok(Some((kiosk, holder)))
+/// What one exchange reads: the kiosk holding `credential_hash` and the holder `user_id`
+/// (the card's claimed subject, when the card decoded) at that kiosk's school.
+#[derive(Debug, Clone, Copy)]
+pub struct ExchangeRead<'a> {
+    pub credential_hash: &'a str,
+    pub user_id: Option<&'a str>,
 }
+
+/// For each read, in order: the kiosk holding the credential hash (as [`kiosk_by_credential`],
+/// `None` for no such kiosk) and the holder the read names at that kiosk's school (as
+/// [`holder`]), all in one query ([`crate::exchange_reads`] groups concurrent exchanges' reads).
+pub async fn kiosks_and_holders(
+    db: &Db,
+    reads: &[ExchangeRead<'_>],
+) -> Result<Vec<Option<(Kiosk, Option<Holder>)>>> {
+    let input: Vec<serde_json::Value> = reads
+        .iter()
+        .map(|r| serde_json::json!({"c": r.credential_hash, "u": r.user_id}))
+        .collect();
+    let sql = match db.kind {
+        DbKind::Sqlite => KIOSKS_AND_HOLDERS_SQLITE,
+        DbKind::Postgres => KIOSKS_AND_HOLDERS_POSTGRES,
+    };
+    let rows = sqlx::query(sql)
+        .bind(serde_json::Value::Array(input).to_string())
+        .fetch_all(&db.pool)
+        .await?;
+    let mut out: Vec<Option<(Kiosk, Option<Holder>)>> = vec![None; reads.len()];
+    for row in rows {
+        let i: i64 = row.try_get("i")?;
+        let Some(read) = usize::try_from(i).ok().and_then(|i| reads.get(i)) else {
+            continue;
+        };
+        let kiosk = kiosk_from(&row)?;
+        if !kiosk.holds(read.credential_hash) {
+            continue;
+        }
+        let holder = match read.user_id {
+            Some(_) => holder_from(&row)?,
+            None => None,
+        };
+        out[i as usize] = Some((kiosk, holder));
+    }
+    Ok(out)
+}
+
+/// The columns and joins of [`kiosks_and_holders`] after its input (`i`: the read's index,
+/// `c`: credential hash, `u`: user id).
+macro_rules! kiosks_and_holders_sql {
+    ($input:literal) => {
+        concat!(
+            "SELECT i, k.id, k.name, k.school_id, k.credential_hash, k.enrolled_at, ",
+            "k.disabled_at, k.last_seen_at, k.created_at, ",
+            holder_columns!("k.school_id"),
+            "FROM (",
+            $input,
+            ") AS input JOIN kiosks k ON k.credential_hash = input.c ",
+            "LEFT JOIN users u ON u.id = input.u ",
+            holder_joins!()
+        )
+    };
+}
+
+const KIOSKS_AND_HOLDERS_SQLITE: &str = kiosks_and_holders_sql!(
+    "SELECT key AS i, json_extract(value, '$.c') AS c, json_extract(value, '$.u') AS u \
+     FROM json_each($1)"
+);
+
+const KIOSKS_AND_HOLDERS_POSTGRES: &str = kiosks_and_holders_sql!(
+    "SELECT n - 1 AS i, v->>'c' AS c, v->>'u' AS u \
+     FROM json_array_elements($1::json) WITH ORDINALITY AS e(v, n)"
+);
 
 fn split_list(s: &str) -> Vec<String> {
     s.split(',')
