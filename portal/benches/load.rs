@@ -90,6 +90,8 @@ fn raw_verify_cost(n: u32, key: &IssuerKey, card: &str) -> (f64, f64) {
 struct Portal {
     url: String,
     kiosks: Vec<String>,
+    /// The portal's state (for its group statistics); none for the verify-only floor.
+    state: Option<AppState>,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<std::thread::JoinHandle<()>>,
     _dir: tempfile::TempDir,
@@ -164,7 +166,9 @@ fn start_portal(database_url: String, key: &IssuerKey, connections: Option<u32>)
                 .unwrap();
                 kiosks.push(cred.expose().to_string());
             }
-            ready_tx.send((format!("http://{addr}"), kiosks)).unwrap();
+            ready_tx
+                .send((format!("http://{addr}"), kiosks, state.clone()))
+                .unwrap();
             quickcard_portal::serve(state, listener, async {
                 let _ = stop_rx.await;
             })
@@ -172,10 +176,11 @@ fn start_portal(database_url: String, key: &IssuerKey, connections: Option<u32>)
             .unwrap();
         });
     });
-    let (url, kiosks) = ready_rx.recv().unwrap();
+    let (url, kiosks, state) = ready_rx.recv().unwrap();
     Portal {
         url,
         kiosks,
+        state: Some(state),
         stop: Some(stop_tx),
         thread: Some(thread),
         _dir: dir,
@@ -234,6 +239,7 @@ fn start_verify_floor(key: &IssuerKey) -> Portal {
     Portal {
         url,
         kiosks: vec!["none".into()],
+        state: None,
         stop: Some(stop_tx),
         thread: Some(thread),
         _dir: tempfile::tempdir().unwrap(),
@@ -249,6 +255,13 @@ struct LevelResult {
     p99_ms: f64,
     /// CPU seconds spent during the level, by whom.
     cpu: Cpu,
+    /// Requests per group during the level: reads, rate-limit counts, session starts.
+    groups: Option<[f64; 3]>,
+}
+
+/// The portal's group statistics: reads, rate-limit counts, session starts.
+fn group_stats(state: &AppState) -> [quickcard_portal::group::GroupStats; 3] {
+    [state.reads.stats(), state.rate.stats(), state.sessions.stats()]
 }
 
 /// CPU time (seconds) of the parts of this run: the portal's runtime threads, the database
@@ -335,6 +348,7 @@ fn run_level(
     target: Target,
 ) -> LevelResult {
     let cpu_before = cpu_now();
+    let groups_before = portal.state.as_ref().map(group_stats);
     rt.block_on(async {
         let http = reqwest::Client::builder()
             .no_proxy()
@@ -426,6 +440,13 @@ fn run_level(
             p50_ms: pct(0.50),
             p99_ms: pct(0.99),
             cpu: cpu_now() - cpu_before,
+            groups: portal.state.as_ref().zip(groups_before).map(|(s, before)| {
+                let after = group_stats(s);
+                std::array::from_fn(|i| {
+                    (after[i].jobs - before[i].jobs) as f64
+                        / (after[i].groups - before[i].groups).max(1) as f64
+                })
+            }),
         }
     })
 }
@@ -531,13 +552,20 @@ fn main() {
     println!();
     println!(
         "| database | concurrency | exchanges/s | % of raw-verify ceiling | p50 ms | p99 ms | errors \
-         | CPU µs per exchange: portal + database = server | load generator |"
+         | CPU µs per exchange: portal + database = server | load generator \
+         | requests per group: reads / counts / sessions |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, r) in rows {
         let per = |secs: f64| secs * 1e6 / r.done.max(1) as f64;
+        let groups = match r.groups {
+            Some([reads, counts, sessions]) => {
+                format!("{reads:.1} / {counts:.1} / {sessions:.1}")
+            }
+            None => "–".into(),
+        };
         println!(
-            "| {name} | {} | {:.0} | {:.1} % | {:.2} | {:.2} | {} / {} | {:.0} + {:.0} = {:.0} | {:.0} |",
+            "| {name} | {} | {:.0} | {:.1} % | {:.2} | {:.2} | {} / {} | {:.0} + {:.0} = {:.0} | {:.0} | {groups} |",
             r.concurrency,
             r.per_sec,
             100.0 * r.per_sec / ceiling,
