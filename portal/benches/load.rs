@@ -192,7 +192,8 @@ fn start_portal(database_url: String, key: &IssuerKey, connections: Option<u32>)
 /// card with `quickcard::verify` against the same trust list — no kiosk, no database, no
 /// session. No exchange that checks its card can be faster than this on this machine.
 fn start_verify_floor(key: &IssuerKey) -> Portal {
-    let trust = quickcard::TrustList::new(vec![TrustedKey::new(key.public(), "bench")], false).unwrap();
+    let trust =
+        quickcard::TrustList::new(vec![TrustedKey::new(key.public(), "bench")], false).unwrap();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -257,11 +258,17 @@ struct LevelResult {
     cpu: Cpu,
     /// Requests per group during the level: reads, rate-limit counts, session starts.
     groups: Option<[f64; 3]>,
+    /// The share of the level's time SQLite's single write turn was held (0 on PostgreSQL).
+    writer_busy: f64,
 }
 
 /// The portal's group statistics: reads, rate-limit counts, session starts.
 fn group_stats(state: &AppState) -> [quickcard_portal::group::GroupStats; 3] {
-    [state.reads.stats(), state.rate.stats(), state.sessions.stats()]
+    [
+        state.reads.stats(),
+        state.rate.stats(),
+        state.sessions.stats(),
+    ]
 }
 
 /// CPU time (seconds) of the parts of this run: the portal's runtime threads, the database
@@ -349,6 +356,10 @@ fn run_level(
 ) -> LevelResult {
     let cpu_before = cpu_now();
     let groups_before = portal.state.as_ref().map(group_stats);
+    let turn_before = portal
+        .state
+        .as_ref()
+        .map_or(0, |s| s.db.write_turn_busy_us());
     rt.block_on(async {
         let http = reqwest::Client::builder()
             .no_proxy()
@@ -440,6 +451,9 @@ fn run_level(
             p50_ms: pct(0.50),
             p99_ms: pct(0.99),
             cpu: cpu_now() - cpu_before,
+            writer_busy: portal.state.as_ref().map_or(0.0, |s| {
+                (s.db.write_turn_busy_us() - turn_before) as f64 / 1e6 / elapsed
+            }),
             groups: portal.state.as_ref().zip(groups_before).map(|(s, before)| {
                 let after = group_stats(s);
                 std::array::from_fn(|i| {
@@ -553,12 +567,16 @@ fn main() {
     println!(
         "| database | concurrency | exchanges/s | % of raw-verify ceiling | p50 ms | p99 ms | errors \
          | CPU µs per exchange: portal + database = server | load generator \
-         | requests per group: reads / counts / sessions |"
+         | requests per group: reads / counts / sessions (SQLite's writer busy) |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, r) in rows {
         let per = |secs: f64| secs * 1e6 / r.done.max(1) as f64;
         let groups = match r.groups {
+            Some([reads, counts, sessions]) if r.writer_busy > 0.0 => format!(
+                "{reads:.1} / {counts:.1} / {sessions:.1} ({:.0} %)",
+                100.0 * r.writer_busy
+            ),
             Some([reads, counts, sessions]) => {
                 format!("{reads:.1} / {counts:.1} / {sessions:.1}")
             }

@@ -14,6 +14,7 @@ use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::migrate::{Migration, MigrationSource, MigrationType, Migrator};
 use std::sync::Arc;
 
+use sqlx::pool::PoolConnection;
 use sqlx::{Any, AnyConnection, AnyPool, Executor, SqlSafeStr, Transaction};
 use tokio::sync::OwnedMutexGuard;
 
@@ -33,8 +34,65 @@ pub struct Db {
     pub kind: DbKind,
     /// SQLite has one writer at a time. Writers of this process queue here, in order, instead
     /// of in SQLite's busy handler (which sleeps 1, 2, 5, 10… ms and makes the tail latency
-    /// long). Other processes on the same file still meet the busy handler.
-    write_lock: Arc<tokio::sync::Mutex<()>>,
+    /// long). Other processes on the same file still meet the busy handler. The slot holds
+    /// the kept writer connection ([`WriteTurn::conn`]).
+    write_lock: Arc<tokio::sync::Mutex<Option<AnyConnection>>>,
+    /// Microseconds this process held its SQLite write turn, in total.
+    turn_us: Arc<std::sync::atomic::AtomicU64>,
+    /// Whether the writer has a connection of its own (a SQLite file; not an in-memory
+    /// database, which is private to the pool's one connection).
+    keep_writer: bool,
+}
+
+/// This process's turn to write to SQLite (see [`Db::write_turn`]).
+#[derive(Debug)]
+pub struct WriteTurn {
+    /// The kept writer connection (a SQLite file).
+    slot: OwnedMutexGuard<Option<AnyConnection>>,
+    /// This turn's connection from the pool (in-memory SQLite).
+    pooled: Option<PoolConnection<Any>>,
+    pool: AnyPool,
+    keep: bool,
+    since: std::time::Instant,
+    turn_us: Arc<std::sync::atomic::AtomicU64>,
+}
+
+impl Drop for WriteTurn {
+    fn drop(&mut self) {
+        let held = self.since.elapsed().as_micros() as u64;
+        self.turn_us
+            .fetch_add(held, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+impl WriteTurn {
+    /// The writer connection. On a SQLite file it is one connection of its own, kept turn
+    /// after turn (beside the pool's): no other connection of this process writes, so its
+    /// page cache stays valid from one commit to the next (a connection that finds the file
+    /// changed by another drops its cache and reads the pages again), and its prepared
+    /// statements stay prepared. An in-memory database has one connection, the pool's.
+    pub async fn conn(&mut self) -> Result<&mut AnyConnection, sqlx::Error> {
+        if self.keep {
+            if self.slot.is_none() {
+                *self.slot = Some(self.pool.acquire().await?.detach());
+            }
+            Ok(self.slot.as_mut().expect("just filled"))
+        } else {
+            if self.pooled.is_none() {
+                self.pooled = Some(self.pool.acquire().await?);
+            }
+            Ok(self.pooled.as_mut().expect("just filled"))
+        }
+    }
+
+    /// Closes the writer connection (after an error it may be broken); the next turn opens
+    /// another.
+    pub fn discard(&mut self) {
+        self.slot.take();
+        if let Some(mut conn) = self.pooled.take() {
+            conn.close_on_drop();
+        }
+    }
 }
 
 /// A write transaction (holding this process's SQLite write turn until it ends). Dereferences
@@ -42,7 +100,7 @@ pub struct Db {
 #[derive(Debug)]
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
-    _turn: Option<OwnedMutexGuard<()>>,
+    _turn: Option<WriteTurn>,
 }
 
 impl WriteTx {
@@ -182,7 +240,9 @@ impl Db {
         Ok(Db {
             pool,
             kind,
-            write_lock: Arc::new(tokio::sync::Mutex::new(())),
+            write_lock: Arc::new(tokio::sync::Mutex::new(None)),
+            turn_us: Arc::default(),
+            keep_writer: kind == DbKind::Sqlite && !memory,
         })
     }
 
@@ -219,11 +279,25 @@ impl Db {
         Ok(())
     }
 
+    /// How long this process has held its SQLite write turn, in total (microseconds): the
+    /// single writer's busy time.
+    pub fn write_turn_busy_us(&self) -> u64 {
+        self.turn_us.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
     /// This process's write turn on SQLite (nothing on PostgreSQL), for single writing
-    /// statements outside a transaction.
-    pub async fn write_turn(&self) -> Option<OwnedMutexGuard<()>> {
+    /// statements outside a transaction. The hot writers (rate-limit counts, session starts)
+    /// run on its [`WriteTurn::conn`]; rare ones may use the pool while they hold it.
+    pub async fn write_turn(&self) -> Option<WriteTurn> {
         match self.kind {
-            DbKind::Sqlite => Some(self.write_lock.clone().lock_owned().await),
+            DbKind::Sqlite => Some(WriteTurn {
+                slot: self.write_lock.clone().lock_owned().await,
+                pooled: None,
+                pool: self.pool.clone(),
+                keep: self.keep_writer,
+                since: std::time::Instant::now(),
+                turn_us: self.turn_us.clone(),
+            }),
             DbKind::Postgres => None,
         }
     }

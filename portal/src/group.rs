@@ -63,6 +63,8 @@ struct Shared<W: GroupWork> {
     writers: usize,
     groups: AtomicU64,
     jobs: AtomicU64,
+    /// Microseconds spent writing groups, summed over the writers.
+    busy_us: AtomicU64,
 }
 
 /// How many groups were written and how many jobs they held.
@@ -70,6 +72,8 @@ struct Shared<W: GroupWork> {
 pub struct GroupStats {
     pub groups: u64,
     pub jobs: u64,
+    /// Microseconds spent writing groups, summed over the writers.
+    pub busy_us: u64,
 }
 
 impl<W: GroupWork> Group<W> {
@@ -83,6 +87,7 @@ impl<W: GroupWork> Group<W> {
                 running: AtomicUsize::new(0),
                 groups: AtomicU64::new(0),
                 jobs: AtomicU64::new(0),
+                busy_us: AtomicU64::new(0),
             }),
         }
     }
@@ -91,6 +96,7 @@ impl<W: GroupWork> Group<W> {
         GroupStats {
             groups: self.shared.groups.load(Ordering::Relaxed),
             jobs: self.shared.jobs.load(Ordering::Relaxed),
+            busy_us: self.shared.busy_us.load(Ordering::Relaxed),
         }
     }
 
@@ -163,7 +169,11 @@ impl<W: GroupWork> Shared<W> {
                 if !group.is_empty() {
                     shared.groups.fetch_add(1, Ordering::Relaxed);
                     shared.jobs.fetch_add(group.len() as u64, Ordering::Relaxed);
+                    let started = std::time::Instant::now();
                     shared.work.write(group).await;
+                    shared
+                        .busy_us
+                        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
                     continue;
                 }
                 // Nothing queued: stop. A job queued after `take` whose `kick` still counted

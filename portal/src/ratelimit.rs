@@ -158,11 +158,15 @@ async fn upsert(db: &Db, json: String) -> Result<BTreeMap<String, u64>, sqlx::Er
     use sqlx::Row;
     let rows = match db.kind {
         DbKind::Sqlite => {
-            let _turn = db.write_turn().await;
-            sqlx::query(UPSERT_SQLITE)
+            let mut turn = db.write_turn().await.expect("SQLite has write turns");
+            let result = sqlx::query(UPSERT_SQLITE)
                 .bind(json)
-                .fetch_all(&db.pool)
-                .await?
+                .fetch_all(turn.conn().await?)
+                .await;
+            if result.is_err() {
+                turn.discard();
+            }
+            result?
         }
         DbKind::Postgres => {
             sqlx::query(UPSERT_POSTGRES)

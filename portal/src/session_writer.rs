@@ -216,15 +216,17 @@ fn group_json(group: &[Job]) -> String {
 /// SQLite: [`GROUP_SQLITE`] in this process's write turn.
 async fn write_sqlite(db: &Db, group: &[Job]) -> Result<(), sqlx::Error> {
     let json = group_json(group);
-    let _turn = db.write_turn().await;
-    let mut conn = db.pool.acquire().await?;
+    let mut turn = db.write_turn().await.expect("SQLite has write turns");
+    let conn = turn.conn().await?;
     let result = sqlx::query(GROUP_SQLITE)
         .bind(json)
         .execute(&mut *conn)
         .await;
     if result.is_err() {
-        // End the transaction before the connection goes back to the pool.
-        let _ = sqlx::query("ROLLBACK").execute(&mut *conn).await;
+        // End the transaction before the connection is used again.
+        if sqlx::query("ROLLBACK").execute(&mut *conn).await.is_err() {
+            turn.discard();
+        }
     }
     result.map(|_| ())
 }
