@@ -1,18 +1,21 @@
 //! Concurrent exchanges are written in groups (`portal/src/group.rs`), and the outcome is the
 //! same as if they had been written one by one: every session and audit row is there, a card
 //! scanned on two kiosks at once ends up with one open session and both ends flagged, and the
-//! shared rate-limit counters count every hit exactly once. Real server, real database, the
-//! requests all in flight at once.
+//! shared rate-limit counters count every hit exactly once; and reads grouped the same way
+//! (`portal/src/exchange_reads.rs`) give each exchange its own kiosk and card holder. Real
+//! server, real database, the requests all in flight at once.
 
 mod common;
 
-use common::{ROSTER, TestDb, World};
+use common::{ClockExt, ROSTER, TestDb, World};
 use futures_util::future::join_all;
 use quickcard::Role;
+use quickcard_portal::store;
 
 both_databases!(
     concurrent_exchanges_are_committed_in_groups_with_every_row,
-    concurrent_scans_are_counted_exactly_by_the_shared_rate_limits
+    concurrent_scans_are_counted_exactly_by_the_shared_rate_limits,
+    grouped_reads_answer_each_exchange_with_its_own_kiosk_and_holder
 );
 
 const USERS: usize = 40;
@@ -154,4 +157,94 @@ async fn concurrent_scans_are_counted_exactly_by_the_shared_rate_limits(db: Test
         .collect();
     assert_eq!(limited.len(), 2, "{limited:?}");
     assert!(limited.iter().all(|a| a.flagged));
+}
+
+/// Exchanges whose reads differ in every way, in flight at once: each gets the answer its own
+/// kiosk and card holder call for, although their reads share queries.
+async fn grouped_reads_answer_each_exchange_with_its_own_kiosk_and_holder(db: TestDb) {
+    let w = World::with(db, |c| {
+        c.rate_limit.kiosk_max = 10_000;
+        c.rate_limit.card_max = 10_000;
+    })
+    .await;
+    big_roster(&w).await;
+    let (_, lab2) = w.enrol("LAB-2", "sch-lincoln").await;
+    let (_, west) = w.enrol("WEST-1", "sch-west").await;
+    let (gone_id, gone) = w.enrol("LAB-GONE", "sch-lincoln").await;
+    store::disable_kiosk(&w.server.state.db, &gone_id, w.clock.now_i64())
+        .await
+        .unwrap();
+    w.clock.advance(60);
+    store::revoke(
+        &w.server.state.db,
+        "stu-g07",
+        w.clock.now_i64(),
+        "lost",
+        "test",
+    )
+    .await
+    .unwrap();
+    w.clock.advance(60);
+
+    // (kiosk credential, card, expected status, expected code or user id)
+    let mut cases: Vec<(String, String, u16, String)> = Vec::new();
+    for i in 0..USERS {
+        let user = format!("stu-g{i:02}");
+        let card = w.card(&user, Role::Student, "sch-lincoln");
+        let kiosk = if i % 2 == 0 { &w.kiosk } else { &lab2 };
+        let expected = if i == 7 {
+            (403, "card_revoked".to_string())
+        } else {
+            (200, user)
+        };
+        cases.push((kiosk.clone(), card, expected.0, expected.1));
+    }
+    let lincoln = w.card("stu-maya", Role::Student, "sch-lincoln");
+    cases.push((west.clone(), lincoln.clone(), 403, "wrong_school".into()));
+    cases.push((gone, lincoln.clone(), 403, "kiosk_disabled".into()));
+    cases.push((
+        "qck_not-a-kiosk".into(),
+        lincoln,
+        401,
+        "kiosk_unauthorized".into(),
+    ));
+    cases.push((
+        w.kiosk.clone(),
+        w.card("stu-nobody", Role::Student, "sch-lincoln"),
+        403,
+        "unknown_user".into(),
+    ));
+    cases.push((
+        west.clone(),
+        w.card("stu-wes", Role::Student, "sch-west"),
+        200,
+        "stu-wes".into(),
+    ));
+
+    let before = w.server.state.reads.stats();
+    let replies = join_all(
+        cases
+            .iter()
+            .map(|(kiosk, card, _, _)| w.exchange_with(kiosk, card, None)),
+    )
+    .await;
+    for ((_, _, status, expected), r) in cases.iter().zip(&replies) {
+        assert_eq!(r.status.as_u16(), *status, "{expected}: {r:?}");
+        if *status == 200 {
+            assert_eq!(r.body["user"]["id"], expected.as_str(), "{r:?}");
+        } else {
+            assert_eq!(r.code(), expected, "{r:?}");
+        }
+    }
+    let stats = w.server.state.reads.stats();
+    let (groups, jobs) = (stats.groups - before.groups, stats.jobs - before.jobs);
+    assert_eq!(
+        jobs,
+        cases.len() as u64,
+        "every exchange read through the group"
+    );
+    assert!(
+        groups < jobs,
+        "concurrent reads shared queries ({jobs} reads in {groups} groups)"
+    );
 }
