@@ -315,31 +315,29 @@ pub async fn kiosks_and_holders(
     Ok(out)
 }
 
-/// The columns and joins of [`kiosks_and_holders`] after its input (`i`: the read's index,
-/// `c`: credential hash, `u`: user id).
-macro_rules! kiosks_and_holders_sql {
-    ($input:literal) => {
-        concat!(
-            "SELECT i, k.id, k.name, k.school_id, k.credential_hash, k.enrolled_at, ",
-            "k.disabled_at, k.last_seen_at, k.created_at, ",
-            holder_columns!("k.school_id"),
-            "FROM (",
-            $input,
-            ") AS input JOIN kiosks k ON k.credential_hash = input.c ",
-            "LEFT JOIN users u ON u.id = input.u ",
-            holder_joins!()
-        )
-    };
-}
-
-const KIOSKS_AND_HOLDERS_SQLITE: &str = kiosks_and_holders_sql!(
-    "SELECT key AS i, json_extract(value, '$.c') AS c, json_extract(value, '$.u') AS u \
-     FROM json_each($1)"
+const KIOSKS_AND_HOLDERS_SQLITE: &str = concat!(
+    "SELECT i, k.id, k.name, k.school_id, k.credential_hash, k.enrolled_at, ",
+    "k.disabled_at, k.last_seen_at, k.created_at, ",
+    holder_columns!("k.school_id"),
+    "FROM (SELECT key AS i, json_extract(value, '$.c') AS c, json_extract(value, '$.u') AS u ",
+    "FROM json_each($1)) AS input JOIN kiosks k ON k.credential_hash = input.c ",
+    "LEFT JOIN users u ON u.id = input.u ",
+    holder_joins!()
 );
 
-const KIOSKS_AND_HOLDERS_POSTGRES: &str = kiosks_and_holders_sql!(
-    "SELECT n - 1 AS i, v->>'c' AS c, v->>'u' AS u \
-     FROM json_array_elements($1::json) WITH ORDINALITY AS e(v, n)"
+/// PostgreSQL cannot estimate how many rows the JSON holds and would join it to whole tables by
+/// hashing them; `LATERAL … LIMIT 1` keeps each lookup an index lookup per read.
+const KIOSKS_AND_HOLDERS_POSTGRES: &str = concat!(
+    "SELECT input.i, k.id, k.name, k.school_id, k.credential_hash, k.enrolled_at, ",
+    "k.disabled_at, k.last_seen_at, k.created_at, h.* ",
+    "FROM (SELECT n - 1 AS i, v->>'c' AS c, v->>'u' AS u ",
+    "FROM json_array_elements($1::json) WITH ORDINALITY AS e(v, n)) AS input ",
+    "JOIN LATERAL (SELECT * FROM kiosks WHERE credential_hash = input.c LIMIT 1) k ON true ",
+    "LEFT JOIN LATERAL (SELECT ",
+    holder_columns!("k.school_id"),
+    "FROM users u ",
+    holder_joins!(),
+    "WHERE u.id = input.u LIMIT 1) h ON true"
 );
 
 fn split_list(s: &str) -> Vec<String> {
