@@ -123,6 +123,62 @@ fn start_portal(database_url: String, key: &IssuerKey, connections: Option<u32>)
         database_url
     };
     let public = key.public();
+    spawn_server(dir, move |listener, ready, stop| async move {
+        let mut config = Config {
+            database_url,
+            listen: listener.local_addr().unwrap(),
+            trust: vec![TrustedKey::new(public, "bench")],
+            database_max_connections: connections,
+            ..Config::default()
+        };
+        config.rate_limit.kiosk_max = u32::MAX as u64;
+        config.rate_limit.card_max = u32::MAX as u64;
+        let state = AppState::connect(config, Arc::new(SystemClock), false)
+            .await
+            .unwrap();
+        let t = now() as i64;
+        quickcard_portal::roster_import::import(&state.db, &roster, t)
+            .await
+            .unwrap();
+        let mut kiosks = Vec::new();
+        for k in 0..KIOSKS {
+            let (_, code) = store::add_kiosk(&state.db, &format!("LAB-{k}"), SCHOOL, t, 600)
+                .await
+                .unwrap();
+            let (_, cred) = store::enrol_kiosk(
+                &state.db,
+                &quickcard_portal::secrets::hash_token(code.expose()),
+                t,
+            )
+            .await
+            .unwrap()
+            .unwrap();
+            kiosks.push(cred.expose().to_string());
+        }
+        ready.send((kiosks, Some(state.clone()))).unwrap();
+        quickcard_portal::serve(state, listener, async {
+            let _ = stop.await;
+        })
+        .await
+        .unwrap();
+    })
+}
+
+/// Runs a server on its own 2-thread runtime named `portal`, as the portal runs: `run` gets a
+/// loopback listener, sends the kiosks' credentials and the portal's state once it is ready,
+/// and serves until `stop` completes.
+fn spawn_server<F, Fut>(dir: tempfile::TempDir, run: F) -> Portal
+where
+    F: FnOnce(
+            tokio::net::TcpListener,
+            std::sync::mpsc::Sender<(Vec<String>, Option<AppState>)>,
+            tokio::sync::oneshot::Receiver<()>,
+        ) -> Fut
+        + Send
+        + 'static,
+    Fut: std::future::Future<Output = ()>,
+{
+    let (addr_tx, addr_rx) = std::sync::mpsc::channel();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
     let thread = std::thread::spawn(move || {
@@ -134,53 +190,16 @@ fn start_portal(database_url: String, key: &IssuerKey, connections: Option<u32>)
             .unwrap();
         rt.block_on(async move {
             let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let mut config = Config {
-                database_url,
-                listen: addr,
-                trust: vec![TrustedKey::new(public, "bench")],
-                database_max_connections: connections,
-                ..Config::default()
-            };
-            config.rate_limit.kiosk_max = u32::MAX as u64;
-            config.rate_limit.card_max = u32::MAX as u64;
-            let state = AppState::connect(config, Arc::new(SystemClock), false)
-                .await
-                .unwrap();
-            let t = now() as i64;
-            quickcard_portal::roster_import::import(&state.db, &roster, t)
-                .await
-                .unwrap();
-            let mut kiosks = Vec::new();
-            for k in 0..KIOSKS {
-                let (_, code) = store::add_kiosk(&state.db, &format!("LAB-{k}"), SCHOOL, t, 600)
-                    .await
-                    .unwrap();
-                let (_, cred) = store::enrol_kiosk(
-                    &state.db,
-                    &quickcard_portal::secrets::hash_token(code.expose()),
-                    t,
-                )
-                .await
-                .unwrap()
-                .unwrap();
-                kiosks.push(cred.expose().to_string());
-            }
-            ready_tx
-                .send((format!("http://{addr}"), kiosks, state.clone()))
-                .unwrap();
-            quickcard_portal::serve(state, listener, async {
-                let _ = stop_rx.await;
-            })
-            .await
-            .unwrap();
+            addr_tx.send(listener.local_addr().unwrap()).unwrap();
+            run(listener, ready_tx, stop_rx).await
         });
     });
-    let (url, kiosks, state) = ready_rx.recv().unwrap();
+    let addr = addr_rx.recv().unwrap();
+    let (kiosks, state) = ready_rx.recv().unwrap();
     Portal {
-        url,
+        url: format!("http://{addr}"),
         kiosks,
-        state: Some(state),
+        state,
         stop: Some(stop_tx),
         thread: Some(thread),
         _dir: dir,
@@ -194,19 +213,10 @@ fn start_portal(database_url: String, key: &IssuerKey, connections: Option<u32>)
 fn start_verify_floor(key: &IssuerKey) -> Portal {
     let trust =
         quickcard::TrustList::new(vec![TrustedKey::new(key.public(), "bench")], false).unwrap();
-    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
-    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let thread = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(2)
-            .thread_name("portal")
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async move {
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-            let addr = listener.local_addr().unwrap();
-            let trust = Arc::new(trust);
+    let trust = Arc::new(trust);
+    spawn_server(
+        tempfile::tempdir().unwrap(),
+        move |listener, ready, stop| async move {
             let app = axum::Router::new().route(
                 "/v1/exchange",
                 axum::routing::post(move |body: axum::body::Bytes| {
@@ -227,24 +237,15 @@ fn start_verify_floor(key: &IssuerKey) -> Portal {
                     }
                 }),
             );
-            ready_tx.send(format!("http://{addr}")).unwrap();
+            ready.send((vec!["none".into()], None)).unwrap();
             axum::serve(listener, app)
                 .with_graceful_shutdown(async {
-                    let _ = stop_rx.await;
+                    let _ = stop.await;
                 })
                 .await
                 .unwrap();
-        });
-    });
-    let url = ready_rx.recv().unwrap();
-    Portal {
-        url,
-        kiosks: vec!["none".into()],
-        state: None,
-        stop: Some(stop_tx),
-        thread: Some(thread),
-        _dir: tempfile::tempdir().unwrap(),
-    }
+        },
+    )
 }
 
 struct LevelResult {

@@ -35,7 +35,9 @@ async fn big_roster(w: &World) {
         .unwrap();
 }
 
-async fn concurrent_exchanges_are_committed_in_groups_with_every_row(db: TestDb) {
+/// A world with the big roster, budgets that never run out, and a second Lincoln kiosk (its
+/// credential returned).
+async fn busy_world(db: TestDb) -> (World, String) {
     let w = World::with(db, |c| {
         c.rate_limit.kiosk_max = 10_000;
         c.rate_limit.card_max = 10_000;
@@ -43,6 +45,11 @@ async fn concurrent_exchanges_are_committed_in_groups_with_every_row(db: TestDb)
     .await;
     big_roster(&w).await;
     let (_, lab2) = w.enrol("LAB-2", "sch-lincoln").await;
+    (w, lab2)
+}
+
+async fn concurrent_exchanges_are_committed_in_groups_with_every_row(db: TestDb) {
+    let (w, lab2) = busy_world(db).await;
     let cards: Vec<String> = (0..USERS)
         .map(|i| w.card(&format!("stu-g{i:02}"), Role::Student, "sch-lincoln"))
         .collect();
@@ -162,13 +169,7 @@ async fn concurrent_scans_are_counted_exactly_by_the_shared_rate_limits(db: Test
 /// Exchanges whose reads differ in every way, in flight at once: each gets the answer its own
 /// kiosk and card holder call for, although their reads share queries.
 async fn grouped_reads_answer_each_exchange_with_its_own_kiosk_and_holder(db: TestDb) {
-    let w = World::with(db, |c| {
-        c.rate_limit.kiosk_max = 10_000;
-        c.rate_limit.card_max = 10_000;
-    })
-    .await;
-    big_roster(&w).await;
-    let (_, lab2) = w.enrol("LAB-2", "sch-lincoln").await;
+    let (w, lab2) = busy_world(db).await;
     let (_, west) = w.enrol("WEST-1", "sch-west").await;
     let (gone_id, gone) = w.enrol("LAB-GONE", "sch-lincoln").await;
     store::disable_kiosk(&w.server.state.db, &gone_id, w.clock.now_i64())
