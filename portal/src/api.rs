@@ -257,11 +257,11 @@ async fn exchange_card(
     let token = bearer(&headers).ok_or_else(ApiError::kiosk_unauthorized)?;
     // A malformed body is reported only to an authenticated kiosk.
     let req: Result<ExchangeRequest, ApiError> = parse(&body);
-    let subject = req
+    let card = req
         .as_ref()
         .ok()
-        .and_then(|r| quickcard::decode(r.card.trim().as_bytes()).ok())
-        .map(|c| c.claims.subject.to_string());
+        .and_then(|r| quickcard::decode(r.card.trim().as_bytes()).ok());
+    let subject = card.as_ref().map(|c| c.claims.subject.to_string());
     let (kiosk, holder) = state
         .reads
         .read(hash_token(token), subject.clone())
@@ -269,11 +269,14 @@ async fn exchange_card(
         .ok_or_else(ApiError::kiosk_unauthorized)?;
     let kiosk = admit(&state, kiosk).await?;
     let req = req?;
-    let prefetched = subject.map(|user_id| exchange::Prefetched {
-        user_id,
-        school: kiosk.school_id.clone(),
-        holder,
-    });
+    let prefetched = card
+        .zip(subject)
+        .map(|(card, user_id)| exchange::Prefetched {
+            card,
+            user_id,
+            school: kiosk.school_id.clone(),
+            holder,
+        });
     let reply = exchange::exchange(&state, &kiosk, req, prefetched).await?;
     Ok(axum::Json(reply))
 }

@@ -180,6 +180,8 @@ pub struct Caller<'a> {
 /// trip instead of two). Used only when the verified card names this user at this school.
 #[derive(Debug, Clone)]
 pub struct Prefetched {
+    /// The request's card, decoded (not verified) to find the user to read.
+    pub card: quickcard::UnverifiedCard,
     pub user_id: String,
     pub school: String,
     pub holder: Option<store::Holder>,
@@ -320,7 +322,10 @@ pub async fn check(
     let raw = req.card.trim();
     // Verification is pure computation (~30 µs); the caller's and the card's rate-limit
     // counters are then counted, in a group with other requests'.
-    let decoded = quickcard::decode(raw.as_bytes());
+    let decoded = match &caller.prefetched {
+        Some(p) => Ok(p.card.clone()),
+        None => quickcard::decode(raw.as_bytes()),
+    };
     let verified = decoded
         .as_ref()
         .map_err(Clone::clone)
