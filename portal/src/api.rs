@@ -264,19 +264,16 @@ async fn exchange_card(
     let subject = card.as_ref().map(|c| c.claims.subject.to_string());
     let (kiosk, holder) = state
         .reads
-        .read(hash_token(token), subject.clone())
+        .read(hash_token(token), subject)
         .await?
         .ok_or_else(ApiError::kiosk_unauthorized)?;
     let kiosk = admit(&state, kiosk).await?;
     let req = req?;
-    let prefetched = card
-        .zip(subject)
-        .map(|(card, user_id)| exchange::Prefetched {
-            card,
-            user_id,
-            school: kiosk.school_id.clone(),
-            holder,
-        });
+    let prefetched = card.map(|card| exchange::Prefetched {
+        card,
+        school: kiosk.school_id.clone(),
+        holder,
+    });
     let reply = exchange::exchange(&state, &kiosk, req, prefetched).await?;
     Ok(axum::Json(reply))
 }

@@ -180,9 +180,8 @@ pub struct Caller<'a> {
 /// trip instead of two). Used only when the verified card names this user at this school.
 #[derive(Debug, Clone)]
 pub struct Prefetched {
-    /// The request's card, decoded (not verified) to find the user to read.
+    /// The request's card, decoded (not verified); the holder read is the user it claims.
     pub card: quickcard::UnverifiedCard,
-    pub user_id: String,
     pub school: String,
     pub holder: Option<store::Holder>,
 }
@@ -419,7 +418,8 @@ pub async fn check(
     let found = match caller
         .prefetched
         .as_ref()
-        .filter(|p| p.user_id == user_id && p.school == school)
+        // The checked card is the prefetched one, so it names the user that was read.
+        .filter(|p| p.school == school)
     {
         Some(p) => p.holder.clone(),
         None => store::holder(&state.db, &user_id, &school).await?,

@@ -68,16 +68,13 @@ impl ExchangeReads {
         credential_hash: String,
         user_id: Option<String>,
     ) -> Result<Read, sqlx::Error> {
-        let (reply, answer) = oneshot::channel();
-        self.group.push(Job {
-            credential_hash,
-            user_id,
-            reply,
-        });
-        match answer.await {
-            Ok(result) => result,
-            Err(_) => Err(sqlx::Error::WorkerCrashed),
-        }
+        self.group
+            .ask(|reply| Job {
+                credential_hash,
+                user_id,
+                reply,
+            })
+            .await
     }
 }
 

@@ -63,8 +63,6 @@ struct Shared<W: GroupWork> {
     writers: usize,
     groups: AtomicU64,
     jobs: AtomicU64,
-    /// Microseconds spent writing groups, summed over the writers.
-    busy_us: AtomicU64,
 }
 
 /// How many groups were written and how many jobs they held.
@@ -72,8 +70,6 @@ struct Shared<W: GroupWork> {
 pub struct GroupStats {
     pub groups: u64,
     pub jobs: u64,
-    /// Microseconds spent writing groups, summed over the writers.
-    pub busy_us: u64,
 }
 
 impl<W: GroupWork> Group<W> {
@@ -87,7 +83,6 @@ impl<W: GroupWork> Group<W> {
                 running: AtomicUsize::new(0),
                 groups: AtomicU64::new(0),
                 jobs: AtomicU64::new(0),
-                busy_us: AtomicU64::new(0),
             }),
         }
     }
@@ -96,7 +91,6 @@ impl<W: GroupWork> Group<W> {
         GroupStats {
             groups: self.shared.groups.load(Ordering::Relaxed),
             jobs: self.shared.jobs.load(Ordering::Relaxed),
-            busy_us: self.shared.busy_us.load(Ordering::Relaxed),
         }
     }
 
@@ -104,6 +98,17 @@ impl<W: GroupWork> Group<W> {
     pub fn push(&self, job: W::Job) {
         self.shared.lock().push_back(job);
         Shared::kick(&self.shared);
+    }
+
+    /// Queues the job `make` builds around its reply channel and waits for the answer; a writer
+    /// that ends without answering (it panicked, or its runtime stopped) is an error.
+    pub async fn ask<T>(
+        &self,
+        make: impl FnOnce(tokio::sync::oneshot::Sender<Result<T, sqlx::Error>>) -> W::Job,
+    ) -> Result<T, sqlx::Error> {
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        self.push(make(reply));
+        answer.await.unwrap_or(Err(sqlx::Error::WorkerCrashed))
     }
 }
 
@@ -169,11 +174,7 @@ impl<W: GroupWork> Shared<W> {
                 if !group.is_empty() {
                     shared.groups.fetch_add(1, Ordering::Relaxed);
                     shared.jobs.fetch_add(group.len() as u64, Ordering::Relaxed);
-                    let started = std::time::Instant::now();
                     shared.work.write(group).await;
-                    shared
-                        .busy_us
-                        .fetch_add(started.elapsed().as_micros() as u64, Ordering::Relaxed);
                     continue;
                 }
                 // Nothing queued: stop. A job queued after `take` whose `kick` still counted

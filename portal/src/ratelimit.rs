@@ -54,16 +54,14 @@ impl RateCounter {
         buckets: [&str; N],
         window_start: i64,
     ) -> Result<[u64; N], sqlx::Error> {
-        let (reply, answer) = oneshot::channel();
-        self.group.push(Job {
-            buckets: buckets.iter().map(|b| b.to_string()).collect(),
-            window_start,
-            reply,
-        });
-        let hits = match answer.await {
-            Ok(result) => result?,
-            Err(_) => return Err(sqlx::Error::WorkerCrashed),
-        };
+        let hits = self
+            .group
+            .ask(|reply| Job {
+                buckets: buckets.iter().map(|b| b.to_string()).collect(),
+                window_start,
+                reply,
+            })
+            .await?;
         let mut out = [0; N];
         for (o, h) in out.iter_mut().zip(hits) {
             *o = h;

@@ -62,23 +62,19 @@ impl SessionWriter {
     /// Stores `s` with its audit rows (see the module docs) and returns once it is committed,
     /// possibly together with other sessions.
     pub async fn start(&self, s: &NewSession<'_>, detail: &str) -> Result<(), sqlx::Error> {
-        let (reply, answer) = oneshot::channel();
-        self.group.push(Job {
-            token_hash: s.token_hash.clone(),
-            user_id: s.user_id.to_string(),
-            kiosk_id: s.kiosk_id.to_string(),
-            card_id: s.card_id.to_string(),
-            second_factor: s.second_factor,
-            now: s.now,
-            expires_at: s.expires_at,
-            detail: detail.to_string(),
-            reply,
-        });
-        match answer.await {
-            Ok(result) => result,
-            // The writer task ended without answering (it panicked, or its runtime stopped).
-            Err(_) => Err(sqlx::Error::WorkerCrashed),
-        }
+        self.group
+            .ask(|reply| Job {
+                token_hash: s.token_hash.clone(),
+                user_id: s.user_id.to_string(),
+                kiosk_id: s.kiosk_id.to_string(),
+                card_id: s.card_id.to_string(),
+                second_factor: s.second_factor,
+                now: s.now,
+                expires_at: s.expires_at,
+                detail: detail.to_string(),
+                reply,
+            })
+            .await
     }
 }
 
