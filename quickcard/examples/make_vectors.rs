@@ -6,7 +6,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use quickcard::{Claims, Flags, IssuerKey, Role, TrustedKey, base45, time};
+use quickcard::{Claims, Flags, IssuerKey, Role, SchoolTag, Subject, TrustedKey, base45, time};
 use serde_json::json;
 
 const SCHOOL: &str = "sch-lincoln-elementary";
@@ -245,6 +245,59 @@ fn main() {
             "wrong_school",
         ),
     ];
+    // Claims that `Claims::new` refuses, signed all the same (the fields are public): what a
+    // faulty issuer could print. Verifiers must call them malformed.
+    let unchecked = |subject: Subject, iat, exp| {
+        let claims = Claims {
+            subject,
+            role: Role::Student,
+            school: SchoolTag::of(SCHOOL),
+            issued_at: iat,
+            expires_at: exp,
+            flags: Flags::default(),
+        };
+        quickcard::sign(&claims, &demo)
+    };
+    vectors.extend([
+        (
+            "reject-trailing-newline",
+            "A valid card followed by a line break (no whitespace is allowed around the text).",
+            format!("{student}\n"),
+            "malformed",
+        ),
+        (
+            "reject-leading-space",
+            "A valid card after a space (no whitespace is allowed around the text).",
+            format!(" {student}"),
+            "malformed",
+        ),
+        (
+            "reject-expires-at-issue",
+            "Expires the second it is issued: expires-at must be greater than issued-at.",
+            unchecked(Subject::Uuid(uuid_bytes(STUDENT)), iat, iat),
+            "malformed",
+        ),
+        (
+            "reject-text-subject-is-uuid",
+            "A UUID roster id written as text: it must use the 16-byte UUID kind.",
+            unchecked(Subject::Text(STUDENT.into()), iat, exp),
+            "malformed",
+        ),
+        (
+            "valid-text-id-uuid-with-extra-dash",
+            "A text roster id shaped like a UUID with one more dash: not a UUID, so kind 1.",
+            card(
+                "5f0c2a6e-8d4b-4c1e-9a7f-3b2d1e0f4a-c",
+                Role::Student,
+                SCHOOL,
+                iat,
+                exp,
+                Flags::default(),
+                &demo,
+            ),
+            "ok",
+        ),
+    ]);
     vectors.sort_by_key(|v| v.0);
 
     let dir = root.join("vectors");
@@ -266,6 +319,13 @@ fn main() {
             &dir.join(format!("{name}.json")),
             &serde_json::to_string_pretty(&v).unwrap(),
         );
+    }
+}
+
+fn uuid_bytes(id: &str) -> [u8; 16] {
+    match Subject::parse(id).unwrap() {
+        Subject::Uuid(u) => u,
+        Subject::Text(_) => panic!("{id} is not a UUID"),
     }
 }
 

@@ -101,11 +101,24 @@ impl<'a> Reader<'a> {
 ///
 /// Fails with [`CardError::NotQuickCard`] for anything without the prefix (a URL, a Wi-Fi
 /// code), [`CardError::UnsupportedVersion`] for a later format, and
-/// [`CardError::Malformed`] for a damaged or truncated card.
+/// [`CardError::Malformed`] for a damaged or truncated card, for whitespace around the text
+/// (which is used exactly as given) and for a card that expires before it is issued.
 pub fn decode(raw: &[u8]) -> Result<UnverifiedCard, CardError> {
-    let text = raw
-        .strip_prefix(PREFIX.as_bytes())
-        .ok_or(CardError::NotQuickCard)?;
+    // The text is used exactly as the QR code holds it (FORMAT.md section 1): trimming here
+    // would let one verifier accept what another refuses. Whitespace around a card is named
+    // as such, so a client that adds a line break learns why its card is refused.
+    let text = match raw.strip_prefix(PREFIX.as_bytes()) {
+        Some(text) => text,
+        None if raw.trim_ascii_start().starts_with(PREFIX.as_bytes()) => {
+            return Err(CardError::Malformed("whitespace before the card text"));
+        }
+        None => return Err(CardError::NotQuickCard),
+    };
+    // Base45 never ends with its space (a last group's final digit is at most 32), so any
+    // trailing whitespace is added, never part of a card.
+    if text.last().is_some_and(u8::is_ascii_whitespace) {
+        return Err(CardError::Malformed("whitespace after the card text"));
+    }
     let bytes = base45::decode(text).map_err(|_| CardError::Malformed("text is not Base45"))?;
     let mut r = Reader {
         bytes: &bytes,
@@ -130,7 +143,10 @@ pub fn decode(raw: &[u8]) -> Result<UnverifiedCard, CardError> {
             // One subject, one encoding: UUID-shaped ids must use the compact form.
             match Subject::parse(text) {
                 Ok(s @ Subject::Text(_)) => s,
-                _ => return Err(CardError::Malformed("subject")),
+                Ok(Subject::Uuid(_)) => {
+                    return Err(CardError::Malformed("text subject is a UUID"));
+                }
+                Err(_) => return Err(CardError::Malformed("subject")),
             }
         }
         _ => return Err(CardError::Malformed("subject kind")),
@@ -138,6 +154,11 @@ pub fn decode(raw: &[u8]) -> Result<UnverifiedCard, CardError> {
     let school = SchoolTag(r.array("school")?);
     let issued_at = r.u32("issued-at")?;
     let expires_at = r.u32("expires-at")?;
+    // A layout rule like the role or flags (Claims::new never signs such a card), so it is
+    // reported as malformed before the signature, not later as an expired card.
+    if expires_at <= issued_at {
+        return Err(CardError::Malformed("expires-at is not after issued-at"));
+    }
     let body_len = r.pos;
     let signature = r.array::<SIGNATURE_LEN>("signature")?;
     if r.pos != bytes.len() {

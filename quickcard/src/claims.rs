@@ -153,17 +153,28 @@ impl Subject {
     }
 }
 
+/// Reads exactly the hyphenated form `8-4-4-4-12` (hex digits, any case). Every byte is checked
+/// where it stands, so an id with a dash elsewhere, a missing digit or a non-ASCII character is
+/// simply not a UUID: it stays a text id, as FORMAT.md says for "any other id".
 fn parse_uuid(s: &str) -> Option<[u8; 16]> {
-    let b = s.as_bytes();
-    if b.len() != 36 || [8, 13, 18, 23].iter().any(|&i| b[i] != b'-') {
+    const DASHES: [usize; 4] = [8, 13, 18, 23];
+    if s.len() != 36 {
         return None;
     }
-    let hex: Vec<u8> = b.iter().copied().filter(|&c| c != b'-').collect();
     let mut out = [0u8; 16];
-    for (i, pair) in hex.chunks(2).enumerate() {
-        let hi = (pair[0] as char).to_digit(16)?;
-        let lo = (pair[1] as char).to_digit(16)?;
-        out[i] = (hi << 4 | lo) as u8;
+    let mut digits = 0usize;
+    for (i, c) in s.bytes().enumerate() {
+        if DASHES.contains(&i) {
+            if c != b'-' {
+                return None;
+            }
+            continue;
+        }
+        let nibble = (c as char).to_digit(16)? as u8;
+        // 36 bytes less 4 dashes leave exactly 32 digits, so `digits / 2` stays below 16.
+        let byte = out.get_mut(digits / 2)?;
+        *byte = *byte << 4 | nibble;
+        digits += 1;
     }
     Some(out)
 }
@@ -316,6 +327,33 @@ mod tests {
             Subject::parse(&"x".repeat(65)).unwrap_err(),
             ClaimError::SubjectTooLong { len: 65, .. }
         ));
+    }
+
+    #[test]
+    fn a_uuid_shaped_subject_with_an_extra_dash_is_text_not_a_panic() {
+        // 36 characters with the four UUID dashes in place and one more in the last group:
+        // the old parser dropped every dash and indexed the odd number of digits left.
+        let id = "0f8e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a-b";
+        assert_eq!(id.len(), 36);
+        assert_eq!(Subject::parse(id).unwrap(), Subject::Text(id.into()));
+        // Two extra dashes left 30 digits, which were read as a UUID ending in a zero byte.
+        let id = "0f8e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4-5-";
+        assert_eq!(Subject::parse(id).unwrap(), Subject::Text(id.into()));
+        // Dashes moved away from 8-4-4-4-12, and other UUID-sized near misses.
+        for id in [
+            "0f8e2a4c1-b3d-4e5f-8a9b-0c1d2e3f4a5b",
+            "0f8e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a5-",
+            "------------------------------------",
+            "0f8e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a5\u{e9}",
+            "0f8e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4\u{e9}b",
+            "+f8e2a4c-1b3d-4e5f-8a9b-0c1d2e3f4a5b",
+        ] {
+            assert_eq!(
+                Subject::parse(id).unwrap(),
+                Subject::Text(id.into()),
+                "{id}"
+            );
+        }
     }
 
     #[test]

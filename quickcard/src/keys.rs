@@ -57,14 +57,17 @@ fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
+/// Exactly `2 * N` hex digits. Digit by digit rather than `u8::from_str_radix` on pairs, which
+/// would also take a sign (`+f`) and so give one key more than one spelling.
 fn unhex<const N: usize>(s: &str) -> Option<[u8; N]> {
-    let s = s.trim();
-    if s.len() != N * 2 || !s.is_ascii() {
+    let s = s.trim().as_bytes();
+    if s.len() != N * 2 {
         return None;
     }
     let mut out = [0u8; N];
-    for (i, o) in out.iter_mut().enumerate() {
-        *o = u8::from_str_radix(&s[i * 2..i * 2 + 2], 16).ok()?;
+    for (o, pair) in out.iter_mut().zip(s.chunks_exact(2)) {
+        let [hi, lo] = [pair[0], pair[1]].map(|c| (c as char).to_digit(16));
+        *o = (hi? << 4 | lo?) as u8;
     }
     Some(out)
 }
@@ -379,6 +382,16 @@ mod tests {
         assert_eq!(text.parse::<PublicKey>().unwrap(), k.public());
         assert!(matches!(
             "qcpk1:zz".parse::<PublicKey>(),
+            Err(KeyError::BadPublicKey)
+        ));
+        // A sign is not a hex digit ("+a" was read as 0x0a), and a multi-byte character is not
+        // two of them.
+        assert!(matches!(
+            "+a0b0c0d".parse::<KeyId>(),
+            Err(KeyError::BadPublicKey)
+        ));
+        assert!(matches!(
+            format!("qcpk1:{}\u{e9}", "0".repeat(62)).parse::<PublicKey>(),
             Err(KeyError::BadPublicKey)
         ));
         assert_eq!(k.public().fingerprint().split(' ').count(), 5);

@@ -129,8 +129,9 @@ pub struct VerifiedCard {
 
 /// Parses and verifies a card: the verified claims, or the one reason it was refused.
 ///
-/// Checks run in this order, and the first failure is the answer: prefix, encoding, version,
-/// layout, key id known, signature, key valid when the card was issued, key allowed for the
+/// Checks run in this order, and the first failure is the answer: prefix (whitespace around
+/// the text is malformed, never trimmed), encoding, version, layout (including expires-at after
+/// issued-at), key id known, signature, key valid when the card was issued, key allowed for the
 /// card's school, not issued in the future, not expired, card for this school. A forged card
 /// therefore always reports a bad signature, never a date problem.
 pub fn verify(
