@@ -8,6 +8,12 @@
 //! The scanner runs as the kiosk runs it (`ScanConfig::default()`: 25 ms budget per frame),
 //! with its memory cleared before every frame because each frame is a different scene. Times
 //! are the median of 5 runs per frame (the first run's result counts for the rate).
+//!
+//! A second table is the **worst case**: median, 99.9th percentile and maximum time per frame
+//! over every frame there is — the card photos, the pathological frames (the dim empty room and
+//! the generated textures of `tests/scanner_support/pathological.rs`) and, when present, the
+//! real photos of ordinary QR codes (`QUICKCARD_REAL_PHOTOS`, default
+//! `../shared/data/real-qr-photos`) — each beside zxing-cpp on the same pixels.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -15,6 +21,9 @@ use std::process::Command;
 
 use quickcard_kiosk::scanner::{Hint, ScanConfig, ScanResult, Scanner, replay::load_frame};
 use serde::Deserialize;
+
+#[path = "scanner/worst_case.rs"]
+mod worst_case;
 
 #[derive(Debug, Deserialize)]
 struct Entry {
@@ -60,7 +69,12 @@ fn correct(e: &Entry, found: Option<&str>) -> bool {
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
-    // `cargo bench` passes `--bench`; a folder may be given instead of the default set.
+    // `cargo bench` passes `--bench`. Without it (`cargo test --all-targets`) this is a smoke
+    // run: every frame once, no zxing-cpp, the worst-case table over the pathological frames
+    // only.
+    let smoke = !args.iter().any(|a| a == "--bench");
+    let repeats = if smoke { 1 } else { 5 };
+    // A folder may be given instead of the default set.
     let dir = args
         .iter()
         .skip(1)
@@ -80,7 +94,7 @@ fn main() {
         let frame = load_frame(&dir.join(&e.file)).expect("frame");
         let mut times = Vec::new();
         let mut first = None;
-        for _ in 0..5 {
+        for _ in 0..repeats {
             scanner.forget();
             let r = scanner.scan(&frame);
             times.push(scanner.last_stats().ms);
@@ -105,11 +119,15 @@ fn main() {
     }
 
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/zxing_photos.py");
-    let zx = Command::new("python3")
-        .arg(&script)
-        .arg(&dir)
-        .arg("5")
-        .output();
+    let zx = if smoke {
+        Err(std::io::Error::other("smoke run"))
+    } else {
+        Command::new("python3")
+            .arg(&script)
+            .arg(&dir)
+            .arg("5")
+            .output()
+    };
     let mut zx_all = Vec::new();
     let have_zx = match zx {
         Ok(out) if out.status.success() => {
@@ -233,4 +251,5 @@ fn main() {
     if have_zx {
         println!("not read by zxing-cpp: {}", zx_missed.join(", "));
     }
+    worst_case::report(&dir, smoke);
 }

@@ -2,7 +2,9 @@
 """Reads every frame of a photo set with zxing-cpp (PyPI `zxing-cpp`, `pillow`) and prints one
 JSON object per frame: file, found, text, ms. The scanner benchmark compares itself with this.
 
-Usage: scripts/zxing_photos.py sample-cards/photos [REPEATS]
+Usage: scripts/zxing_photos.py FOLDER [REPEATS]
+FOLDER has a manifest.json (a list of {"file": ...}) or, without one, every PNG and JPEG below
+it is read (file names relative to FOLDER).
 Timing covers zxing-cpp's `read_barcodes` on an 8-bit grayscale frame already in memory (the
 same work our benchmark times: decoding, not JPEG loading), best configured for QR codes only,
 single-threaded as the benchmark is.
@@ -20,7 +22,15 @@ from PIL import Image
 def main():
     folder = sys.argv[1] if len(sys.argv) > 1 else "sample-cards/photos"
     repeats = int(sys.argv[2]) if len(sys.argv) > 2 else 3
-    manifest = json.load(open(os.path.join(folder, "manifest.json")))
+    if os.path.exists(os.path.join(folder, "manifest.json")):
+        manifest = json.load(open(os.path.join(folder, "manifest.json")))
+    else:
+        manifest = [
+            {"file": os.path.relpath(os.path.join(root, name), folder)}
+            for root, _, names in sorted(os.walk(folder))
+            for name in sorted(names)
+            if name.lower().endswith((".png", ".jpg", ".jpeg"))
+        ]
     for entry in manifest:
         img = Image.open(os.path.join(folder, entry["file"])).convert("L")
         times = []

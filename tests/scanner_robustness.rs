@@ -1,6 +1,7 @@
 //! The scanner never takes the kiosk down and says something sensible about odd frames:
-//! bitmaps that make rqrr itself panic (found by `examples/fuzz_rqrr.rs`, kept in
-//! `sample-cards/photos/rqrr-panics/`), random and adversarial frames of every size, and frames
+//! bitmaps that made rqrr 0.11.0 panic (found by `examples/fuzz_rqrr.rs`, kept in
+//! `sample-cards/photos/rqrr-panics/`; our fork no longer panics on them, which matters in the
+//! browser, where a panic aborts), random and adversarial frames of every size, and frames
 //! that are black, white or empty.
 
 use std::path::Path;
@@ -29,21 +30,22 @@ fn panic_bitmaps() -> Vec<(String, usize, usize, Vec<bool>)> {
 }
 
 #[test]
-fn rqrr_panics_on_these_bitmaps_and_the_scanner_contains_it() {
+fn bitmaps_that_made_rqrr_0_11_panic_are_read_without_a_panic() {
     let bitmaps = panic_bitmaps();
     assert!(bitmaps.len() >= 3);
     for (name, w, h, bits) in bitmaps {
-        // Bare rqrr really panics on these (so the containment is exercised) ...
+        // The fork itself no longer panics (not merely contained: in wasm nothing could
+        // contain it) ...
         let bare = std::panic::catch_unwind(|| {
             let mut p = rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| bits[y * w + x]);
             for g in p.detect_grids() {
                 let _ = g.decode_to(Vec::new());
             }
         });
-        assert!(bare.is_err(), "{name}: rqrr no longer panics here");
-        // ... and the scanner's one call site turns that into "nothing read".
+        assert!(bare.is_ok(), "{name}: rqrr panics here again");
+        // ... and the scanner's one call site reads no code from them.
         let r = decode_bitmap(&bits, w, h);
-        assert!(r.panicked, "{name}");
+        assert!(!r.panicked, "{name}");
         assert!(r.codes.is_empty());
         // As camera frames (scaled up 4×, so every attempt sees them) they are just "no card".
         let (fw, fh) = (w * 4, h * 4);

@@ -15,6 +15,14 @@ pub trait Clock: Send {
     /// The scanner has just finished one decode attempt. Real clocks ignore it;
     /// [`AttemptClock`] advances by a fixed step.
     fn attempt(&self) {}
+
+    /// A callback that says `true` once this clock reaches `at_ms`, for rqrr to stop inside
+    /// an attempt. `None` (the default, and [`AttemptClock`]'s): attempts are bounded by
+    /// their deterministic work limit only, so tests give the same result on any machine.
+    fn deadline(&self, at_ms: f64) -> Option<rqrr::Deadline> {
+        let _ = at_ms;
+        None
+    }
 }
 
 /// The real clock.
@@ -40,6 +48,11 @@ impl Default for SystemClock {
 impl Clock for SystemClock {
     fn now_ms(&self) -> f64 {
         self.start.elapsed().as_secs_f64() * 1000.0
+    }
+
+    fn deadline(&self, at_ms: f64) -> Option<rqrr::Deadline> {
+        let at = self.start + std::time::Duration::from_secs_f64(at_ms.max(0.0) / 1000.0);
+        Some(std::sync::Arc::new(move || web_time::Instant::now() >= at))
     }
 }
 

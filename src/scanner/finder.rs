@@ -81,14 +81,28 @@ fn vertical_check(
     Some((centre, mv))
 }
 
+/// At most this many distinct candidates are kept per bitmap. Textures (brick, fabric,
+/// checkerboards) pass the 1:1:3:1:1 test all over; a real finder is confirmed on many rows
+/// early and keeps collecting hits, while later chance patterns are dropped. This bounds the
+/// spotter's memory and the merge work below whatever the image.
+pub const MAX_CANDIDATES: usize = 2048;
+
+/// Side of the cells that index candidates by position for merging.
+const CELL: usize = 32;
+
 /// Finder candidates in a bitmap (`true` = dark), merged per pattern, strongest first.
 pub fn find(bits: &[bool], w: usize, h: usize, row_step: usize) -> Vec<Finder> {
     let mut found: Vec<Finder> = Vec::new();
+    // Candidates by cell, so a new hit is merged by looking at its neighbourhood only (a
+    // linear search over all candidates made textured frames quadratic).
+    let (cw, ch) = (w.div_ceil(CELL), h.div_ceil(CELL));
+    let mut cells: Vec<Vec<u32>> = vec![Vec::new(); cw * ch];
     let mut runs: Vec<usize> = Vec::with_capacity(64);
+    let mut starts: Vec<usize> = Vec::with_capacity(64);
     for y in (0..h).step_by(row_step.max(1)) {
         let row = &bits[y * w..(y + 1) * w];
         runs.clear();
-        let mut starts: Vec<usize> = Vec::new();
+        starts.clear();
         let mut cur = row[0];
         let mut len = 0;
         for (x, &b) in row.iter().enumerate() {
@@ -117,16 +131,29 @@ pub fn find(bits: &[bool], w: usize, h: usize, row_step: usize) -> Vec<Finder> {
                 continue;
             };
             let module = (m + mv) / 2.0;
-            if let Some(f) = found
-                .iter_mut()
-                .find(|f| (f.x - cx).abs() < f.module * 3.0 && (f.y - cy).abs() < f.module * 3.0)
-            {
+            // Merged candidates lie within 3 modules (of the similar-sized candidate) of the
+            // hit; 4.5 of the hit's own leaves room for the module estimates to differ.
+            let reach = ((module * 4.5) as usize).div_ceil(CELL);
+            let (gx, gy) = (
+                (cx as usize / CELL).min(cw - 1),
+                (cy as usize / CELL).min(ch - 1),
+            );
+            let near = (gy.saturating_sub(reach)..=(gy + reach).min(ch - 1)).flat_map(|yy| {
+                (gx.saturating_sub(reach)..=(gx + reach).min(cw - 1)).map(move |xx| yy * cw + xx)
+            });
+            let hit = near.flat_map(|c| cells[c].iter().copied()).find(|&k| {
+                let f = &found[k as usize];
+                (f.x - cx).abs() < f.module * 3.0 && (f.y - cy).abs() < f.module * 3.0
+            });
+            if let Some(k) = hit {
+                let f = &mut found[k as usize];
                 let n = f.hits as f32;
                 f.x = (f.x * n + cx) / (n + 1.0);
                 f.y = (f.y * n + cy) / (n + 1.0);
                 f.module = (f.module * n + module) / (n + 1.0);
                 f.hits += 1;
-            } else {
+            } else if found.len() < MAX_CANDIDATES {
+                cells[gy * cw + gx].push(found.len() as u32);
                 found.push(Finder {
                     x: cx,
                     y: cy,

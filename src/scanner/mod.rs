@@ -22,22 +22,23 @@ pub mod clock;
 pub mod finder;
 pub mod frame;
 pub mod gray;
+pub mod grids;
 pub mod hint;
 pub mod replay;
 pub mod report;
 pub mod source;
 
-use std::panic::{AssertUnwindSafe, catch_unwind};
-
 use serde::Serialize;
 
 pub use clock::{AttemptClock, Clock, SystemClock};
 pub use frame::{Corners, Frame, Point};
+pub use grids::{BitmapResult, Limits, decode_bitmap};
 pub use hint::Hint;
 pub use replay::ReplaySource;
 pub use source::{FrameSource, SourceError};
 
 use gray::{Gray, Rect};
+use grids::{Pass, read_grids};
 
 /// A QuickCard code read from a frame: its raw payload bytes (`QC:…`, not yet verified — pass
 /// them to `quickcard::verify`) and where it is.
@@ -93,6 +94,10 @@ pub struct ScanStats {
     pub panics: u32,
     /// The attempt that read the code, if any.
     pub decoded_by: Option<&'static str>,
+    /// rqrr's detection work over all attempts (deterministic: see [`grids::work_limit`]).
+    pub work_units: u64,
+    /// Attempts that rqrr stopped early (work limit spent or the frame's time up).
+    pub cut_short: u32,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -126,15 +131,6 @@ impl std::fmt::Debug for Scanner {
 struct Seen {
     rect: Rect,
     module: f32,
-}
-
-/// The outcome of one rqrr pass over one bitmap (corners in bitmap pixels).
-#[derive(Default)]
-struct Pass {
-    decoded: Vec<(Vec<u8>, Corners)>,
-    /// Grids found but not decodable: grid size in modules, corners.
-    grids_seen: Vec<(usize, Corners)>,
-    panicked: bool,
 }
 
 impl Scanner {
@@ -259,6 +255,17 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
+    /// Bounds for the next rqrr call: on a real clock with a budget, rqrr itself stops half a
+    /// budget past the frame's budget, so a frame never takes much more than 1.5 budgets
+    /// whatever its pixels (attempts only start within the budget).
+    fn limits(&self) -> Limits {
+        Limits {
+            deadline: self
+                .budget
+                .and_then(|b| self.clock.deadline(self.t0 + b * 1.5)),
+        }
+    }
+
     /// True when no further attempt may start.
     fn stop(&self) -> bool {
         if self.found.is_some() {
@@ -283,6 +290,10 @@ impl Run<'_> {
         );
         if p.panicked {
             self.stats.panics += 1;
+        }
+        self.stats.work_units += p.work.units;
+        if p.work.exhausted {
+            self.stats.cut_short += 1;
         }
         let (fw, fh) = (self.full.w, self.full.h);
         for (b, mut c) in p.grids_seen {
@@ -313,7 +324,7 @@ impl Run<'_> {
         if self.stop() {
             return;
         }
-        let p = read_grids(bits, img.w, img.h);
+        let p = read_grids(bits, img.w, img.h, &self.limits());
         self.record(name, p, scale, 0.0, 0.0);
     }
 
@@ -372,7 +383,7 @@ impl Run<'_> {
             let (p, sc) = match v {
                 0 => {
                     let bits = binarize::hybrid(&img);
-                    let p = read_grids(&bits, img.w, img.h);
+                    let p = read_grids(&bits, img.w, img.h, &self.limits());
                     kept = Some(bits);
                     (p, scale)
                 }
@@ -380,13 +391,18 @@ impl Run<'_> {
                     let mut sh = img.clone();
                     sh.sharpen(r1, 2.0);
                     (
-                        read_grids(&binarize::local_mean(&sh, r2, 0), sh.w, sh.h),
+                        read_grids(
+                            &binarize::local_mean(&sh, r2, 0),
+                            sh.w,
+                            sh.h,
+                            &self.limits(),
+                        ),
                         scale,
                     )
                 }
                 2 => {
                     let bits = binarize::local_mean(&img, r1, 0);
-                    let p = read_grids(&bits, img.w, img.h);
+                    let p = read_grids(&bits, img.w, img.h, &self.limits());
                     kept = Some(bits);
                     (p, scale)
                 }
@@ -396,7 +412,10 @@ impl Run<'_> {
                         continue;
                     }
                     let up = img.upscale2();
-                    (read_grids(&binarize::hybrid(&up), up.w, up.h), scale / 2.0)
+                    (
+                        read_grids(&binarize::hybrid(&up), up.w, up.h, &self.limits()),
+                        scale / 2.0,
+                    )
                 }
                 _ => {
                     // Twice the pixels for small modules, half for big ones.
@@ -408,7 +427,7 @@ impl Run<'_> {
                     let mo = m * scale / sc;
                     other.sharpen(mo.round().max(1.0) as usize + 1, 2.0);
                     let b = binarize::local_mean(&other, mo.round().max(1.0) as usize + 1, 0);
-                    (read_grids(&b, other.w, other.h), sc)
+                    (read_grids(&b, other.w, other.h, &self.limits()), sc)
                 }
             };
             // rqrr saw no grid at all: if the spotter sees a code's three finders there, one of
@@ -449,7 +468,7 @@ impl Run<'_> {
         if !finder::one_broken(&bits, w, h, &g) || finder::redraw(&mut bits, w, h, &g).is_none() {
             return;
         }
-        let mut p = read_grids(&bits, w, h);
+        let mut p = read_grids(&bits, w, h, &self.limits());
         p.grids_seen.clear();
         self.record("region-redrawn", p, scale, ox, oy);
     }
@@ -594,62 +613,6 @@ fn pick(mut decoded: Vec<(Vec<u8>, Corners)>) -> Option<(Vec<u8>, Corners)> {
         return Some(decoded.swap_remove(i));
     }
     decoded.into_iter().next()
-}
-
-/// What rqrr made of one bitmap.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct BitmapResult {
-    /// Payloads read, with corners in bitmap pixels.
-    pub codes: Vec<(Vec<u8>, Corners)>,
-    /// Grids found but not readable.
-    pub unreadable: usize,
-    /// rqrr panicked (contained: the result is then empty).
-    pub panicked: bool,
-}
-
-/// Runs rqrr's grid detection and decoding over a bitmap (`true` = dark, row-major `w`×`h`)
-/// with panics contained — the one place the scanner calls rqrr.
-pub fn decode_bitmap(bits: &[bool], w: usize, h: usize) -> BitmapResult {
-    let p = read_grids(bits, w, h);
-    BitmapResult {
-        codes: p.decoded,
-        unreadable: p.grids_seen.len(),
-        panicked: p.panicked,
-    }
-}
-
-/// Runs rqrr over a bitmap (`true` = dark), with panics contained. Corners are in bitmap pixels.
-fn read_grids(bits: &[bool], w: usize, h: usize) -> Pass {
-    let mut pass = Pass::default();
-    if w < 21 || h < 21 || bits.len() != w * h {
-        return pass;
-    }
-    let res = catch_unwind(AssertUnwindSafe(|| {
-        let mut prepared = rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| bits[y * w + x]);
-        let grids = prepared.detect_grids();
-        let mut out = Vec::new();
-        for g in grids {
-            let mut bytes = Vec::new();
-            let ok = g.decode_to(&mut bytes).is_ok();
-            let size = rqrr::BitGrid::size(&g.grid);
-            out.push((ok.then_some(bytes), g.bounds, size));
-        }
-        out
-    }));
-    match res {
-        Ok(grids) => {
-            for (bytes, b, size) in grids {
-                let corners: Corners =
-                    [0, 1, 2, 3].map(|i| Point::new(b[i].x as f32, b[i].y as f32));
-                match bytes {
-                    Some(bytes) => pass.decoded.push((bytes, corners)),
-                    None => pass.grids_seen.push((size, corners)),
-                }
-            }
-        }
-        Err(_) => pass.panicked = true,
-    }
-    pass
 }
 
 /// Turns what was seen into one instruction.

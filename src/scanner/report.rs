@@ -46,6 +46,10 @@ pub struct Report {
     pub attempts: u32,
     /// rqrr panics contained while reading this image.
     pub panics: u32,
+    /// rqrr's detection work over all attempts (deterministic units).
+    pub work_units: u64,
+    /// Attempts rqrr stopped early (work limit spent or the frame's time up).
+    pub cut_short: u32,
 }
 
 /// Scans one frame and verifies what it reads (if a trust list is given).
@@ -97,5 +101,7 @@ pub fn scan_and_report(
         ms: (stats.ms * 100.0).round() / 100.0,
         attempts: stats.attempts,
         panics: stats.panics,
+        work_units: stats.work_units,
+        cut_short: stats.cut_short,
     }
 }
