@@ -101,6 +101,8 @@ done
 check_deb quickcard-kiosk \
   ./usr/bin/quickcard-kiosk \
   ./usr/lib/systemd/system/quickcard-kiosk.service \
+  ./usr/lib/systemd/system/quickcard-apps.socket \
+  ./usr/lib/systemd/system/quickcard-apps@.service \
   ./usr/lib/udev/rules.d/70-quickcard-camera.rules \
   ./etc/pam.d/quickcard-kiosk \
   ./usr/share/quickcard-kiosk/kiosk.toml \

@@ -2,8 +2,10 @@
 # Checks everything in deploy/ that a machine can check without booting it:
 #  1. every systemd unit passes `systemd-analyze verify` with no warning at all (the units'
 #     /usr/bin/quickcard-* and /usr/bin/cage are pointed at real binaries in a temporary copy,
-#     so the executables are really checked), and a deliberately broken copy is refused; the
-#     portal's units score at most 2.5 in `systemd-analyze security --offline=true`;
+#     so the executables are really checked), and deliberately broken copies are refused; the
+#     portal's units score at most 2.5 in `systemd-analyze security --offline=true`, the apps'
+#     unit (a browser) at most 3.5; the lines that keep the kiosk's credential from the apps
+#     (LoadCredential=, the apps user, InaccessiblePaths=) are there;
 #  2. every example config is accepted by the program that reads it (`--check-config`), and a
 #     broken one is refused;
 #  3. the nginx example passes `nginx -t` (with a throw-away certificate) when nginx is there.
@@ -45,8 +47,12 @@ fi
 # verify_units DIR: runs systemd-analyze verify on every unit in DIR; any output is a failure
 # (unknown keys, bad values and missing executables are only warnings to systemd).
 verify_units() {
-  local dir="$1" out rc=0
-  out="$(cd "$dir" && SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no ./*.service ./*.timer 2>&1)" || rc=$?
+  local dir="$1" out rc=0 files=()
+  local f
+  for f in "$dir"/*.service "$dir"/*.socket "$dir"/*.timer; do
+    [ -e "$f" ] && files+=("./$(basename "$f")")
+  done
+  out="$(cd "$dir" && SYSTEMD_LOG_COLOR=0 systemd-analyze verify --man=no "${files[@]}" 2>&1)" || rc=$?
   # Lines about the host's own units (not ours) are not our business.
   out="$(echo "$out" | grep -E 'quickcard' || true)"
   if [ "$rc" -ne 0 ] || [ -n "$out" ]; then
@@ -57,7 +63,7 @@ verify_units() {
 }
 
 units=()
-while IFS= read -r f; do units+=("$f"); done < <(find deploy -name '*.service' -o -name '*.timer' | sort)
+while IFS= read -r f; do units+=("$f"); done < <(find deploy -name '*.service' -o -name '*.socket' -o -name '*.timer' | sort)
 for f in "${units[@]}"; do
   sed -e "s#/usr/bin/quickcard-#$TMP/bin/quickcard-#g" -e "s#/usr/bin/cage#$TMP/bin/cage#g" \
     "$f" >"$TMP/units/$(basename "$f")"
@@ -70,30 +76,64 @@ else
   fail=1
 fi
 
-# The check must be able to fail: a misspelt hardening key, and a missing executable.
-for breakage in 's/^ProtectSystem=strict/ProtectSytem=strict/' "s#^ExecStart=$TMP/bin/quickcard-portal#ExecStart=$TMP/bin/no-such-binary#"; do
+# The check must be able to fail: a misspelt hardening key, a missing executable, a misspelt
+# LoadCredential=, and a broken key in the apps' template unit.
+breakages=(
+  "quickcard-portal.service|s/^ProtectSystem=strict/ProtectSytem=strict/"
+  "quickcard-portal.service|s#^ExecStart=$TMP/bin/quickcard-portal#ExecStart=$TMP/bin/no-such-binary#"
+  "quickcard-kiosk.service|s/^LoadCredential=/LoadCredentail=/"
+  "quickcard-apps@.service|s/^InaccessiblePaths=/InaccessiblePath=/"
+)
+for entry in "${breakages[@]}"; do
+  unit="${entry%%|*}"; breakage="${entry#*|}"
   rm -rf "$TMP/broken"; mkdir "$TMP/broken"
-  sed -e "$breakage" "$TMP/units/quickcard-portal.service" >"$TMP/broken/quickcard-portal.service"
-  if cmp -s "$TMP/units/quickcard-portal.service" "$TMP/broken/quickcard-portal.service"; then
-    echo "FAIL: the breakage '$breakage' changed nothing" >&2; fail=1; continue
+  sed -e "$breakage" "$TMP/units/$unit" >"$TMP/broken/$unit"
+  if cmp -s "$TMP/units/$unit" "$TMP/broken/$unit"; then
+    echo "FAIL: the breakage '$breakage' changed nothing in $unit" >&2; fail=1; continue
   fi
   if verify_units "$TMP/broken" >/dev/null 2>&1; then
-    echo "FAIL: a broken unit ($breakage) passed verification" >&2
+    echo "FAIL: a broken unit ($unit: $breakage) passed verification" >&2
     fail=1
   else
-    echo "    ok: a broken copy is refused ($breakage)"
+    echo "    ok: a broken copy is refused ($unit: $breakage)"
   fi
 done
 
+# What keeps a child's browser away from the kiosk's secrets must stay in the units (systemd
+# accepts a unit without any of it).
+require() { # require UNIT LINE...: each LINE must be in deploy/kiosk/UNIT exactly
+  local unit="$1" line; shift
+  for line in "$@"; do
+    if grep -qxF -- "$line" "deploy/kiosk/$unit"; then
+      echo "    ok: $unit: $line"
+    else
+      echo "FAIL: $unit must say: $line" >&2; fail=1
+    fi
+  done
+}
+require quickcard-kiosk.service \
+  "LoadCredential=credential:/etc/quickcard/kiosk/credential" \
+  "NoNewPrivileges=yes" \
+  "RuntimeDirectory=quickcard-kiosk"
+require quickcard-apps.socket \
+  "SocketUser=quickcard-kiosk" "SocketMode=0600" "Accept=yes"
+require quickcard-apps@.service \
+  "User=quickcard-apps" \
+  "InaccessiblePaths=-/etc/quickcard -/var/lib/quickcard-kiosk" \
+  "NoNewPrivileges=yes"
+
 # The portal's units must stay hardened: systemd's own exposure score (0 = locked down,
 # 10 = unprotected) at most 2.5.
-for u in quickcard-portal.service quickcard-portal-import.service; do
+# The apps' unit runs a web browser, which needs namespaces for its own sandbox, a JIT and the
+# network: at most 3.5 there.
+for entry in quickcard-portal.service:25 quickcard-portal-import.service:25 quickcard-apps@.service:35; do
+  u="${entry%%:*}"; limit="${entry#*:}"
   score="$(SYSTEMD_LOG_COLOR=0 systemd-analyze security --offline=true --no-pager "$TMP/units/$u" 2>/dev/null \
     | sed -n 's/.*Overall exposure level for [^:]*: \([0-9.]*\).*/\1/p')"
-  if SYSTEMD_LOG_COLOR=0 systemd-analyze security --offline=true --threshold=25 --no-pager "$TMP/units/$u" >/dev/null 2>&1; then
-    echo "    ok: $u exposure $score (systemd-analyze security, limit 2.5)"
+  if SYSTEMD_LOG_COLOR=0 systemd-analyze security --offline=true --threshold="$limit" --no-pager "$TMP/units/$u" >/dev/null 2>&1; then
+    echo "    ok: $u exposure $score (systemd-analyze security, limit ${limit:0:1}.${limit:1})"
   else
-    echo "FAIL: $u exposure ${score:-?} is above 2.5 (systemd-analyze security --offline=true)" >&2
+    echo "FAIL: $u exposure ${score:-?} is above ${limit:0:1}.${limit:1} (systemd-analyze security --offline=true)" >&2
     fail=1
   fi
 done
@@ -139,6 +179,8 @@ printf 'listen = "127.0.0.1:8080"\n[lockout]\nmax_failure = 5\n' >"$TMP/bad-port
 refuse "a portal config with a misspelt key" "${unset_env[@]}" "$BIN/quickcard-portal" --config "$TMP/bad-portal.toml" --check-config
 sed 's#^portal_url = .*#portal_url = "portal.district.example"#' deploy/kiosk/kiosk.toml >"$TMP/bad-kiosk.toml"
 refuse "a kiosk config without https://" "${unset_env[@]}" "$BIN/quickcard-kiosk" check-config --config "$TMP/bad-kiosk.toml"
+sed 's#^run_as = .*#run_as = "root"#' deploy/kiosk/kiosk.toml >"$TMP/root-apps.toml"
+refuse "a kiosk config whose apps run as root" "${unset_env[@]}" "$BIN/quickcard-kiosk" check-config --config "$TMP/root-apps.toml"
 
 # --- 3. the reverse proxy example -------------------------------------------------------------
 if command -v nginx >/dev/null && command -v openssl >/dev/null; then

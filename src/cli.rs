@@ -38,6 +38,10 @@ pub enum Command {
     HashPin,
     /// Check a config file with the kiosk's own loader and exit (0: the kiosk can start with it).
     CheckConfig(CheckConfigArgs),
+    /// One child's apps, as the apps user: started by systemd for each connection to
+    /// quickcard-apps.socket, with the connection on stdin and stdout (not for people).
+    #[command(hide = true)]
+    AppSession,
 }
 
 /// `check-config`: which file to check.
@@ -153,6 +157,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .unwrap_or_else(crate::config::default_path);
             check_config(&path)
         }
+        Some(Command::AppSession) => {
+            // The journal takes stderr; the connection is stdin/stdout.
+            let _ = tracing_subscriber::fmt()
+                .with_writer(std::io::stderr)
+                .with_ansi(false)
+                .without_time()
+                .try_init();
+            crate::platform::apps::serve(std::io::stdin().lock(), std::io::stdout().lock())?;
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Decode(args)) => decode(args),
         Some(Command::Scan(args)) => scan(args),
     }
@@ -173,7 +187,7 @@ fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
     println!("  language      {}", cfg.language.code());
     println!("  camera        {}", cfg.camera);
     println!("  idle timeout  {} s", cfg.idle_timeout_secs);
-    println!("  launcher      {}", cfg.launcher.join(" "));
+    println!("  launcher      {}", cfg.launcher.describe());
     println!(
         "  trusted keys  {}",
         if cfg.trust.is_empty() {
@@ -187,10 +201,34 @@ fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
             "  warning: not enrolled yet: run `quickcard-kiosk enroll --config {} --portal URL --code CODE`",
             path.display()
         ),
-        Some(e) => match cfg.load_credential(path) {
-            Ok(_) => println!("  enrolled as   {}", e.kiosk_id),
-            Err(err) => println!("  warning: kiosk {}: {err}", e.kiosk_id),
-        },
+        Some(e) => {
+            let creds = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+            match cfg.load_credential_from(creds.as_deref(), path) {
+                Ok((_, from)) => {
+                    println!("  enrolled as   {}", e.kiosk_id);
+                    let systemd = creds.as_deref().is_some_and(|d| from.starts_with(d));
+                    println!(
+                        "  credential    {}{}",
+                        from.display(),
+                        if systemd {
+                            " (from systemd, LoadCredential=)"
+                        } else {
+                            ""
+                        }
+                    );
+                }
+                Err(err) => println!("  warning: kiosk {}: {err}", e.kiosk_id),
+            }
+        }
+    }
+    if let crate::config::LauncherConfig::Command(_) = cfg.launcher {
+        println!(
+            "  warning: launcher: apps run as the kiosk user, can read what it reads, and keep one \
+             child's logins for the next; use a [launcher] table with run_as (lab-technicians.md)"
+        );
+    }
+    for warning in private_file_warnings(path, cfg.credential_path(path).as_deref()) {
+        println!("  warning: {warning}");
     }
     if cfg.admin_pin_hash.is_none() {
         println!(
@@ -198,6 +236,29 @@ fn check_config(path: &std::path::Path) -> anyhow::Result<ExitCode> {
         );
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// The config and the credential must be closed to everyone but their owner (the kiosk user):
+/// the admin PIN hash and the kiosk's credential are in them.
+fn private_file_warnings(
+    config: &std::path::Path,
+    credential: Option<&std::path::Path>,
+) -> Vec<String> {
+    use std::os::unix::fs::PermissionsExt;
+    let mut out = Vec::new();
+    for p in [Some(config), credential].into_iter().flatten() {
+        if let Ok(meta) = std::fs::metadata(p)
+            && meta.permissions().mode() & 0o077 != 0
+        {
+            out.push(format!(
+                "{} is open to other users (mode {:o}): chmod go-rwx {}",
+                p.display(),
+                meta.permissions().mode() & 0o777,
+                p.display()
+            ));
+        }
+    }
+    out
 }
 
 /// Builds the trust list and verification options; `None` when no key is trusted.

@@ -12,8 +12,11 @@
 //! language = "en"                    # or "es"
 //! idle_timeout_secs = 120
 //! admin_pin_hash = "$argon2id$v=19$…" # `quickcard-kiosk hash-pin`
-//! launcher = ["xdg-open", "{url}"]
 //! camera = "0"                        # index, name, or "replay:DIR"
+//!
+//! [launcher]                          # each child's apps as another user, fresh profile
+//! command = ["chromium", "--user-data-dir={profile}", "{url}"]
+//! run_as = "quickcard-apps"
 //!
 //! [enrolment]
 //! kiosk_id = "k-…"
@@ -23,6 +26,10 @@
 //! public = "qcpk1:…"
 //! name = "Lincoln 2026-27"
 //! ```
+//!
+//! `launcher = ["xdg-open", "{url}"]` (a plain command list, the demo's launcher) still works:
+//! apps then run as the kiosk user and keep their profile from one child to the next, which
+//! `check-config` warns about.
 
 use std::path::{Path, PathBuf};
 
@@ -82,7 +89,7 @@ pub struct Config {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub admin_pin_hash: Option<String>,
     #[serde(default = "default_launcher")]
-    pub launcher: Vec<String>,
+    pub launcher: LauncherConfig,
     /// Camera index or name, `replay:DIR` for recorded frames, or `none`.
     #[serde(default = "default_camera")]
     pub camera: String,
@@ -95,8 +102,121 @@ pub struct Config {
 fn default_idle() -> u64 {
     120
 }
-fn default_launcher() -> Vec<String> {
-    vec!["xdg-open".into(), "{url}".into()]
+fn default_launcher() -> LauncherConfig {
+    LauncherConfig::Command(vec!["xdg-open".into(), "{url}".into()])
+}
+
+/// How a tile opens its app.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged, try_from = "RawLauncher")]
+pub enum LauncherConfig {
+    /// `launcher = ["xdg-open", "{url}"]`: run as the kiosk user, with the kiosk user's
+    /// browser profile (the demo's launcher). The browser could read what the kiosk can read
+    /// and keeps one child's logins for the next.
+    Command(Vec<String>),
+    /// `[launcher]` with `run_as`: every session's apps run as another, unprivileged user with
+    /// a throw-away profile that is wiped at sign-out (the native kiosk's `platform::apps`).
+    Apps(AppsConfig),
+}
+
+/// `[launcher]`: apps as a separate user, a fresh profile per session.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AppsConfig {
+    /// The browser: `{url}` is the one-time launch URL, `{profile}` the session's empty
+    /// profile folder (also its HOME).
+    pub command: Vec<String>,
+    /// The user the apps run as; the session helper behind `socket` must run as this user
+    /// (the kiosk refuses to launch when it does not).
+    pub run_as: String,
+    /// Where the session helper listens (`quickcard-apps.socket`).
+    #[serde(default = "default_apps_socket")]
+    pub socket: PathBuf,
+    /// Where the helper makes each session's profile folder (owned by `run_as`, mode 0700).
+    #[serde(default = "default_profile_root")]
+    pub profile_root: PathBuf,
+}
+
+/// The socket `quickcard-apps.socket` listens on.
+pub const DEFAULT_APPS_SOCKET: &str = "/run/quickcard-apps.sock";
+/// The apps user's runtime folder (`RuntimeDirectory=quickcard-apps`).
+pub const DEFAULT_PROFILE_ROOT: &str = "/run/quickcard-apps";
+
+fn default_apps_socket() -> PathBuf {
+    PathBuf::from(DEFAULT_APPS_SOCKET)
+}
+fn default_profile_root() -> PathBuf {
+    PathBuf::from(DEFAULT_PROFILE_ROOT)
+}
+
+/// `launcher` as written: a list, or a table parsed on its own so that a misspelt key in it
+/// is reported by name rather than as "did not match any variant".
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawLauncher {
+    Command(Vec<String>),
+    Table(toml::Table),
+}
+
+impl TryFrom<RawLauncher> for LauncherConfig {
+    type Error = String;
+    fn try_from(raw: RawLauncher) -> Result<LauncherConfig, String> {
+        match raw {
+            RawLauncher::Command(argv) => Ok(LauncherConfig::Command(argv)),
+            RawLauncher::Table(t) => AppsConfig::deserialize(toml::Value::Table(t))
+                .map(LauncherConfig::Apps)
+                .map_err(|e| format!("[launcher]: {}", e.message())),
+        }
+    }
+}
+
+impl LauncherConfig {
+    /// The command line, for messages.
+    pub fn describe(&self) -> String {
+        match self {
+            LauncherConfig::Command(argv) => argv.join(" "),
+            LauncherConfig::Apps(a) => format!(
+                "{} (as {}, fresh profile in {} per session, via {})",
+                a.command.join(" "),
+                a.run_as,
+                a.profile_root.display(),
+                a.socket.display()
+            ),
+        }
+    }
+
+    fn check(&self) -> Result<(), String> {
+        let argv = match self {
+            LauncherConfig::Command(argv) => argv,
+            LauncherConfig::Apps(a) => &a.command,
+        };
+        if argv.is_empty() || !argv.iter().any(|a| a.contains("{url}")) {
+            return Err(
+                "must be a command list with a \"{url}\" argument, e.g. [\"xdg-open\", \"{url}\"]"
+                    .into(),
+            );
+        }
+        if let LauncherConfig::Apps(a) = self {
+            let name_ok = !a.run_as.is_empty()
+                && a.run_as.len() <= 32
+                && a.run_as
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+                && !a.run_as.starts_with('-');
+            if !name_ok {
+                return Err(format!("run_as: {:?} is not a user name", a.run_as));
+            }
+            if a.run_as == "root" {
+                return Err("run_as: apps must not run as root".into());
+            }
+            for (key, p) in [("socket", &a.socket), ("profile_root", &a.profile_root)] {
+                if !p.is_absolute() {
+                    return Err(format!("{key}: {} must be an absolute path", p.display()));
+                }
+            }
+        }
+        Ok(())
+    }
 }
 fn default_camera() -> String {
     "0".into()
@@ -161,12 +281,8 @@ impl Config {
                 ),
             ));
         }
-        if self.launcher.is_empty() || !self.launcher.iter().any(|a| a.contains("{url}")) {
-            return Err(invalid(
-                "launcher",
-                "must be a command list with a \"{url}\" argument, e.g. [\"xdg-open\", \"{url}\"]"
-                    .into(),
-            ));
+        if let Err(e) = self.launcher.check() {
+            return Err(invalid("launcher", e));
         }
         if let Some(h) = &self.admin_pin_hash
             && PasswordHash::new(h).is_err()
@@ -200,11 +316,30 @@ impl Config {
         })
     }
 
-    /// Reads the kiosk credential.
+    /// Reads the kiosk credential: from `$CREDENTIALS_DIRECTORY/credential` when systemd
+    /// passed it in (`LoadCredential=` in quickcard-kiosk.service), else from the configured
+    /// file.
     pub fn load_credential(&self, config_path: &Path) -> Result<Zeroizing<String>, ConfigError> {
-        let path = self
+        let dir = std::env::var_os("CREDENTIALS_DIRECTORY").map(PathBuf::from);
+        self.load_credential_from(dir.as_deref(), config_path)
+            .map(|(cred, _)| cred)
+    }
+
+    /// [`Config::load_credential`] with the credentials directory given, and the file it came
+    /// from. systemd's copy wins: it lives in memory that only this service (not the apps
+    /// user, not another unit) can read, for as long as the service runs.
+    pub fn load_credential_from(
+        &self,
+        credentials_dir: Option<&Path>,
+        config_path: &Path,
+    ) -> Result<(Zeroizing<String>, PathBuf), ConfigError> {
+        let configured = self
             .credential_path(config_path)
             .ok_or(ConfigError::NotEnrolled)?;
+        let path = credentials_dir
+            .map(|d| d.join(CREDENTIAL_NAME))
+            .filter(|p| p.is_file())
+            .unwrap_or(configured);
         let text =
             Zeroizing::new(
                 std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
@@ -216,9 +351,12 @@ impl Config {
         if cred.is_empty() {
             return Err(ConfigError::NotEnrolled);
         }
-        Ok(cred)
+        Ok((cred, path))
     }
 }
+
+/// The credential's id in `LoadCredential=credential:/etc/quickcard/kiosk/credential`.
+pub const CREDENTIAL_NAME: &str = "credential";
 
 /// Writes `text` to `path` with mode 0600, atomically (a temporary file, then a rename), so a
 /// crash never leaves half a file.
@@ -413,5 +551,85 @@ credential_file = "cred"
                 assert_eq!(mode, 0o600, "{}", f.display());
             }
         }
+    }
+
+    #[test]
+    fn the_launcher_table_runs_apps_as_another_user() {
+        let p = Path::new("kiosk.toml");
+        let text = r#"
+portal_url = "https://portal.example"
+[launcher]
+command = ["chromium", "--user-data-dir={profile}", "{url}"]
+run_as = "quickcard-apps"
+"#;
+        let c = Config::parse(text, p).unwrap();
+        let LauncherConfig::Apps(a) = &c.launcher else {
+            panic!("{:?}", c.launcher)
+        };
+        assert_eq!(a.run_as, "quickcard-apps");
+        assert_eq!(a.socket, PathBuf::from(DEFAULT_APPS_SOCKET));
+        assert_eq!(a.profile_root, PathBuf::from(DEFAULT_PROFILE_ROOT));
+        // Written back (enrolment rewrites the file) and read again: the same.
+        assert_eq!(Config::parse(&c.to_toml(), p).unwrap(), c);
+        // No launcher at all: the demo's command, as before.
+        let plain = Config::parse("portal_url = \"https://p.example\"\n", p).unwrap();
+        assert_eq!(plain.launcher, default_launcher());
+
+        let bad = text.replace("run_as", "runas");
+        let e = Config::parse(&bad, p).unwrap_err().to_string();
+        assert!(e.contains("runas"), "{e}");
+        let bad = text.replace("\"quickcard-apps\"", "\"root\"");
+        let e = Config::parse(&bad, p).unwrap_err().to_string();
+        assert!(e.contains("launcher") && e.contains("root"), "{e}");
+        let bad = format!("{text}profile_root = \"run/x\"\n");
+        let e = Config::parse(&bad, p).unwrap_err().to_string();
+        assert!(e.contains("profile_root"), "{e}");
+        let bad = text.replace(", \"{url}\"", "");
+        let e = Config::parse(&bad, p).unwrap_err().to_string();
+        assert!(e.contains("{url}"), "{e}");
+    }
+
+    #[test]
+    fn the_credential_comes_from_systemds_credentials_directory_when_there() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kiosk.toml");
+        let reply = crate::portal_client::EnrollReply {
+            kiosk_id: "k-9".into(),
+            credential: "cred-in-etc".into(),
+            school_id: "sch-1".into(),
+            trust: vec![],
+        };
+        let cfg = save_enrolment(&path, "http://127.0.0.1:9/", &reply).unwrap();
+        let creds = dir.path().join("creds");
+        std::fs::create_dir(&creds).unwrap();
+        // A credentials directory without ours (another unit's, or LoadCredential= missing):
+        // the configured file.
+        let (cred, from) = cfg.load_credential_from(Some(&creds), &path).unwrap();
+        assert_eq!(
+            (cred.as_str(), from),
+            ("cred-in-etc", dir.path().join("credential"))
+        );
+        std::fs::write(creds.join(CREDENTIAL_NAME), "cred-from-systemd\n").unwrap();
+        let (cred, from) = cfg.load_credential_from(Some(&creds), &path).unwrap();
+        assert_eq!(
+            (cred.as_str(), from),
+            ("cred-from-systemd", creds.join("credential"))
+        );
+        // The file in /etc is not needed (nor read) then.
+        std::fs::remove_file(dir.path().join("credential")).unwrap();
+        assert_eq!(
+            cfg.load_credential_from(Some(&creds), &path)
+                .unwrap()
+                .0
+                .as_str(),
+            "cred-from-systemd"
+        );
+        assert!(cfg.load_credential_from(None, &path).is_err());
+        // An empty placeholder (what the package installs before enrolment) is "not enrolled".
+        std::fs::write(creds.join(CREDENTIAL_NAME), "\n").unwrap();
+        assert!(matches!(
+            cfg.load_credential_from(Some(&creds), &path),
+            Err(ConfigError::NotEnrolled)
+        ));
     }
 }

@@ -1099,6 +1099,9 @@ impl Kiosk {
         let now = self.now_ms();
         self.pending = None;
         self.preview = None;
+        // The apps the child opened go too (with their cookies and logins), also when the
+        // portal session already ended by itself.
+        self.services.launcher.end_session();
         if let Some(session) = self.session.take() {
             let fut = self.services.portal.end_session(session.token.clone());
             let tx = self.tx.clone();

@@ -11,7 +11,8 @@
 //! - [`Clock`]: wall-clock seconds (for card dates) and monotonic milliseconds (for timers).
 //! - [`Camera`]: frames already scanned, polled without blocking (native: the scanner's
 //!   `FrameSource` and `Scanner` in a worker thread; browser: `getUserMedia`).
-//! - [`Launcher`]: opens an app's one-time launch URL (native: a configured command).
+//! - [`Launcher`]: opens an app's one-time launch URL (native: a configured command, or on a
+//!   lab machine the apps user's session helper, `apps`), and ends the apps at sign-out.
 //! - [`Storage`]: small named text blobs that survive restarts (the portal's trust list and
 //!   revocations, so offline checks keep working when the portal is away).
 
@@ -19,6 +20,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
+#[cfg(not(target_arch = "wasm32"))]
+pub mod apps;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod demo_frames;
 #[cfg(not(target_arch = "wasm32"))]
@@ -124,12 +127,29 @@ pub trait Camera {
 pub trait Launcher {
     fn open(&self, url: &str) -> Result<(), String>;
 
+    /// The child signed out (or was signed out): whatever `open` started for them ends and
+    /// forgets them (the lab kiosk's apps launcher deletes the browser profile). Must not
+    /// block the UI. Launchers that keep nothing do nothing.
+    fn end_session(&self) {}
+
     /// The Chromebook sign-in page (issue 10): passes the ChromeOS password to the Credentials
     /// Passing API and posts the signed SAML response to Google, leaving the page. Only the
     /// browser build can; elsewhere this refuses.
     fn sign_in(&self, handoff: &crate::portal_client::SignInHandoff) -> Result<(), String> {
         let _ = handoff;
         Err("only the browser kiosk can finish a Chromebook sign-in".into())
+    }
+}
+
+impl<L: Launcher + ?Sized> Launcher for std::sync::Arc<L> {
+    fn open(&self, url: &str) -> Result<(), String> {
+        (**self).open(url)
+    }
+    fn end_session(&self) {
+        (**self).end_session()
+    }
+    fn sign_in(&self, handoff: &crate::portal_client::SignInHandoff) -> Result<(), String> {
+        (**self).sign_in(handoff)
     }
 }
 

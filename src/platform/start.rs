@@ -16,11 +16,12 @@ use zeroize::Zeroizing;
 use crate::app::KioskApp;
 use crate::app::i18n::Lang;
 use crate::app::state::{Kiosk, Services, Settings};
-use crate::config::{self, Config};
+use crate::config::{self, Config, LauncherConfig};
+use crate::platform::apps::{AppsLauncher, browser_env_from, grant_own_display};
 use crate::platform::native::{
     CommandLauncher, FileStorage, SystemClock, ThreadCamera, TokioRuntime,
 };
-use crate::platform::{Camera, CameraEvent, MemoryStorage, Repaint, Storage};
+use crate::platform::{Camera, CameraEvent, Launcher, MemoryStorage, Repaint, Storage};
 use crate::portal_client::{HttpPortal, RetryPolicy};
 use crate::scanner::{FrameSource, ReplaySource};
 
@@ -282,7 +283,7 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
     let (portal, camera_setting, launcher, storage, demo_portal): (
         HttpPortal,
         String,
-        Vec<String>,
+        LauncherConfig,
         Box<dyn Storage>,
         Option<quickcard_portal::demo::DemoPortal>,
     ) = if demo {
@@ -302,7 +303,8 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
         (
             portal,
             "0".into(),
-            vec!["xdg-open".into(), "{url}".into()],
+            // The demo opens apps as whoever runs it, in their own browser.
+            LauncherConfig::Command(vec!["xdg-open".into(), "{url}".into()]),
             Box::new(MemoryStorage::default()),
             Some(dp),
         )
@@ -374,7 +376,7 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
         runtime: Box::new(runtime.clone()),
         clock: Box::new(SystemClock::new()),
         camera,
-        launcher: Box::new(CommandLauncher::new(launcher).map_err(anyhow::Error::msg)?),
+        launcher: make_launcher(launcher)?,
         storage,
         repaint,
     };
@@ -391,6 +393,37 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
         demo_portal,
         runtime,
     })
+}
+
+/// The launcher the config asks for. With `[launcher] run_as`, the apps user may reach the
+/// compositor, and profiles left behind by a crash are deleted (in the background: the
+/// session helper may take a moment to start).
+fn make_launcher(cfg: LauncherConfig) -> anyhow::Result<Box<dyn Launcher>> {
+    match cfg {
+        LauncherConfig::Command(argv) => Ok(Box::new(
+            CommandLauncher::new(argv).map_err(anyhow::Error::msg)?,
+        )),
+        LauncherConfig::Apps(apps) => {
+            match grant_own_display(&apps.run_as) {
+                Ok(Some(socket)) => eprintln!(
+                    "apps run as {} on the display {}",
+                    apps.run_as,
+                    socket.display()
+                ),
+                Ok(None) => eprintln!("no Wayland display: apps may not be able to show"),
+                Err(e) => eprintln!("warning: {e}"),
+            }
+            let env = browser_env_from(|k| std::env::var(k).ok());
+            let launcher = Arc::new(AppsLauncher::new(apps, env));
+            let cleaner = launcher.clone();
+            std::thread::spawn(move || match cleaner.clean_leftovers() {
+                Ok(0) => {}
+                Ok(n) => eprintln!("deleted {n} app profiles left behind by an earlier crash"),
+                Err(e) => eprintln!("warning: cleaning up app profiles: {e}"),
+            });
+            Ok(Box::new(launcher))
+        }
+    }
 }
 
 fn parse_size(s: &str) -> (f32, f32) {
