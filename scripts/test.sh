@@ -32,6 +32,13 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
+# Fast checks first. Known advisories (RustSec) against Cargo.lock: a self-test on a local
+# database, then the real one when it can be fetched (it lives on GitHub only; without it the
+# script says so and goes on, unless QUICKCARD_REQUIRE_ADVISORY_DB=1). deny.toml lists what may
+# stay open and why.
+echo "==> advisories: Cargo.lock against the RustSec database (cargo deny, deny.toml)"
+scripts/check-advisories.sh
+
 # A PostgreSQL server of our own on loopback, for the portal's tests (skipped if a URL is given).
 if [ -z "${QUICKCARD_TEST_POSTGRES_URL:-}" ] && [ -x scripts/start-postgres.sh ]; then
   QUICKCARD_TEST_POSTGRES_URL="$(scripts/start-postgres.sh)"
