@@ -1,15 +1,19 @@
 //! Feeds arbitrary bytes to the card decoder and verifier: they must never panic.
 //!
-//! `cargo fuzz run verify_card` (nightly), or with stable:
-//! `RUSTC_BOOTSTRAP=1 cargo fuzz run verify_card`.
+//! `quickcard/fuzz/run.sh [SECONDS] verify_card` (stable Rust; the dictionary `quickcard.dict`
+//! and the seeds in `seeds/verify_card/`, the sample-card vectors as text and as record bytes),
+//! or `cargo fuzz run verify_card` (nightly). `card_fields` is the structured companion.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 use quickcard::{IssuerKey, TrustList, TrustedKey, VerifyOptions};
 
 fuzz_target!(|data: &[u8]| {
-    let trust = TrustList::new(vec![TrustedKey::new(IssuerKey::demo().public(), "demo")], true)
-        .expect("one key");
+    let trust = TrustList::new(
+        vec![TrustedKey::new(IssuerKey::demo().public(), "demo")],
+        true,
+    )
+    .expect("one key");
     let opts = VerifyOptions {
         now: 1_800_000_000,
         skew_secs: 300,
