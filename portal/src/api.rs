@@ -260,7 +260,7 @@ async fn exchange_card(
     let card = req
         .as_ref()
         .ok()
-        .and_then(|r| quickcard::decode(r.card.trim().as_bytes()).ok());
+        .and_then(|r| quickcard::decode(r.card.as_bytes()).ok());
     let subject = card.as_ref().map(|c| c.claims.subject.to_string());
     let (kiosk, holder) = state
         .reads

@@ -318,7 +318,9 @@ pub async fn check(
             SchoolScope::District(_) => None,
         },
     };
-    let raw = req.card.trim();
+    // Not trimmed: FORMAT.md makes whitespace around a card malformed, for the kiosk's
+    // offline check and this one alike.
+    let raw = req.card.as_str();
     // Verification is pure computation (~30 µs); the caller's and the card's rate-limit
     // counters are then counted, in a group with other requests'.
     let decoded = match &caller.prefetched {
