@@ -70,11 +70,14 @@ async fn run() {
     // the photos from its own origin.
     let bundle = web_support::bundle_dir();
     let served = tempfile::tempdir().unwrap();
-    let (mut js_name, mut wasm_name) = (String::new(), String::new());
+    let (mut js_name, mut wasm_name, mut worker_name) =
+        (String::new(), String::new(), String::new());
     for e in std::fs::read_dir(&bundle).unwrap() {
         let e = e.unwrap();
         let name = e.file_name().to_string_lossy().into_owned();
-        if name.ends_with(".js") {
+        if name.starts_with("scan-worker") && name.ends_with(".js") {
+            worker_name = name.clone();
+        } else if name.ends_with(".js") {
             js_name = name.clone();
         } else if name.ends_with(".wasm") {
             wasm_name = name.clone();
@@ -96,7 +99,13 @@ async fn run() {
     let http = reqwest::Client::new();
     let mut total = 0usize;
     let mut rows = Vec::new();
-    for name in ["", "manifest.webmanifest", &js_name, &wasm_name] {
+    for name in [
+        "",
+        "manifest.webmanifest",
+        &js_name,
+        &wasm_name,
+        &worker_name,
+    ] {
         let r = http
             .get(format!("{}/kiosk/{name}", portal.url))
             .header("Accept-Encoding", "gzip")

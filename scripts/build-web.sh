@@ -1,20 +1,22 @@
 #!/usr/bin/env bash
 # Builds the browser kiosk (issue 9): the quickcard-kiosk library for wasm32-unknown-unknown
 # with feature `web`, bound with the wasm-bindgen CLI at the exact version in Cargo.lock, into
-# target/web/ beside web/index.html, the manifest and the icons. Prints the sizes.
+# target/web/ beside web/index.html, the scan worker's script, the manifest and the icons.
+# Prints the sizes.
 #
 #   scripts/build-web.sh            # the `web` profile (Cargo.toml): what CI builds and ships
 #   scripts/build-web.sh --release  # release profile (thin LTO; slower to build)
 #   scripts/build-web.sh --profile=NAME  # another cargo profile (target/wasm32-…/NAME/)
 #   OUT=dir scripts/build-web.sh    # another output folder
 #
-# The JavaScript and .wasm get a content hash in their names (the portal serves them as
-# immutable; index.html, which names them, is revalidated), and every text or wasm file gets a
-# gzip twin (`.gz`) that the portal sends to browsers that accept gzip.
+# The JavaScript, the .wasm and the scan worker's script (web/scan-worker.js, which imports the
+# same JavaScript) get a content hash in their names (the portal serves them as immutable;
+# index.html, which names them, is revalidated), and every text or wasm file gets a gzip twin
+# (`.gz`) that the portal sends to browsers that accept gzip.
 #
 # Why a `web` profile: the plain dev profile leaves this crate (scanner, RGBA→luma) unoptimised,
-# so grabbing + scanning a 720p frame on the page's only thread took ~78 + ~37 ms there against
-# ~6 + ~8 ms optimised, and the download was 2.86 MB gzip against 2.10 MB.
+# so grabbing + scanning a 720p frame took ~78 + ~37 ms there against ~6 + ~8 ms optimised,
+# and the download was 2.86 MB gzip against 2.10 MB.
 #
 # Needs: rustup target wasm32-unknown-unknown (added if missing), network to crates.io the
 # first time (cargo install wasm-bindgen-cli). No wasm-opt: Debian's binaryen 108 produces a
@@ -69,10 +71,20 @@ JS="quickcard_kiosk-$(hash16 "$OUT/quickcard_kiosk.js").js"
 BG="quickcard_kiosk_bg-$(hash16 "$OUT/quickcard_kiosk_bg.wasm").wasm"
 mv "$OUT/quickcard_kiosk.js" "$OUT/$JS"
 mv "$OUT/quickcard_kiosk_bg.wasm" "$OUT/$BG"
+# The scan worker imports the same JavaScript (and gets the compiled wasm from the page), so
+# it names the hashed JS, and its own name hashes that in.
+sed -e "s|\./quickcard_kiosk\.js|./$JS|g" web/scan-worker.js > "$OUT/scan-worker.js"
+grep -q "$JS" "$OUT/scan-worker.js" || {
+  echo "build-web.sh: web/scan-worker.js no longer imports ./quickcard_kiosk.js" >&2
+  exit 1
+}
+WORKER="scan-worker-$(hash16 "$OUT/scan-worker.js").js"
+mv "$OUT/scan-worker.js" "$OUT/$WORKER"
 sed -e "s|\./quickcard_kiosk\.js|./$JS|g" -e "s|\./quickcard_kiosk_bg\.wasm|./$BG|g" \
-  web/index.html > "$OUT/index.html"
-grep -q "$JS" "$OUT/index.html" && grep -q "$BG" "$OUT/index.html" || {
-  echo "build-web.sh: web/index.html no longer names ./quickcard_kiosk.js and ./quickcard_kiosk_bg.wasm" >&2
+  -e "s|\./scan-worker\.js|./$WORKER|g" web/index.html > "$OUT/index.html"
+grep -q "$JS" "$OUT/index.html" && grep -q "$BG" "$OUT/index.html" \
+  && grep -q "$WORKER" "$OUT/index.html" || {
+  echo "build-web.sh: web/index.html no longer names ./quickcard_kiosk.js, ./quickcard_kiosk_bg.wasm and ./scan-worker.js" >&2
   exit 1
 }
 cp web/manifest.webmanifest web/*.png "$OUT/"
@@ -87,7 +99,7 @@ for f in "$OUT"/*; do
   raw=$(stat -c %s "$f")
   if [ -e "$f.gz" ]; then gz=$(stat -c %s "$f.gz"); else gz=$(gzip -9 -c "$f" | wc -c); fi
   total_gz=$((total_gz + gz))
-  printf '  %-28s %10d bytes  %10d gzip\n' "$(basename "$f")" "$raw" "$gz"
+  printf '  %-42s %10d bytes  %10d gzip\n' "$(basename "$f")" "$raw" "$gz"
 done
-printf '  %-28s %10s        %10d gzip (%s MB)\n' "total download" "" "$total_gz" \
+printf '  %-42s %10s        %10d gzip (%s MB)\n' "total download" "" "$total_gz" \
   "$(awk -v b="$total_gz" 'BEGIN { printf "%.2f", b / 1000000 }')"

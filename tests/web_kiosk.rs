@@ -6,6 +6,8 @@
 //! are ignored by a plain `cargo test`; `scripts/test.sh` builds the bundle and runs them with
 //! `--ignored`. The screen state is read from the document title (mirrored by the page for
 //! tests and screen readers), buttons are pressed through their HTML mirror, never by pixels.
+//! Where frames were scanned (the scan worker or the page's own thread) the page publishes on
+//! its live region.
 
 mod web_support;
 
@@ -90,6 +92,14 @@ fn card_to_dashboard_to_sign_out_in_chromium() {
             "the student's app tiles are mirrored as buttons: {buttons:?}"
         );
         std::fs::write(out_dir().join("dashboard.png"), browser.screenshot().await).unwrap();
+
+        // The card was read in the scan worker; the page's own thread scanned nothing.
+        let counts = browser.scan_counts().await;
+        assert!(
+            counts.place == "worker" && counts.worker > 0 && counts.inline == 0,
+            "the page did not scan in its worker: {counts:?}"
+        );
+        worker_script_is_served(&setup.portal.url).await;
 
         // The portal saw the exchange from this web kiosk.
         let exchanges = setup.rows(STUDENT, "exchange").await;
@@ -178,7 +188,8 @@ fn refused_cards_reach_their_own_screens_without_an_exchange() {
             browser.goto(&setup.page()).await;
             let seen = browser.wait_for_state(want, WAIT).await;
             if want == "scanning" {
-                // Stay there while the scanner works through frames with no card.
+                // Stay there while the scanner works through frames with no card (the
+                // slowest frames: each runs into the scanner's budget), all in the worker.
                 let before = frames_scanned(&browser).await;
                 let start = std::time::Instant::now();
                 loop {
@@ -195,6 +206,11 @@ fn refused_cards_reach_their_own_screens_without_an_exchange() {
                     );
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
+                let counts = browser.scan_counts().await;
+                assert!(
+                    counts.place == "worker" && counts.worker > before && counts.inline == 0,
+                    "{name}: frames were not scanned in the worker: {counts:?}"
+                );
             } else {
                 // The error screen offers "Back", mirrored for assistive technology.
                 let buttons = browser.buttons().await;
@@ -213,6 +229,106 @@ fn refused_cards_reach_their_own_screens_without_an_exchange() {
             assert!(exchanges.is_empty(), "{user}: {exchanges:?}");
         }
     });
+}
+
+/// A browser that cannot run the scan worker (here: its script is missing from the bundle, as
+/// if it failed to load) still reads cards, on the page's own thread.
+#[test]
+#[ignore = "needs the web bundle and chromium-driver: scripts/test.sh runs it"]
+fn without_its_scan_worker_the_page_scans_on_its_own_thread() {
+    runtime().block_on(async {
+        let bundle = tempfile::tempdir().unwrap();
+        for e in std::fs::read_dir(web_support::bundle_dir()).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if !name.starts_with("scan-worker") {
+                std::fs::copy(e.path(), bundle.path().join(&name)).unwrap();
+            }
+        }
+        let portal =
+            web_support::web_portal(bundle.path().to_path_buf(), DemoOptions::default()).await;
+        let (_, credential) = web_support::enrol_kiosk(&portal, "WEB-KIOSK-NO-WORKER").await;
+        let tmp = tempfile::tempdir().unwrap();
+        let video = tmp.path().join("card.y4m");
+        write_y4m(
+            &video,
+            &vec![sample_photo(&photo_of("baseline", STUDENT)); 8],
+        );
+        let driver = Driver::start().await;
+        let browser = driver.browser(&video, &tmp.path().join("profile")).await;
+        browser
+            .goto(&format!(
+                "{}/kiosk/?mode=lab&demo=1#credential={credential}",
+                portal.url
+            ))
+            .await;
+        browser.wait_for_state("dashboard", WAIT).await;
+        let counts = browser.scan_counts().await;
+        assert!(
+            counts.place == "inline" && counts.inline > 0 && counts.worker == 0,
+            "the page did not fall back to scanning on its own thread: {counts:?}"
+        );
+        browser.close().await;
+    });
+}
+
+/// The page names its scan worker's script; the portal serves it as JavaScript (module workers
+/// refuse anything else), cached for good (its name is a content hash), gzip-compressed, and
+/// the page's Content-Security-Policy lets it run.
+async fn worker_script_is_served(portal: &str) {
+    let http = reqwest::Client::new();
+    let page = http.get(format!("{portal}/kiosk/")).send().await.unwrap();
+    let csp = page
+        .headers()
+        .get("content-security-policy")
+        .map(|v| v.to_str().unwrap().to_string())
+        .unwrap_or_default();
+    // Workers fall under worker-src, else script-src, else default-src.
+    let governing = ["worker-src", "script-src", "default-src"]
+        .iter()
+        .find_map(|d| {
+            csp.split(';')
+                .map(str::trim)
+                .find(|p| p.split_whitespace().next() == Some(d))
+        });
+    if let Some(directive) = governing {
+        assert!(
+            directive.contains("'self'"),
+            "the page's CSP keeps its worker from running: {csp}"
+        );
+    }
+    let html = page.text().await.unwrap();
+    let name = html
+        .split("name=\"quickcard-scan-worker\" content=\"./")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .unwrap_or_else(|| panic!("the page names no scan worker: {html}"))
+        .to_string();
+    assert!(
+        name.starts_with("scan-worker-") && name.ends_with(".js"),
+        "{name}"
+    );
+    let script = http
+        .get(format!("{portal}/kiosk/{name}"))
+        .header("Accept-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(script.status(), 200, "{name}");
+    let header = |k: &str| {
+        script
+            .headers()
+            .get(k)
+            .map(|v| v.to_str().unwrap().to_string())
+            .unwrap_or_default()
+    };
+    assert!(
+        header("content-type").starts_with("text/javascript"),
+        "{name}: {}",
+        header("content-type")
+    );
+    assert!(header("cache-control").contains("immutable"), "{name}");
+    assert_eq!(header("content-encoding"), "gzip", "{name}");
 }
 
 async fn frames_scanned(browser: &web_support::Browser) -> u64 {

@@ -291,6 +291,33 @@ impl Browser {
     }
 }
 
+/// Where the page scans camera frames, as it publishes it on its live region.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanCounts {
+    /// `worker` (the scan worker) or `inline` (the page's own thread).
+    pub place: String,
+    /// Frames scanned in the scan worker.
+    pub worker: u64,
+    /// Frames scanned on the page's own thread.
+    pub inline: u64,
+}
+
+impl Browser {
+    pub async fn scan_counts(&self) -> ScanCounts {
+        let v = self
+            .run(
+                "const d = document.getElementById('quickcard-state').dataset; \
+                 return [d.scanner || '', Number(d.workerFrames || 0), Number(d.inlineFrames || 0)]",
+            )
+            .await;
+        ScanCounts {
+            place: v[0].as_str().unwrap_or_default().to_string(),
+            worker: v[1].as_u64().unwrap_or(0),
+            inline: v[2].as_u64().unwrap_or(0),
+        }
+    }
+}
+
 /// Writes `frames` (RGB images, all the same size with even sides) as a 15 fps `.y4m` video in
 /// 4:2:0, the format Chromium's fake camera plays (in a loop).
 pub fn write_y4m(path: &Path, frames: &[image::RgbImage]) {

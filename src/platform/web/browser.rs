@@ -1,20 +1,22 @@
 //! The browser's platform parts and the page's entry point (wasm32, feature `web`).
 //!
 //! - [`WebRuntime`]: futures run with `wasm_bindgen_futures::spawn_local`; sleeps are
-//!   `setTimeout` promises. Nothing blocks: the browser has one thread.
+//!   `setTimeout` promises. Nothing blocks: they all run on the page's one thread.
 //! - [`WebClock`]: `Date.now()` for card dates, `performance.now()` (via `web-time`) for timers.
 //! - [`VideoSource`]: the camera as a scanner [`FrameSource`]: `getUserMedia` (1280×720 ideal,
 //!   facing mode from the page address) → a muted, autoplaying, off-screen `<video>` → an
 //!   off-screen canvas whose 2d context has `willReadFrequently: true` → `drawImage` +
-//!   `getImageData` → [`Frame::from_rgba`]. Wrapped in a
-//!   [`SampledCamera`](super::sampled::SampledCamera) so at most a few frames a second are
-//!   scanned on the UI thread.
+//!   `getImageData`. Wrapped in an [`OffThreadCamera`] that transfers each picture's buffer to
+//!   the scan worker ([`super::worker`]), so the page's thread only grabs and draws; where no
+//!   worker can run, in a [`SampledCamera`] that scans a few frames a second on the page's
+//!   thread ([`Frame::from_rgba`] + the scanner).
 //! - [`WebLauncher`]: opens launch URLs in a new window; on the Chromebook sign-in page it
 //!   passes the ChromeOS password to the Chrome Credentials Passing API and posts the signed
 //!   SAML response to Google's ACS URL.
 //! - [`LocalStorage`]: the portal's trust list and revocations in `localStorage` (the kiosk's
 //!   own data only, never anything about a user).
-//! - [`start`]: `#[wasm_bindgen(start)]`, reads the page address ([`super::page`]) and runs the
+//! - [`start`]: `#[wasm_bindgen(start)]` (also runs in the scan worker, which loads this same
+//!   module, and does nothing there), reads the page address ([`super::page`]) and runs the
 //!   kiosk app in `<canvas id="quickcard">` with eframe's `WebRunner` (glow/WebGL2). The
 //!   document title and the `#quickcard-state` live region mirror the screen state, and
 //!   `#quickcard-actions` holds a real HTML `<button>` for every button on the screen (the
@@ -34,13 +36,15 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::JsFuture;
 use web_sys::{
-    CanvasRenderingContext2d, DomException, HtmlCanvasElement, HtmlVideoElement, MediaStream,
-    MediaStreamConstraints, MediaStreamTrack,
+    CanvasRenderingContext2d, DomException, HtmlCanvasElement, HtmlVideoElement, ImageData,
+    MediaStream, MediaStreamConstraints, MediaStreamTrack,
 };
 use zeroize::Zeroizing;
 
+use super::offthread::{OffThreadCamera, Rgba, RgbaSource};
 use super::page::{self, Facing, Mode, PageStart};
 use super::sampled::{SampledCamera, ScanTimes};
+use super::worker::{self, WorkerChannel};
 use crate::app::KioskApp;
 use crate::app::state::{ErrorKind, Kiosk, Screen, Services, Settings};
 use crate::platform::{BoxFuture, Camera, CameraEvent, Clock, Launcher, Repaint, Runtime, Storage};
@@ -335,7 +339,8 @@ impl VideoSource {
         });
     }
 
-    fn grab(&self, video: &HtmlVideoElement) -> Result<Option<Frame>, SourceError> {
+    /// The current picture of `video`, as `getImageData` gives it (`None` before the first).
+    fn grab(&self, video: &HtmlVideoElement) -> Result<Option<ImageData>, SourceError> {
         // HAVE_CURRENT_DATA: a picture is there to copy.
         if video.ready_state() < 2 {
             return Ok(None);
@@ -354,19 +359,15 @@ impl VideoSource {
         self.ctx
             .draw_image_with_html_video_element(video, 0.0, 0.0)
             .map_err(err)?;
-        let data = self
-            .ctx
+        self.ctx
             .get_image_data(0.0, 0.0, w as f64, h as f64)
-            .map_err(err)?;
-        let rgba = data.data();
-        Frame::from_rgba(w, h, &rgba.0)
             .map(Some)
-            .ok_or_else(|| SourceError::Camera(format!("the camera frame is not {w}x{h}")))
+            .map_err(err)
     }
-}
 
-impl FrameSource for VideoSource {
-    fn next_frame(&mut self) -> Result<Option<Frame>, SourceError> {
+    /// The next picture, or why there is none (asking for the camera again when it was
+    /// missing, busy or unplugged).
+    fn next_picture(&mut self) -> Result<Option<ImageData>, SourceError> {
         let now = self.clock.now_ms();
         let mut unplugged = false;
         let result = match &*self.state.borrow() {
@@ -399,6 +400,19 @@ impl FrameSource for VideoSource {
         }
         result
     }
+}
+
+impl FrameSource for VideoSource {
+    /// For scanning on the page's thread: the pixels copied into wasm memory.
+    fn next_frame(&mut self) -> Result<Option<Frame>, SourceError> {
+        let Some(data) = self.next_picture()? else {
+            return Ok(None);
+        };
+        let (w, h) = (data.width(), data.height());
+        Frame::from_rgba(w, h, &data.data().0)
+            .map(Some)
+            .ok_or_else(|| SourceError::Camera(format!("the camera frame is not {w}x{h}")))
+    }
 
     fn describe(&self) -> String {
         let label = self.label.borrow();
@@ -407,6 +421,20 @@ impl FrameSource for VideoSource {
         } else {
             format!("browser camera: {label}")
         }
+    }
+}
+
+impl RgbaSource for VideoSource {
+    type Data = js_sys::ArrayBuffer;
+
+    /// For the scan worker: the `ImageData`'s own buffer, to be transferred, not copied.
+    fn next_rgba(&mut self) -> Result<Option<Rgba<js_sys::ArrayBuffer>>, SourceError> {
+        let Some(data) = self.next_picture()? else {
+            return Ok(None);
+        };
+        worker::rgba_of(&data)
+            .map(Some)
+            .map_err(SourceError::Camera)
     }
 }
 
@@ -493,7 +521,7 @@ fn camera_error(e: JsValue) -> SourceError {
 }
 
 /// A JS error as one line of text.
-fn js_text(e: &JsValue) -> String {
+pub(super) fn js_text(e: &JsValue) -> String {
     if let Some(d) = e.dyn_ref::<DomException>() {
         return format!("{}: {}", d.name(), d.message());
     }
@@ -533,6 +561,8 @@ struct PageApp {
     state: &'static str,
     times: Option<Rc<RefCell<ScanTimes>>>,
     published_frames: u64,
+    published_medians: u64,
+    published_place: Option<super::sampled::ScanPlace>,
     first_card_published: bool,
 }
 
@@ -596,25 +626,35 @@ fn set_state_text(state: &str) {
 }
 
 impl PageApp {
-    /// Puts the scanner's median times on the live region (`data-grab-ms`, `data-scan-ms`,
-    /// `data-frames`) every 16 frames, for the benchmark; never announced.
+    /// Puts the scan counts and where frames are scanned on the live region whenever a frame
+    /// was scanned (`data-frames`, `data-worker-frames`, `data-inline-frames`: scanned on the
+    /// page's own thread, `data-scanner`: `worker` or `inline`), and the median times
+    /// (`data-grab-ms`: the page's share per frame, `data-scan-ms`) every 16 frames; for tests
+    /// and the benchmark, never announced.
     fn publish_times(&mut self) {
         let Some(times) = &self.times else { return };
         let t = times.borrow();
-        if t.frames < self.published_frames + 16 {
+        if t.frames == self.published_frames && self.published_place == Some(t.place) {
             return;
         }
-        self.published_frames = t.frames;
         let Some(live) = web_sys::window()
             .and_then(|w| w.document())
             .and_then(|d| d.get_element_by_id(LIVE_REGION_ID))
         else {
             return;
         };
-        let fmt = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
-        let _ = live.set_attribute("data-grab-ms", &fmt(t.grab_median_ms()));
-        let _ = live.set_attribute("data-scan-ms", &fmt(t.scan_median_ms()));
+        if t.frames >= self.published_medians + 16 {
+            self.published_medians = t.frames;
+            let fmt = |v: Option<f64>| v.map(|v| format!("{v:.1}")).unwrap_or_default();
+            let _ = live.set_attribute("data-grab-ms", &fmt(t.grab_median_ms()));
+            let _ = live.set_attribute("data-scan-ms", &fmt(t.scan_median_ms()));
+        }
+        self.published_frames = t.frames;
+        self.published_place = Some(t.place);
         let _ = live.set_attribute("data-frames", &t.frames.to_string());
+        let _ = live.set_attribute("data-worker-frames", &t.worker_frames.to_string());
+        let _ = live.set_attribute("data-inline-frames", &t.inline_frames.to_string());
+        let _ = live.set_attribute("data-scanner", t.place.as_str());
     }
 }
 
@@ -747,11 +787,22 @@ fn prepare(page: &PageStart, repaint: Repaint) -> Result<Prepared, String> {
     };
     let mut times = None;
     let camera: Box<dyn Camera> = match VideoSource::start(page.facing) {
-        Ok(src) => {
-            let cam = SampledCamera::new(src, Box::new(WebClock::new()));
-            times = Some(cam.times());
-            Box::new(cam)
-        }
+        Ok(src) => match WorkerChannel::start(repaint.clone()) {
+            Ok(channel) => {
+                let cam = OffThreadCamera::new(src, channel, Box::new(WebClock::new()));
+                times = Some(cam.times());
+                Box::new(cam)
+            }
+            Err(why) => {
+                web_sys::console::warn_1(
+                    &format!("QuickCard: no scan worker ({why}); scanning on the page's thread")
+                        .into(),
+                );
+                let cam = SampledCamera::new(src, Box::new(WebClock::new()));
+                times = Some(cam.times());
+                Box::new(cam)
+            }
+        },
         Err(e) => Box::new(NoCamera(Some(e))),
     };
     let services = Services {
@@ -807,6 +858,8 @@ async fn run() -> Result<(), String> {
                     state: "",
                     times,
                     published_frames: 0,
+                    published_medians: 0,
+                    published_place: None,
                     first_card_published: false,
                 }))
             }),
@@ -818,6 +871,10 @@ async fn run() -> Result<(), String> {
 /// The page's entry point: runs when the module is instantiated.
 #[wasm_bindgen(start)]
 pub fn start() {
+    // The scan worker instantiates this module too; it has no window and no kiosk to run.
+    if web_sys::window().is_none() {
+        return;
+    }
     wasm_bindgen_futures::spawn_local(async {
         if let Err(e) = run().await {
             web_sys::console::error_1(&e.clone().into());

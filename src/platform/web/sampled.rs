@@ -1,12 +1,13 @@
 //! A camera scanned on the UI thread, sampled so drawing stays smooth.
 //!
-//! The browser build has one thread: whatever the scanner spends on a frame, the page cannot
-//! draw. So instead of scanning every frame the camera delivers, [`SampledCamera`] scans at
-//! most one frame per [`SampledCamera::interval_ms`] (the scanner itself stops starting new
-//! attempts after its per-frame budget). Between samples `poll` returns at once without
-//! touching the source. It is generic over the scanner's [`FrameSource`], so the native tests
-//! drive it with the very replay frames the demo uses, while the page feeds it `getUserMedia`
-//! frames.
+//! The page normally scans in a Web Worker ([`super::offthread`]); this is where frames are
+//! scanned when it cannot (a browser without module workers, a worker that fails to load).
+//! Then whatever the scanner spends on a frame, the page cannot draw. So instead of scanning
+//! every frame the camera delivers, [`SampledCamera`] scans at most one frame per
+//! [`SampledCamera::interval_ms`] (the scanner itself stops starting new attempts after its
+//! per-frame budget). Between samples `poll` returns at once without touching the source. It
+//! is generic over the scanner's [`FrameSource`], so the native tests drive it with the very
+//! replay frames the demo uses, while the page feeds it `getUserMedia` frames.
 
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -21,20 +22,47 @@ use crate::scanner::{FrameSource, ScanConfig, Scanner, SourceError};
 /// 25 ms budget, leaves most of every second to drawing.
 pub const DEFAULT_INTERVAL_MS: u64 = 160;
 
-/// How long the last frames took on the UI thread: getting the frame (browser: `drawImage` +
-/// `getImageData`) and scanning it. Shared, so the page can publish the numbers.
+/// How long the last frames took: getting the frame on the UI thread (browser: `drawImage` +
+/// `getImageData`) and scanning it (in the scan worker or on the UI thread), and where frames
+/// were scanned. Shared, so the page can publish the numbers.
 #[derive(Debug, Clone, Default)]
 pub struct ScanTimes {
     grab_ms: std::collections::VecDeque<f64>,
     scan_ms: std::collections::VecDeque<f64>,
     /// Frames scanned in all.
     pub frames: u64,
+    /// Of those, frames scanned off the UI thread (the page's scan worker).
+    pub worker_frames: u64,
+    /// Of those, frames scanned on the UI thread.
+    pub inline_frames: u64,
+    /// Where the next frame will be scanned.
+    pub place: ScanPlace,
+}
+
+/// Where frames are scanned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ScanPlace {
+    /// On the UI thread, between drawn frames.
+    #[default]
+    Inline,
+    /// In a worker, while the UI thread draws.
+    Worker,
+}
+
+impl ScanPlace {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanPlace::Inline => "inline",
+            ScanPlace::Worker => "worker",
+        }
+    }
 }
 
 impl ScanTimes {
     const KEEP: usize = 64;
 
-    fn push(&mut self, grab_ms: f64, scan_ms: f64) {
+    /// Records one scanned frame.
+    pub fn push(&mut self, grab_ms: f64, scan_ms: f64, place: ScanPlace) {
         for (q, v) in [(&mut self.grab_ms, grab_ms), (&mut self.scan_ms, scan_ms)] {
             if q.len() == Self::KEEP {
                 q.pop_front();
@@ -42,6 +70,10 @@ impl ScanTimes {
             q.push_back(v);
         }
         self.frames += 1;
+        match place {
+            ScanPlace::Inline => self.inline_frames += 1,
+            ScanPlace::Worker => self.worker_frames += 1,
+        }
     }
 
     /// Median time to get a frame over the last 64 frames.
@@ -103,6 +135,13 @@ impl<S: FrameSource> SampledCamera<S> {
         }
     }
 
+    /// Scans with `scanner` (tests: one without a time budget, so a loaded machine cannot
+    /// cut a read short).
+    pub fn with_scanner(mut self, scanner: Scanner) -> SampledCamera<S> {
+        self.scanner = scanner;
+        self
+    }
+
     /// Sets the least time between two scanned frames.
     pub fn interval_ms(mut self, ms: u64) -> SampledCamera<S> {
         self.interval_ms = ms;
@@ -112,6 +151,13 @@ impl<S: FrameSource> SampledCamera<S> {
     /// The frame and scan times, shared (the page publishes them for the benchmark).
     pub fn times(&self) -> Rc<RefCell<ScanTimes>> {
         self.times.clone()
+    }
+
+    /// Records into `times` (shared with a camera this one takes over from).
+    pub fn with_times(mut self, times: Rc<RefCell<ScanTimes>>) -> SampledCamera<S> {
+        times.borrow_mut().place = ScanPlace::Inline;
+        self.times = times;
+        self
     }
 
     /// How many frames were scanned so far.
@@ -141,7 +187,9 @@ impl<S: FrameSource> Camera for SampledCamera<S> {
                 self.scanned += 1;
                 let outcome = outcome_of(self.scanner.scan(&frame));
                 let ms = |d: std::time::Duration| d.as_secs_f64() * 1000.0;
-                self.times.borrow_mut().push(ms(t1 - t0), ms(t1.elapsed()));
+                self.times
+                    .borrow_mut()
+                    .push(ms(t1 - t0), ms(t1.elapsed()), ScanPlace::Inline);
                 Some(CameraEvent::Scanned {
                     outcome,
                     preview: Some(preview_of(&frame)),
@@ -236,6 +284,15 @@ mod tests {
         Frame::from_luma(w as u32, h as u32, luma).unwrap()
     }
 
+    /// A scanner that runs every attempt: this crate's tests are unoptimised and machines
+    /// are busy, and the default budget is wall-clock time.
+    fn unbudgeted() -> Scanner {
+        Scanner::new(ScanConfig {
+            budget_ms: None,
+            ..ScanConfig::default()
+        })
+    }
+
     fn replay(frames: Vec<Frame>) -> crate::scanner::ReplaySource {
         crate::scanner::ReplaySource::from_frames(frames, "test frames")
             .unwrap()
@@ -250,7 +307,9 @@ mod tests {
             inner: replay(vec![card_frame("QC:TESTCARD")]),
             pulls: pulls.clone(),
         };
-        let mut cam = SampledCamera::new(src, Box::new(clock.clone())).interval_ms(200);
+        let mut cam = SampledCamera::new(src, Box::new(clock.clone()))
+            .with_scanner(unbudgeted())
+            .interval_ms(200);
 
         let first = cam.poll().expect("the first poll scans a frame");
         match first {
@@ -272,7 +331,7 @@ mod tests {
         assert_eq!((pulls.get(), cam.scanned()), (2, 2));
         let times = cam.times();
         let t = times.borrow();
-        assert_eq!(t.frames, 2);
+        assert_eq!((t.frames, t.inline_frames, t.worker_frames), (2, 2, 0));
         assert!(t.scan_median_ms().is_some_and(|ms| ms > 0.0));
     }
 
@@ -284,7 +343,7 @@ mod tests {
             inner: replay(vec![card_frame("hello")]),
             pulls: pulls.clone(),
         };
-        let mut cam = SampledCamera::new(src, Box::new(clock.clone()));
+        let mut cam = SampledCamera::new(src, Box::new(clock.clone())).with_scanner(unbudgeted());
         cam.set_active(false);
         clock.0.set(10_000);
         assert!(cam.poll().is_none());
