@@ -37,6 +37,7 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/session/apps/{id}/launch", post(launch))
         .route("/v1/launch/{token}", get(open_launch))
         .route("/v1/admin/users/{id}/revoke", post(admin_revoke))
+        .route("/v1/admin/users/{id}/unlock", post(admin_unlock))
         .route("/v1/admin/audit", get(admin_audit))
         .route("/v1/admin/kiosks", post(admin_add_kiosk))
         .route("/v1/admin/kiosks/{id}/disable", post(admin_disable_kiosk))
@@ -398,6 +399,26 @@ fn admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
 struct RevokeRequest {
     #[serde(default)]
     reason: Option<String>,
+}
+
+/// Lifts every PIN lockout of a user.
+async fn admin_unlock(
+    State(state): State<AppState>,
+    Path(user_id): Path<String>,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    admin(&state, &headers)?;
+    let user_id = normalise_user(&user_id)?;
+    let now = state.now();
+    let lifted = crate::pin_attempts::unlock(&state.db, &user_id).await?;
+    store::audit_now(
+        &state.db,
+        &store::AuditEntry::new(now, "pin_unlock", "ok")
+            .user(&user_id)
+            .detail(format!("{lifted} lockouts lifted by the admin API")),
+    )
+    .await?;
+    Ok(axum::Json(json!({ "user_id": user_id, "lockouts_lifted": lifted })).into_response())
 }
 
 async fn admin_revoke(

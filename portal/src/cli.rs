@@ -125,8 +125,16 @@ pub enum KioskCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum PinCommand {
-    /// Set a user's PIN, read from the first line of standard input (never an argument).
+    /// Set a user's PIN, read from the first line of standard input (never an argument):
+    /// digits only, at least the policy's minimum length for the user's role (6 for staff by
+    /// default). A new PIN also lifts the user's lockouts.
     Set {
+        #[arg(long)]
+        user: String,
+    },
+    /// Lift every PIN lockout of a user (after too many wrong PINs from one kiosk or network,
+    /// the third lockout there lasts until a person lifts it).
+    Unlock {
         #[arg(long)]
         user: String,
     },
@@ -415,16 +423,43 @@ pub async fn run(cli: Cli) -> Result<()> {
             let mut line = String::new();
             std::io::stdin().lock().read_line(&mut line)?;
             let pin = line.trim().to_string();
-            let hash = tokio::task::spawn_blocking(move || hash_pin(&pin)).await??;
             let db = open_db(&config).await?;
             if !store::set_pin(&db, &user, &hash, clock.now() as i64).await? {
                 return Err(crate::PortalError::UnknownUser(user).into());
             }
+            let Some(holder) = store::holder(&db, &user, "").await? else {
+                return Err(crate::PortalError::UnknownUser(user).into());
+            };
+            let min = config.policy.min_pin_length(holder.role);
+            if pin.len() < min || !pin.bytes().all(|b| b.is_ascii_digit()) {
+                anyhow::bail!(
+                    "a PIN for a {} is {min} or more digits (policy.min_pin_length{}); nothing was changed",
+                    holder.role,
+                    if holder.role == quickcard::Role::Student { "_students" } else { "" }
+                );
+            }
+            let hash = tokio::task::spawn_blocking(move || hash_pin(&pin)).await??;
             println!("PIN set for {user}");
         }
         #[cfg(feature = "saml")]
+            crate::pin_attempts::unlock(&db, &user).await?;
         Command::Saml(SamlCommand::Keygen { key, cert, cn }) => {
             let k = quickcard_saml::IdpKey::generate(cn, clock.now())?;
+        Command::Pin(PinCommand::Unlock { user }) => {
+            let config = load_config(&cli)?;
+            let user = user_id(user)?;
+            let db = open_db(&config).await?;
+            let lifted = crate::pin_attempts::unlock(&db, &user).await?;
+            let now = clock.now() as i64;
+            store::audit_now(
+                &db,
+                &store::AuditEntry::new(now, "pin_unlock", "ok")
+                    .user(&user)
+                    .detail(format!("{lifted} lockouts lifted from the command line")),
+            )
+            .await?;
+            println!("{lifted} PIN lockouts lifted for {user}");
+        }
             k.save(key, cert)?;
             let c = k.certificate();
             println!(

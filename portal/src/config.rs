@@ -6,15 +6,15 @@
 //! plain string otherwise. `QUICKCARD_PORTAL_CONFIG` (the file's path) and
 //! `QUICKCARD_PORTAL_LOG` (the log filter) are not settings.
 
-use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
-use quickcard::{Role, TrustList, TrustedKey};
+use quickcard::{TrustList, TrustedKey};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::catalogue::{App, default_apps};
+pub use crate::policy::{PolicyConfig, PolicyRefusal, SchoolPolicy};
 
 /// Prefix of environment overrides.
 pub const ENV_PREFIX: &str = "QUICKCARD_PORTAL_";
@@ -115,8 +115,11 @@ impl Default for SessionConfig {
 pub struct LockoutConfig {
     /// Wrong PINs (within `window_secs`) that lock the user's card login.
     pub max_failures: u32,
-    /// How long the lock lasts.
+    /// How long the first lock lasts.
     pub duration_secs: u64,
+    /// How long the second lock from the same source lasts; a third lasts until a person
+    /// unlocks (see `pin_attempts`).
+    pub second_duration_secs: u64,
     /// Wrong PINs older than this are forgotten.
     pub window_secs: u64,
 }
@@ -126,6 +129,7 @@ impl Default for LockoutConfig {
         LockoutConfig {
             max_failures: 5,
             duration_secs: 900,
+            second_duration_secs: 3600,
             window_secs: 900,
         }
     }
@@ -179,71 +183,6 @@ pub struct AdminConfig {
     /// SHA-256 (hex) of the admin API token (`quickcard-portal admin-token` makes one). The
     /// admin API is off when unset.
     pub token_sha256: Option<String>,
-}
-
-/// Who may use card login at all.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PolicyConfig {
-    /// Roles allowed everywhere unless a school says otherwise.
-    pub roles: Vec<Role>,
-    /// Student grades allowed (roster `grades` values, e.g. "KG", "01"); all when unset.
-    pub grades: Option<Vec<String>>,
-    /// Per-school overrides, by school id.
-    pub schools: BTreeMap<String, SchoolPolicy>,
-}
-
-impl Default for PolicyConfig {
-    fn default() -> Self {
-        PolicyConfig {
-            roles: vec![
-                Role::Student,
-                Role::Teacher,
-                Role::Staff,
-                Role::Administrator,
-            ],
-            grades: None,
-            schools: BTreeMap::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct SchoolPolicy {
-    #[serde(default)]
-    pub roles: Option<Vec<Role>>,
-    #[serde(default)]
-    pub grades: Option<Vec<String>>,
-}
-
-/// Why the policy refuses a user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PolicyRefusal {
-    Role(Role),
-    Grade(Vec<String>),
-}
-
-impl PolicyConfig {
-    /// Whether a user with `role` and `grades` may use card login at `school`.
-    pub fn check(&self, school: &str, role: Role, grades: &[String]) -> Result<(), PolicyRefusal> {
-        let local = self.schools.get(school);
-        let roles = local.and_then(|s| s.roles.as_ref()).unwrap_or(&self.roles);
-        if !roles.contains(&role) {
-            return Err(PolicyRefusal::Role(role));
-        }
-        let allowed = local
-            .and_then(|s| s.grades.as_ref())
-            .or(self.grades.as_ref());
-        if role == Role::Student
-            && let Some(allowed) = allowed
-            && !grades.is_empty()
-            && !grades.iter().any(|g| allowed.contains(g))
-        {
-            return Err(PolicyRefusal::Grade(grades.to_vec()));
-        }
-        Ok(())
-    }
 }
 
 impl Default for Config {
@@ -396,6 +335,7 @@ fn set_path(doc: &mut toml::Table, path: &[String], value: toml::Value) -> Resul
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quickcard::Role;
 
     fn vars(list: &[(&str, &str)]) -> Vec<(String, String)> {
         list.iter()

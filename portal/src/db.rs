@@ -137,6 +137,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "chromebook_signin",
         include_str!("../migrations/sqlite/0002_chromebook_signin.sql"),
     ),
+    (
+        4,
+        "pin_attempts",
+        include_str!("../migrations/sqlite/0004_pin_attempts.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -148,6 +153,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "chromebook_signin",
         include_str!("../migrations/postgres/0002_chromebook_signin.sql"),
+    ),
+    (
+        4,
+        "pin_attempts",
+        include_str!("../migrations/postgres/0004_pin_attempts.sql"),
     ),
 ];
 

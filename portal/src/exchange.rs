@@ -17,6 +17,7 @@ use sha2::{Digest, Sha256};
 use crate::AppState;
 use crate::config::PolicyRefusal;
 use crate::error::ApiError;
+use crate::pin_attempts;
 use crate::secrets::{self, Secret};
 use crate::store::{self, AuditEntry, Kiosk};
 
@@ -455,6 +456,22 @@ pub async fn check(
         return Err(refuse(state, with_context(entry().flagged().detail(detail)), err).await);
     }
 
+    // The roster knows the person's role; a card that claims another was printed from a stale
+    // or forged roster. Refused, and flagged for a person to look at.
+    if claims.role != holder.role {
+        let err = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "role_mismatch",
+            "this card's role is not the person's role on the roster; print a new card",
+        )
+        .with("role", holder.role.as_str());
+        let detail = format!(
+            "card claims role {}, the roster says {}",
+            claims.role, holder.role
+        );
+        return Err(refuse(state, with_context(entry().flagged().detail(detail)), err).await);
+    }
+
     if let Err(refusal) = state
         .config
         .policy
@@ -488,54 +505,23 @@ pub async fn check(
         return Err(refuse(state, with_context(entry()), err).await);
     }
 
-    let second_factor = claims.flags.second_factor;
+    // The policy decides from the roster; the card's flag can only add a PIN.
+    let second_factor = claims.flags.second_factor
+        || state
+            .config
+            .policy
+            .second_factor(&school, holder.role, &holder.grades);
     if second_factor {
-        let Some(pin) = req.pin.as_deref().filter(|p| !p.is_empty()) else {
-            let err = ApiError::new(
-                StatusCode::UNAUTHORIZED,
-                "pin_required",
-                "this card needs a PIN",
-            );
-            return Err(refuse(state, with_context(entry()), err).await);
-        };
-        let Some(hash) = holder.pin_hash.clone() else {
-            let err = ApiError::new(
-                StatusCode::FORBIDDEN,
-                "pin_not_set",
-                "this card needs a PIN but none is set for the user; ask the school office",
-            );
-            return Err(refuse(state, with_context(entry()), err).await);
-        };
-        let pin = pin.to_string();
-        let ok = tokio::task::spawn_blocking(move || secrets::verify_pin(&pin, &hash))
-            .await
-            .map_err(ApiError::internal)?;
-        if !ok {
-            let lo = &state.config.lockout;
-            let (failures, locked) = store::record_pin_failure(
-                &state.db,
-                &user_id,
-                now,
-                lo.window_secs as i64,
-                lo.max_failures as i64,
-                lo.duration_secs as i64,
-            )
-            .await?;
-            let err = match locked {
-                Some(until) => ApiError::locked_out((until - now) as u64),
-                None => ApiError::new(StatusCode::UNAUTHORIZED, "wrong_pin", "wrong PIN")
-                    .with("attempts_left", (lo.max_failures as i64 - failures).max(0)),
-            };
-            let mut e = entry().detail(format!("wrong PIN ({failures} in a row)"));
-            if locked.is_some() {
-                e = e.flagged().detail(format!(
-                    "wrong PIN {} times: card login locked for {} s",
-                    lo.max_failures, lo.duration_secs
-                ));
-            }
-            return Err(refuse(state, with_context(e), err).await);
-        }
-        store::clear_pin_failures(&state.db, &user_id).await?;
+        check_pin(
+            state,
+            caller,
+            &holder,
+            req.pin.as_deref(),
+            now,
+            &entry(),
+            &with_context,
+        )
+        .await?;
     }
     Ok(Checked {
         card,
@@ -544,6 +530,121 @@ pub async fn check(
         second_factor,
         now,
     })
+}
+
+/// The PIN of a card login that needs one: present, set, and right, with every attempt
+/// counted before it is checked ([`pin_attempts`]) per source and per user.
+async fn check_pin(
+    state: &AppState,
+    caller: &Caller<'_>,
+    holder: &store::Holder,
+    pin: Option<&str>,
+    now: i64,
+    entry: &AuditEntry,
+    ctx: &(dyn Fn(AuditEntry) -> AuditEntry + Sync),
+) -> Result<(), ApiError> {
+    let refused = |e: AuditEntry, err: ApiError| async move { refuse(state, ctx(e), err).await };
+    let Some(pin) = pin.filter(|p| !p.is_empty()) else {
+        let err = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "pin_required",
+            "this card needs a PIN",
+        );
+        return Err(refused(entry.clone(), err).await);
+    };
+    let Some(hash) = holder.pin_hash.clone() else {
+        let err = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "pin_not_set",
+            "this card needs a PIN but none is set for the user; ask the school office",
+        );
+        return Err(refused(entry.clone(), err).await);
+    };
+    let lo = &state.config.lockout;
+    let source = match caller.kiosk_id {
+        Some(k) => format!("kiosk:{k}"),
+        None => caller.bucket.clone(),
+    };
+    let user_id = holder.id.as_str();
+    let n = match pin_attempts::count(&state.db, user_id, &source, now, lo).await? {
+        pin_attempts::Attempt::Counted { n } => n,
+        pin_attempts::Attempt::Locked { until } => {
+            let err = locked_out(until, now);
+            return Err(refused(
+                entry.clone().detail(format!("PIN locked from {source}")),
+                err,
+            )
+            .await);
+        }
+        pin_attempts::Attempt::OverLimit => {
+            let until = pin_attempts::lock(&state.db, user_id, &source, now, lo).await?;
+            let e = entry.clone().flagged().detail(format!(
+                "PIN attempt past the limit from {source}, not checked"
+            ));
+            return Err(refused(e, locked_out(until, now)).await);
+        }
+    };
+    let pin = pin.to_string();
+    let ok = tokio::task::spawn_blocking(move || secrets::verify_pin(&pin, &hash))
+        .await
+        .map_err(ApiError::internal)?;
+    if ok {
+        pin_attempts::succeeded(&state.db, user_id, &source).await?;
+        store::clear_pin_failures(&state.db, user_id).await?;
+        return Ok(());
+    }
+    // The user-wide cap: every source together, the same limit; it locks for
+    // `duration_secs` and never escalates, so nobody can lock a person out for good (only
+    // the source that keeps guessing is locked for longer and longer).
+    let (_, user_locked) = store::record_pin_failure(
+        &state.db,
+        user_id,
+        now,
+        lo.window_secs as i64,
+        lo.max_failures as i64,
+        lo.duration_secs as i64,
+    )
+    .await?;
+    let max = i64::from(lo.max_failures);
+    if n >= max {
+        let until = pin_attempts::lock(&state.db, user_id, &source, now, lo).await?;
+        let e = entry.clone().flagged().detail(format!(
+            "wrong PIN {max} times from {source}: card login locked there {}",
+            if until >= pin_attempts::LOCKED_UNTIL_UNLOCKED {
+                "until a person unlocks it".to_string()
+            } else {
+                format!("for {} s", until - now)
+            }
+        ));
+        return Err(refused(e, locked_out(until, now)).await);
+    }
+    if let Some(until) = user_locked {
+        let e = entry.clone().flagged().detail(format!(
+            "wrong PIN {max} times from all sources: card login locked for {} s",
+            until - now
+        ));
+        return Err(refused(e, locked_out(until, now)).await);
+    }
+    let err = ApiError::new(StatusCode::UNAUTHORIZED, "wrong_pin", "wrong PIN")
+        .with("attempts_left", (max - n).max(0));
+    let e = entry
+        .clone()
+        .detail(format!("wrong PIN ({n} in a row from {source})"));
+    Err(refused(e, err).await)
+}
+
+/// `locked_out`, with a lock that lasts until a person unlocks it said as such.
+fn locked_out(until: i64, now: i64) -> ApiError {
+    if until >= pin_attempts::LOCKED_UNTIL_UNLOCKED {
+        ApiError::new(
+            StatusCode::LOCKED,
+            "locked_out",
+            "too many wrong PINs here: a teacher or an administrator must unlock this card",
+        )
+        .with("until_unlocked", true)
+    } else {
+        ApiError::locked_out((until - now).max(1) as u64)
+    }
 }
 
 trait IntoResult {

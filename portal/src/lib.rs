@@ -23,6 +23,8 @@ pub mod exchange;
 pub mod exchange_reads;
 pub mod group;
 pub mod idp;
+pub mod pin_attempts;
+pub mod policy;
 pub mod ratelimit;
 pub mod roster_import;
 pub mod secrets;

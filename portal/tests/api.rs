@@ -788,7 +788,7 @@ async fn role_and_grade_policy(db: TestDb) {
             "sch-lincoln".into(),
             quickcard_portal::config::SchoolPolicy {
                 roles: Some(vec![Role::Student, Role::Parent]),
-                grades: None,
+                ..Default::default()
             },
         );
     })
@@ -813,9 +813,10 @@ async fn role_and_grade_policy(db: TestDb) {
         .await;
     assert_eq!(r.code(), "role_not_allowed");
     assert_eq!(r.body["error"]["role"], "teacher");
-    let r = w
-        .exchange(&w.card("par-lopez", Role::Parent, "sch-lincoln"))
-        .await;
+    // Parents are allowed at Lincoln, with the PIN every adult needs by default.
+    w.set_pin("par-lopez", "135790").await;
+    let card = w.card("par-lopez", Role::Parent, "sch-lincoln");
+    let r = w.exchange_with(&w.kiosk, &card, Some("135790")).await;
     assert_eq!(r.status, 200, "parents allowed at Lincoln: {r:?}");
 }
 

@@ -74,22 +74,30 @@ fn admin_commands_work_on_a_database() {
     let s = text(&out.stdout);
     assert!(s.contains("LAB-1") && s.contains("pending"), "{s}");
 
-    // PINs come from standard input, never the command line.
+    // PINs come from standard input, never the command line; staff PINs are 6 digits or more
+    // by default.
     let out = portal(
         &config,
         &db,
         &["pin", "set", "--user", "tch-ito"],
         Some("2468\n"),
     );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(!out.status.success());
+    assert!(
+        text(&out.stderr).contains("6 or more digits"),
+        "{}",
+        text(&out.stderr)
+    );
     let out = portal(
         &config,
         &db,
         &["pin", "set", "--user", "tch-ito"],
-        Some("12\n"),
+        Some("246810\n"),
     );
-    assert!(!out.status.success());
-    assert!(text(&out.stderr).contains("4 to 12 digits"));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = portal(&config, &db, &["pin", "unlock", "--user", "tch-ito"], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("lockouts lifted for tch-ito"));
     let out = portal(
         &config,
         &db,
@@ -127,7 +135,13 @@ fn admin_commands_work_on_a_database() {
     let kinds: Vec<&str> = rows.iter().map(|r| r["kind"].as_str().unwrap()).collect();
     assert_eq!(
         kinds,
-        ["roster_import", "kiosk_add", "pin_set", "revocation"]
+        [
+            "roster_import",
+            "kiosk_add",
+            "pin_set",
+            "pin_unlock",
+            "revocation"
+        ]
     );
     let out = portal(&config, &db, &["audit", "--since", "2999-01-01"], None);
     assert!(text(&out.stdout).is_empty());

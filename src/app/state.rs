@@ -1150,7 +1150,7 @@ pub fn error_for_code(code: &str) -> ErrorKind {
         "card_revoked" => ErrorKind::Revoked,
         "wrong_school" | "key_not_for_school" => ErrorKind::OtherSchool,
         "not_yet_valid" => ErrorKind::FutureCard,
-        "unknown_user" | "role_not_allowed" => ErrorKind::NotAllowed,
+        "unknown_user" | "role_not_allowed" | "role_mismatch" => ErrorKind::NotAllowed,
         "not_quickcard" => ErrorKind::NotQuickCard,
         "bad_signature" => ErrorKind::Forged,
         "malformed" | "unsupported_version" => ErrorKind::Damaged,
