@@ -8,7 +8,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
 use axum::extract::{DefaultBodyLimit, FromRequestParts, Path, Query, State};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
@@ -45,7 +45,19 @@ pub fn app(state: AppState) -> Router {
         .merge(crate::signin::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
+        .layer(axum::middleware::map_response(no_store_by_default))
         .with_state(state)
+}
+
+/// The API's and the sign-in's replies carry kiosk credentials, session tokens, launch links,
+/// SAML responses, ChromeOS passwords and pupils' names: no browser or proxy cache may keep
+/// them. A default rather than a header per handler, so that a new route cannot forget it; a
+/// reply that chose its own policy (the kiosk's static files, cached by content hash) keeps it.
+async fn no_store_by_default(mut resp: Response) -> Response {
+    resp.headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("no-store"));
+    resp
 }
 
 async fn not_found() -> ApiError {

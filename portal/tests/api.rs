@@ -23,6 +23,7 @@ both_databases!(
     role_and_grade_policy,
     admin_api_needs_its_token,
     health_and_unknown_routes,
+    replies_are_never_cached,
 );
 
 async fn exchange_session_and_sign_out(db: TestDb) {
@@ -953,4 +954,128 @@ async fn demo_key_is_refused_without_demo_mode() {
         .await
         .is_ok()
     );
+}
+
+/// Every reply of the API carries `Cache-Control: no-store`: the ones with a credential, a
+/// session token, a launch link or pupils' names, and the errors too.
+async fn replies_are_never_cached(db: TestDb) {
+    let admin = quickcard_portal::secrets::Secret::token("qca_");
+    let hash = admin.hash();
+    let w = World::with(db, move |c| c.admin.token_sha256 = Some(hash)).await;
+    let admin = admin.expose().to_string();
+    let (_, code) = store::add_kiosk(&w.server.state.db, "LAB-7", "sch-lincoln", T0 as i64, 600)
+        .await
+        .unwrap();
+    let maya = w.card("stu-maya", Role::Student, "sch-lincoln");
+    // Another pupil's card for the exchange case (a second exchange of Maya's card would end
+    // her session, which the session cases use).
+    let omar = w.card("stu-omar", Role::Student, "sch-lincoln");
+    let session = w.exchange(&maya).await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let launch = reply(
+        w.http
+            .post(w.url("/v1/session/apps/clever/launch"))
+            .bearer_auth(&w.kiosk)
+            .header("QuickCard-Session", &session)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let launch_url = launch.body["url"].as_str().unwrap().to_string();
+    assert!(launch.headers["cache-control"] == "no-store", "{launch:?}");
+
+    let h = &w.http;
+    let kiosk = w.kiosk.as_str();
+    let cases: Vec<(&str, u16, reqwest::RequestBuilder)> = vec![
+        (
+            "enrolment (credential)",
+            200,
+            h.post(w.url("/v1/kiosks/enroll"))
+                .json(&json!({"code": code.expose()})),
+        ),
+        (
+            "enrolment refused",
+            401,
+            h.post(w.url("/v1/kiosks/enroll"))
+                .json(&json!({"code": "NOPE"})),
+        ),
+        (
+            "kiosk config",
+            200,
+            h.get(w.url("/v1/kiosk/config")).bearer_auth(kiosk),
+        ),
+        (
+            "exchange (session token)",
+            200,
+            h.post(w.url("/v1/exchange"))
+                .bearer_auth(kiosk)
+                .json(&json!({"card": omar})),
+        ),
+        (
+            "exchange refused",
+            401,
+            h.post(w.url("/v1/exchange"))
+                .bearer_auth("qck_wrong")
+                .json(&json!({"card": maya})),
+        ),
+        (
+            "session",
+            200,
+            h.get(w.url("/v1/session"))
+                .bearer_auth(kiosk)
+                .header("QuickCard-Session", &session),
+        ),
+        (
+            "launch link",
+            200,
+            h.post(w.url("/v1/session/apps/nearpod/launch"))
+                .bearer_auth(kiosk)
+                .header("QuickCard-Session", &session),
+        ),
+        ("launch redirect", 303, h.get(&launch_url)),
+        ("launch used", 410, h.get(&launch_url)),
+        (
+            "admin audit",
+            200,
+            h.get(w.url("/v1/admin/audit")).bearer_auth(&admin),
+        ),
+        (
+            "admin add kiosk (enrolment code)",
+            201,
+            h.post(w.url("/v1/admin/kiosks"))
+                .bearer_auth(&admin)
+                .json(&json!({"name": "LAB-8", "school_id": "sch-lincoln"})),
+        ),
+        (
+            "admin unlock",
+            200,
+            h.post(w.url("/v1/admin/users/stu-omar/unlock"))
+                .bearer_auth(&admin),
+        ),
+        (
+            "admin revoke",
+            200,
+            h.post(w.url("/v1/admin/users/stu-omar/revoke"))
+                .bearer_auth(&admin),
+        ),
+        ("admin refused", 401, h.get(w.url("/v1/admin/audit"))),
+        (
+            "sign-out",
+            204,
+            h.delete(w.url("/v1/session"))
+                .bearer_auth(kiosk)
+                .header("QuickCard-Session", &session),
+        ),
+        ("health", 200, h.get(w.url("/healthz"))),
+        ("unknown route", 404, h.get(w.url("/v2/nothing"))),
+    ];
+    for (what, status, req) in cases {
+        let r = reply(req.send().await.unwrap()).await;
+        assert_eq!(r.status.as_u16(), status, "{what}: {r:?}");
+        let cache: Vec<_> = r.headers.get_all("cache-control").iter().collect();
+        assert_eq!(cache, ["no-store"], "{what}: {r:?}");
+    }
 }
