@@ -255,15 +255,21 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    /// Bounds for the next rqrr call: on a real clock with a budget, rqrr itself stops half a
-    /// budget past the frame's budget, so a frame never takes much more than 1.5 budgets
-    /// whatever its pixels (attempts only start within the budget).
+    /// Bounds for the next rqrr call. Every call has its work limit. On a real clock with a
+    /// budget, rqrr also stops half a budget past the frame's budget; the first two calls
+    /// (which always run, as in [`Run::stop`]) get at least half a budget of their own, so a
+    /// slow machine or an unoptimised build, whose preprocessing alone may spend the budget,
+    /// still gets to read a card. A frame thus ends within about two budgets whatever its
+    /// pixels.
     fn limits(&self) -> Limits {
-        Limits {
-            deadline: self
-                .budget
-                .and_then(|b| self.clock.deadline(self.t0 + b * 1.5)),
-        }
+        let deadline = self.budget.and_then(|b| {
+            let mut at = self.t0 + b * 1.5;
+            if self.stats.attempts < 2 {
+                at = at.max(self.clock.now_ms() + b * 0.5);
+            }
+            self.clock.deadline(at)
+        });
+        Limits { deadline }
     }
 
     /// True when no further attempt may start.
