@@ -292,6 +292,7 @@ pub fn trust_from(
         now,
         skew_secs: 300,
         school: args.school.clone(),
+        ..quickcard::VerifyOptions::default()
     };
     Ok(Some((list, opts)))
 }

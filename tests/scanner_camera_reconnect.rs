@@ -229,6 +229,7 @@ fn wait_for_verified_card(
         now: quickcard::time::parse("2026-11-25").expect("date"),
         skew_secs: 300,
         school: Some("sch-lincoln-elementary".into()),
+        ..quickcard::VerifyOptions::default()
     };
     // As the kiosk scans (its per-frame budget), on the attempt-counting clock so a loaded
     // machine scans alike.

@@ -81,6 +81,7 @@ fn demo_trust() -> (quickcard::TrustList, quickcard::VerifyOptions) {
         now: quickcard::time::parse("2026-11-25").expect("date"),
         skew_secs: 300,
         school: Some("sch-lincoln-elementary".into()),
+        ..quickcard::VerifyOptions::default()
     };
     (list, opts)
 }

@@ -465,6 +465,9 @@ x1,Ed,Other,student,sch-b,c9,Room 9,Mx. C,School B
             t("2027-06-30T23:59:59Z")
         );
         assert_eq!(default_expiry(t("2027-07-01")), t("2028-06-30T23:59:59Z"));
+        // The longest default (printed on July 1) stays within the verifiers' maximum.
+        let now = t("2027-07-01");
+        assert!(default_expiry(now) - now <= quickcard::DEFAULT_MAX_CARD_LIFETIME_SECS);
         let now = t("2026-11-25");
         assert_eq!(
             end_of_day("2027-01-31", now).unwrap(),
@@ -507,6 +510,7 @@ x1,Ed,Other,student,sch-b,c9,Room 9,Mx. C,School B
             now: 1_795_000_000,
             skew_secs: 0,
             school: Some("sch-a".into()),
+            ..quickcard::VerifyOptions::default()
         };
         let card = quickcard::verify(f.qr_text.as_bytes(), &trust, &opts).unwrap();
         assert_eq!(card.claims.subject.to_string(), "s1");

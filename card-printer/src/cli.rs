@@ -245,6 +245,18 @@ fn load_inputs(args: &CardArgs, ctx: &Context) -> Result<(IssuerKey, Roster, Val
         Some(d) => cards::end_of_day(d, ctx.now)?,
         None => cards::default_expiry(ctx.now),
     };
+    // Verifiers refuse cards valid for longer than this (FORMAT.md); the default expiry, the
+    // next June 30, is always within it.
+    let max = quickcard::DEFAULT_MAX_CARD_LIFETIME_SECS;
+    if expires_at.saturating_sub(ctx.now) > max {
+        bail!(
+            "--expires {}: cards may be valid for at most {} days from today ({}); \
+             kiosks and portals refuse longer ones",
+            quickcard::time::format_date(expires_at),
+            max / 86_400,
+            quickcard::time::format_date(ctx.now + max)
+        );
+    }
     Ok((
         key,
         roster,
@@ -373,6 +385,7 @@ fn inspect(
         now: ctx.now,
         skew_secs: 300,
         school,
+        ..VerifyOptions::default()
     };
     let mut status = 0;
     for text in texts {

@@ -98,6 +98,16 @@ pub struct SessionConfig {
     pub launch_ttl_secs: u64,
     /// How far a card's dates may be off the portal's clock.
     pub clock_skew_secs: u64,
+    /// The longest a card may be valid (expires-at minus issued-at), in days; longer cards are
+    /// refused (`lifetime_too_long`). It bounds what a leaked issuer key can print. Kiosks
+    /// check offline with the format's default (400), so raising it past that is not useful.
+    pub max_card_lifetime_days: u64,
+}
+
+impl SessionConfig {
+    pub fn max_card_lifetime_secs(&self) -> u64 {
+        self.max_card_lifetime_days.saturating_mul(86_400)
+    }
 }
 
 impl Default for SessionConfig {
@@ -106,6 +116,7 @@ impl Default for SessionConfig {
             lifetime_secs: 3600,
             launch_ttl_secs: 60,
             clock_skew_secs: 300,
+            max_card_lifetime_days: quickcard::DEFAULT_MAX_CARD_LIFETIME_SECS / 86_400,
         }
     }
 }
@@ -263,6 +274,9 @@ impl Config {
         ids.sort();
         if ids.windows(2).any(|w| w[0] == w[1]) {
             return bad("apps: two apps have the same id");
+        if self.session.max_card_lifetime_days == 0 {
+            return bad("session.max_card_lifetime_days must be at least 1");
+        }
         }
         if let Some(saml) = &self.saml {
             saml.validate().map_err(ConfigError::Invalid)?;
@@ -396,6 +410,33 @@ mod tests {
         assert_eq!(c.trust_list(true).unwrap().keys().len(), 1);
         // Demo mode adds the demo key when it is not configured.
         let empty = Config::default();
+    #[test]
+    fn a_trusted_key_can_be_revoked_and_the_card_lifetime_is_bounded() {
+        let key = quickcard::IssuerKey::from_seed([9; 32], "k").public();
+        let text = format!(
+            "[[trust]]\npublic = \"{key}\"\nname = \"leaked\"\nvalid_until = \"2027-07-31\"\n\
+             revoked_at = \"2027-01-15T09:30:00Z\"\n"
+        );
+        let c = Config::from_toml(&text, "t.toml", vars(&[])).unwrap();
+        let trust = c.trust_list(false).unwrap();
+        assert_eq!(
+            trust.keys()[0].revoked_at,
+            quickcard::time::parse("2027-01-15T09:30:00Z").ok()
+        );
+        assert_eq!(c.session.max_card_lifetime_days, 400);
+        assert_eq!(c.session.max_card_lifetime_secs(), 400 * 86_400);
+        let c = Config::from_toml(
+            "[session]\nmax_card_lifetime_days = 200",
+            "t.toml",
+            vars(&[]),
+        )
+        .unwrap();
+        assert_eq!(c.session.max_card_lifetime_secs(), 200 * 86_400);
+        let e = Config::from_toml("[session]\nmax_card_lifetime_days = 0", "t.toml", vars(&[]))
+            .unwrap_err();
+        assert!(e.to_string().contains("max_card_lifetime_days"), "{e}");
+    }
+
         assert!(empty.trust_list(true).unwrap().keys()[0].public.is_demo());
         assert!(empty.trust_list(false).unwrap().is_empty());
     }

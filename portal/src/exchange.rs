@@ -318,6 +318,7 @@ pub async fn check(
             SchoolScope::School(s) => Some(s.to_string()),
             SchoolScope::District(_) => None,
         },
+        max_lifetime_secs: state.config.session.max_card_lifetime_secs(),
     };
     // Not trimmed: FORMAT.md makes whitespace around a card malformed, for the kiosk's
     // offline check and this one alike.

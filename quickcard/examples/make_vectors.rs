@@ -41,18 +41,24 @@ fn main() {
         demo.save(&secret, &public).unwrap();
     }
 
-    let retired = test_key(0x21, "TEST retired key (2024-25)");
+    let retired = test_key(0x21, "TEST retired key (2025-26)");
     let unlisted = test_key(0x33, "TEST key nobody trusts");
     let restricted = test_key(0x44, "TEST key for Roosevelt only");
+    let leaked = test_key(0x55, "TEST leaked key (revoked)");
     let mut old = TrustedKey::new(retired.public(), retired.name());
-    old.valid_from = Some(t("2024-07-01"));
-    old.valid_until = Some(t("2025-06-30"));
+    old.valid_from = Some(t("2025-07-01"));
+    old.valid_until = Some(t("2026-06-30"));
+    let mut revoked = TrustedKey::new(leaked.public(), leaked.name());
+    revoked.valid_from = Some(t("2026-07-01"));
+    revoked.valid_until = Some(t("2027-07-31"));
+    revoked.revoked_at = Some(t("2026-11-01"));
     let mut only_roosevelt = TrustedKey::new(restricted.public(), restricted.name());
     only_roosevelt.school = Some(OTHER_SCHOOL.into());
     let trust = vec![
         TrustedKey::new(demo.public(), demo.name()),
         old,
         only_roosevelt,
+        revoked,
     ];
 
     let now = t("2026-11-25T08:00:00Z");
@@ -103,7 +109,7 @@ fn main() {
                 STUDENT,
                 Role::Student,
                 SCHOOL,
-                t("2025-03-01"),
+                t("2026-03-01"),
                 t("2027-01-31"),
                 Flags::default(),
                 &retired,
@@ -187,6 +193,35 @@ fn main() {
                 &retired,
             ),
             "key_not_valid_at_issue",
+        ),
+        (
+            "reject-key-revoked",
+            "Signed by a key revoked after it leaked: issued-at backdated into the key's window \
+             and an expiry ten years out. Refused from the revocation on, whatever its dates.",
+            card(
+                STUDENT,
+                Role::Student,
+                SCHOOL,
+                t("2026-09-01"),
+                t("2036-09-01"),
+                Flags::default(),
+                &leaked,
+            ),
+            "key_revoked",
+        ),
+        (
+            "reject-lifetime-too-long",
+            "Signed by a trusted key but valid for 401 days, over the 400-day maximum lifetime.",
+            card(
+                STUDENT,
+                Role::Student,
+                SCHOOL,
+                iat,
+                iat + 401 * 86_400,
+                Flags::default(),
+                &demo,
+            ),
+            "lifetime_too_long",
         ),
         (
             "reject-key-not-for-school",
@@ -310,6 +345,7 @@ fn main() {
             "verifier": {
                 "now": time::format_utc(now),
                 "skew_secs": 300,
+                "max_card_lifetime_days": 400,
                 "school": SCHOOL,
                 "trust": trust,
             },

@@ -22,7 +22,12 @@
 //!                          1_810_000_000, Flags::default()).unwrap();
 //! let text = quickcard::sign(&claims, &key);
 //! let trust = TrustList::new(vec![TrustedKey::new(key.public(), "Lincoln")], false).unwrap();
-//! let opts = VerifyOptions { now: 1_800_000_000, skew_secs: 300, school: Some("sch-lincoln".into()) };
+//! let opts = VerifyOptions {
+//!     now: 1_800_000_000,
+//!     skew_secs: 300,
+//!     school: Some("sch-lincoln".into()),
+//!     ..VerifyOptions::default()
+//! };
 //! let card = quickcard::verify(text.as_bytes(), &trust, &opts).unwrap();
 //! assert_eq!(card.claims.subject.to_string(), "stu-0042");
 //! ```
@@ -38,7 +43,8 @@ pub use card::{PREFIX, UnverifiedCard, VERSION, decode, sign};
 pub use claims::{ClaimError, Claims, Flags, Role, SchoolTag, Subject};
 pub use keys::{IssuerKey, KeyError, KeyId, PublicKey};
 pub use verify::{
-    TrustError, TrustList, TrustedKey, VerifiedCard, VerifyOptions, verify, verify_card,
+    DEFAULT_MAX_CARD_LIFETIME_SECS, TrustError, TrustList, TrustedKey, VerifiedCard, VerifyOptions,
+    verify, verify_card,
 };
 
 use thiserror::Error;
@@ -61,8 +67,21 @@ pub enum CardError {
     BadSignature,
     #[error("key {key} was not valid when the card was issued ({})", time::format_utc(*.issued_at))]
     KeyNotValidAtIssue { key: KeyId, issued_at: u64 },
+    #[error(
+        "key {key} was revoked on {} (it may have leaked), so none of its cards work any more; \
+         reprint the cards with the district's new key",
+        time::format_utc(*.revoked_at)
+    )]
+    KeyRevoked { key: KeyId, revoked_at: u64 },
     #[error("key {0} may not sign cards for this card's school")]
     KeyNotForSchool(KeyId),
+    #[error(
+        "the card is valid for {} days, longer than the {} days allowed here; \
+         print it again with an earlier expiry date",
+        .lifetime_secs.div_ceil(86_400),
+        .max_secs / 86_400
+    )]
+    LifetimeTooLong { lifetime_secs: u64, max_secs: u64 },
     #[error("the card is not valid yet (issued {}); check this device's clock", time::format_utc(*.issued_at))]
     NotYetValid { issued_at: u64 },
     #[error("the card expired on {}; print a new one", time::format_utc(*.expires_at))]
@@ -81,7 +100,9 @@ impl CardError {
             CardError::UnknownKey(_) => "unknown_key",
             CardError::BadSignature => "bad_signature",
             CardError::KeyNotValidAtIssue { .. } => "key_not_valid_at_issue",
+            CardError::KeyRevoked { .. } => "key_revoked",
             CardError::KeyNotForSchool(_) => "key_not_for_school",
+            CardError::LifetimeTooLong { .. } => "lifetime_too_long",
             CardError::NotYetValid { .. } => "not_yet_valid",
             CardError::Expired { .. } => "expired",
             CardError::WrongSchool => "wrong_school",

@@ -13,6 +13,7 @@ fn opts(now: u64) -> VerifyOptions {
         now,
         skew_secs: 300,
         school: Some(support::SCHOOL.into()),
+        ..VerifyOptions::default()
     }
 }
 

@@ -19,6 +19,7 @@ fn load(path: &std::path::Path) -> (String, TrustList, VerifyOptions, String) {
         now: time::parse(ver["now"].as_str().unwrap()).unwrap(),
         skew_secs: ver["skew_secs"].as_u64().unwrap(),
         school: ver["school"].as_str().map(String::from),
+        max_lifetime_secs: ver["max_card_lifetime_days"].as_u64().unwrap() * 86_400,
     };
     (
         v["card"].as_str().unwrap().to_string(),

@@ -905,6 +905,7 @@ impl Kiosk {
             now: self.services.clock.unix_secs(),
             skew_secs: self.settings.skew_secs,
             school: self.school_id.clone(),
+            ..VerifyOptions::default()
         };
         match quickcard::verify(text.as_bytes(), trust, &opts) {
             Err(e) => {
@@ -1153,8 +1154,12 @@ pub fn error_for_code(code: &str) -> ErrorKind {
         "unknown_user" | "role_not_allowed" | "role_mismatch" => ErrorKind::NotAllowed,
         "not_quickcard" => ErrorKind::NotQuickCard,
         "bad_signature" => ErrorKind::Forged,
-        "malformed" | "unsupported_version" => ErrorKind::Damaged,
-        "unknown_key" | "key_not_valid_at_issue" => ErrorKind::UnknownKey,
+        // A card valid for longer than the policy allows has to be printed again, like a
+        // damaged one.
+        "malformed" | "unsupported_version" | "lifetime_too_long" => ErrorKind::Damaged,
+        // A revoked key's cards are reprinted with the district's new key: the same grown-up
+        // step as for a key the kiosk does not know.
+        "unknown_key" | "key_not_valid_at_issue" | "key_revoked" => ErrorKind::UnknownKey,
         "pin_not_set" => ErrorKind::PinNotSet,
         "no_google_account" => ErrorKind::NoGoogleAccount,
         _ => ErrorKind::NotSchoolCard,
@@ -1186,6 +1191,8 @@ mod tests {
             ("malformed", ErrorKind::Damaged),
             ("unknown_key", ErrorKind::UnknownKey),
             ("pin_not_set", ErrorKind::PinNotSet),
+            ("key_revoked", ErrorKind::UnknownKey),
+            ("lifetime_too_long", ErrorKind::Damaged),
             ("no_google_account", ErrorKind::NoGoogleAccount),
             ("something_new", ErrorKind::NotSchoolCard),
         ];
@@ -1199,4 +1206,18 @@ mod tests {
             ErrorKind::NotQuickCard
         );
     }
+        let key = quickcard::IssuerKey::from_seed([1; 32], "k")
+            .public()
+            .key_id();
+        assert_eq!(
+            error_for_card(&CardError::KeyRevoked { key, revoked_at: 0 }),
+            ErrorKind::UnknownKey
+        );
+        assert_eq!(
+            error_for_card(&CardError::LifetimeTooLong {
+                lifetime_secs: 2,
+                max_secs: 1
+            }),
+            ErrorKind::Damaged
+        );
 }

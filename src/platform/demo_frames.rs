@@ -197,6 +197,7 @@ pub fn photo_sequence(
         now,
         skew_secs: 0,
         school: Some(DEMO_SCHOOL.into()),
+        ..quickcard::VerifyOptions::default()
     };
     let card = quickcard::verify(text.as_bytes(), &trust, &opts).ok()?;
     if card.claims.flags.second_factor || cards.is_empty() {
@@ -269,6 +270,7 @@ mod tests {
             now,
             skew_secs: 0,
             school: Some(DEMO_SCHOOL.into()),
+            ..quickcard::VerifyOptions::default()
         };
         let card = quickcard::verify(text.as_bytes(), &trust, &opts).unwrap();
         assert_eq!(card.claims.subject.to_string(), DEMO_STUDENT);

@@ -177,6 +177,7 @@ fuzz_target!(|data: &[u8]| {
         now: number(data, "now").unwrap_or(1_800_000_000),
         skew_secs: 300,
         school: Some(SCHOOL.into()),
+        ..VerifyOptions::default()
     };
     let verified = quickcard::verify(&text, &trust, &opts);
     if let Ok(card) = &verified {

@@ -18,6 +18,7 @@ fuzz_target!(|data: &[u8]| {
         now: 1_800_000_000,
         skew_secs: 300,
         school: Some("sch-lincoln-elementary".into()),
+        ..VerifyOptions::default()
     };
     // As given, and as the Base45 body of a card, so the fuzzer reaches the layout parser.
     let _ = quickcard::verify(data, &trust, &opts);
