@@ -18,6 +18,7 @@ use serde_json::json;
 use crate::AppState;
 use crate::error::ApiError;
 use crate::exchange::{self, ExchangeRequest, SessionReply};
+use crate::ratelimit::{self, ClientAddr};
 use crate::secrets::{self, Secret, hash_token, normalise_code};
 use crate::store::{self, AuditEntry, Kiosk, SessionView};
 
@@ -192,7 +193,12 @@ pub struct EnrollReply {
     pub trust: Vec<quickcard::TrustedKey>,
 }
 
-async fn enroll(State(state): State<AppState>, body: Body) -> Result<Response, ApiError> {
+async fn enroll(
+    State(state): State<AppState>,
+    client: ClientAddr,
+    body: Body,
+) -> Result<Response, ApiError> {
+    ratelimit::client_hit(&state, &client).await?;
     let req: EnrollRequest = parse(&body)?;
     let now = state.now();
     let w = state.config.rate_limit.window_secs.max(1) as i64;
@@ -365,10 +371,15 @@ async fn launch(
     }))
 }
 
+/// `GET /v1/launch/{token}`: anyone can call it, so it is limited per client address, and
+/// only a token that exists and is unused reaches the database's writer (see
+/// [`store::redeem_launch`]).
 async fn open_launch(
     State(state): State<AppState>,
+    client: ClientAddr,
     Path(token): Path<String>,
 ) -> Result<Response, ApiError> {
+    ratelimit::client_hit(&state, &client).await?;
     let invalid = || {
         ApiError::new(
             StatusCode::GONE,

@@ -157,6 +157,14 @@ pub struct RateLimitConfig {
     pub card_max: u64,
     /// Enrolment attempts (all kiosks together) per window.
     pub enrol_max: u64,
+    /// Requests one client address may make per window to the routes anyone can call that
+    /// reach the database (launch links, enrolment). An IPv6 client counts by its /64: one
+    /// machine usually holds a whole /64 and could otherwise take a fresh budget per address.
+    pub client_max: u64,
+    /// A header set by the reverse proxy in front of the portal (`X-Forwarded-For`) whose last
+    /// entry is the client's address; without it the TCP peer is the client (behind a proxy:
+    /// the proxy, for every client). `saml.client_ip_header` is used when this is unset.
+    pub client_ip_header: Option<String>,
 }
 
 impl Default for RateLimitConfig {
@@ -166,6 +174,8 @@ impl Default for RateLimitConfig {
             kiosk_max: 120,
             card_max: 10,
             enrol_max: 30,
+            client_max: 120,
+            client_ip_header: None,
         }
     }
 }

@@ -39,6 +39,8 @@ pub struct Db {
     write_lock: Arc<tokio::sync::Mutex<Option<AnyConnection>>>,
     /// Microseconds this process held its SQLite write turn, in total.
     turn_us: Arc<std::sync::atomic::AtomicU64>,
+    /// Write transactions begun by this process ([`Db::begin_write`]), in total.
+    write_txs: Arc<std::sync::atomic::AtomicU64>,
     /// Whether the writer has a connection of its own (a SQLite file; not an in-memory
     /// database, which is private to the pool's one connection).
     keep_writer: bool,
@@ -254,6 +256,7 @@ impl Db {
             kind,
             write_lock: Arc::new(tokio::sync::Mutex::new(None)),
             turn_us: Arc::default(),
+            write_txs: Arc::default(),
             keep_writer: kind == DbKind::Sqlite && !memory,
         })
     }
@@ -272,6 +275,8 @@ impl Db {
     /// A transaction that will write. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`), so two writers queue instead of failing with "database is locked".
     pub async fn begin_write(&self) -> Result<WriteTx, sqlx::Error> {
+        self.write_txs
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         let turn = self.write_turn().await;
         let tx = match self.kind {
             DbKind::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
@@ -313,6 +318,12 @@ impl Db {
     /// single writer's busy time.
     pub fn write_turn_busy_us(&self) -> u64 {
         self.turn_us.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many write transactions this process has begun: what a request that must not
+    /// write (a made-up launch token) can be checked against.
+    pub fn write_transactions(&self) -> u64 {
+        self.write_txs.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// This process's write turn on SQLite (nothing on PostgreSQL), for single writing

@@ -183,7 +183,7 @@ pub async fn serve(
             }
         })
     };
-    // The peer address is the sign-in routes' rate-limit key (crate::signin::ClientAddr).
+    // The peer address is the per-address rate-limit key (crate::ratelimit::ClientAddr).
     let result = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -10,14 +10,19 @@
 //! requests had counted one after another.
 
 use std::collections::BTreeMap;
+use std::net::{IpAddr, Ipv6Addr, SocketAddr};
 
+use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::http::request::Parts;
 use tokio::sync::oneshot;
 
+use crate::AppState;
 use crate::db::{Db, DbKind};
+use crate::error::ApiError;
 use crate::group::{Group, GroupWork};
 
 /// Counts hits in shared fixed-window buckets (`kiosk:ID`, `card:ID`, `signin-ip:ADDR`,
-/// `enrol`).
+/// `client:ADDR`, `enrol`).
 #[derive(Debug)]
 pub struct RateCounter {
     group: Group<Counter>,
@@ -180,4 +185,97 @@ async fn upsert(db: &Db, json: String) -> Result<BTreeMap<String, u64>, sqlx::Er
         totals.insert(bucket, hits.max(0) as u64);
     }
     Ok(totals)
+}
+
+/// The client's address: the TCP peer, or the last entry of the proxy's header
+/// (`rate_limit.client_ip_header`, else `saml.client_ip_header`) when the portal is behind a
+/// reverse proxy that sets it. The key of the per-address limits on the routes anyone can
+/// call.
+#[derive(Debug, Clone)]
+pub struct ClientAddr(pub String);
+
+impl ClientAddr {
+    /// The rate-limit bucket of this client: an IPv4 address as is, an IPv6 address by its
+    /// /64 (a host is normally given a whole /64 and picks addresses in it at will, so
+    /// counting single IPv6 addresses would not limit anybody).
+    pub fn bucket(&self, prefix: &str) -> String {
+        match self.0.parse::<IpAddr>() {
+            Ok(IpAddr::V6(v6)) if v6.to_ipv4_mapped().is_none() => {
+                let s = v6.segments();
+                let net = Ipv6Addr::new(s[0], s[1], s[2], s[3], 0, 0, 0, 0);
+                format!("{prefix}:{net}/64")
+            }
+            Ok(IpAddr::V6(v6)) => format!("{prefix}:{}", v6.to_canonical()),
+            _ => format!("{prefix}:{}", self.0),
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, std::convert::Infallible> {
+        let header = state.config.rate_limit.client_ip_header.as_deref();
+        #[cfg(feature = "saml")]
+        let header = header.or_else(|| {
+            state
+                .saml
+                .as_ref()
+                .and_then(|i| i.settings.client_ip_header.as_deref())
+        });
+        if let Some(h) = header
+            && let Some(v) = parts.headers.get(h).and_then(|v| v.to_str().ok())
+            && let Some(last) = v.rsplit(',').next().map(str::trim)
+            && let Ok(ip) = last.parse::<IpAddr>()
+        {
+            return Ok(ClientAddr(ip.to_string()));
+        }
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "unknown".into());
+        Ok(ClientAddr(peer))
+    }
+}
+
+/// Counts one request of `client` against `rate_limit.client_max`. Past the limit the
+/// request is refused before it reads or writes anything else.
+pub async fn client_hit(state: &AppState, client: &ClientAddr) -> Result<(), ApiError> {
+    let now = state.now();
+    let w = state.config.rate_limit.window_secs.max(1) as i64;
+    let start = now - now.rem_euclid(w);
+    let [hits] = state
+        .rate
+        .hit([client.bucket("client").as_str()], start)
+        .await?;
+    let max = state.config.rate_limit.client_max;
+    if hits > max {
+        if hits == max + 1 {
+            // Logged, not audited: an audit row would be the write this limit prevents.
+            tracing::warn!(client = %client.0, "client exceeded the per-address rate limit");
+        }
+        return Err(ApiError::rate_limited((start + w - now).max(1) as u64));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ipv6_clients_count_by_their_64() {
+        let b = |a: &str| ClientAddr(a.into()).bucket("client");
+        assert_eq!(b("192.0.2.7"), "client:192.0.2.7");
+        assert_eq!(b("2001:db8:1:2:aaaa::1"), "client:2001:db8:1:2::/64");
+        assert_eq!(b("2001:db8:1:2:ffff:1:2:3"), b("2001:db8:1:2::9"));
+        assert_ne!(b("2001:db8:1:2::1"), b("2001:db8:1:3::1"));
+        // An IPv4 client seen through an IPv6 socket is that IPv4 client.
+        assert_eq!(b("::ffff:192.0.2.7"), "client:192.0.2.7");
+        assert_eq!(b("unknown"), "client:unknown");
+    }
 }

@@ -15,12 +15,10 @@
 //!
 //! The routes are documented in `portal/API.md` ("Chromebook sign-in").
 
-use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::{ConnectInfo, FromRequestParts, Path, RawQuery, State};
-use axum::http::request::Parts;
+use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
@@ -53,37 +51,8 @@ pub fn routes() -> Router<AppState> {
         .route("/v1/signin/{request}/exchange", post(signin_exchange))
 }
 
-/// The client's address: the TCP peer, or the last entry of `saml.client_ip_header` when the
-/// portal is behind a reverse proxy that sets it.
-#[derive(Debug, Clone)]
-pub struct ClientAddr(pub String);
-
-impl FromRequestParts<AppState> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, std::convert::Infallible> {
-        let header = state
-            .saml
-            .as_ref()
-            .and_then(|i| i.settings.client_ip_header.as_deref());
-        if let Some(h) = header
-            && let Some(v) = parts.headers.get(h).and_then(|v| v.to_str().ok())
-            && let Some(last) = v.rsplit(',').next().map(str::trim)
-            && let Ok(ip) = last.parse::<IpAddr>()
-        {
-            return Ok(ClientAddr(ip.to_string()));
-        }
-        let peer = parts
-            .extensions
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        Ok(ClientAddr(peer))
-    }
-}
+/// The client's address (also the key of the per-address limits outside sign-in).
+pub use crate::ratelimit::ClientAddr;
 
 fn idp(state: &AppState) -> Option<&Arc<Idp>> {
     state.saml.as_ref()
@@ -216,8 +185,9 @@ async fn ip_hit(state: &AppState, idp: &Idp, addr: &str) -> Result<(), ApiError>
     Ok(())
 }
 
+/// An IPv6 client counts by its /64, like every per-address limit ([`ClientAddr::bucket`]).
 fn ip_bucket(addr: &str) -> String {
-    format!("signin-ip:{addr}")
+    ClientAddr(addr.to_string()).bucket("signin-ip")
 }
 
 /// Where the browser goes to scan the card. A demo portal tells the page to trust the demo

@@ -516,7 +516,22 @@ pub async fn create_launch(
 
 /// Redeems a launch token once. Returns the app id when the token was unused, unexpired, and
 /// its session is still live.
+///
+/// Anyone can present a token, so a plain read comes first: only a token that exists, unused
+/// and unexpired, takes the writer (SQLite has one); made-up tokens never queue there.
 pub async fn redeem_launch(db: &Db, token_hash: &str, now: i64) -> Result<Option<String>> {
+    let open = sqlx::query(
+        "SELECT COUNT(*) AS n FROM launches WHERE token_hash = $1 AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(token_hash.to_string())
+    .bind(now)
+    .fetch_one(&db.pool)
+    .await?
+    .try_get::<i64, _>("n")?
+        > 0;
+    if !open {
+        return Ok(None);
+    }
     let mut tx = db.begin_write().await?;
     let row = sqlx::query(
         "UPDATE launches SET used_at = $1 \

@@ -24,6 +24,7 @@ both_databases!(
     admin_api_needs_its_token,
     health_and_unknown_routes,
     replies_are_never_cached,
+    made_up_launch_tokens_do_not_write,
 );
 
 async fn exchange_session_and_sign_out(db: TestDb) {
@@ -1078,4 +1079,62 @@ async fn replies_are_never_cached(db: TestDb) {
         let cache: Vec<_> = r.headers.get_all("cache-control").iter().collect();
         assert_eq!(cache, ["no-store"], "{what}: {r:?}");
     }
+}
+
+/// `GET /v1/launch/{token}` is open to anyone: a made-up token costs no write transaction and
+/// no audit row, and past `rate_limit.client_max` per window one address is refused outright;
+/// a real launch link still opens.
+async fn made_up_launch_tokens_do_not_write(db: TestDb) {
+    let w = World::with(db, |c| c.rate_limit.client_max = 100).await;
+    // T0 starts a rate-limit window; the world's enrolment was this address's first request.
+    assert_eq!(T0 % 60, 0);
+    let writes = w.server.state.db.write_transactions();
+    let audit = w.audit().await.len();
+    let mut seen = Vec::new();
+    for _ in 0..200 {
+        let token = quickcard_portal::secrets::Secret::token("qcl_");
+        let r = reply(
+            w.http
+                .get(w.url(&format!("/v1/launch/{}", token.expose())))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        seen.push((r.status.as_u16(), r.code().to_string()));
+    }
+    let gone = (410, "launch_invalid".to_string());
+    let limited = (429, "rate_limited".to_string());
+    assert!(seen[..99].iter().all(|s| *s == gone), "{seen:?}");
+    assert!(seen[99..].iter().all(|s| *s == limited), "{seen:?}");
+    assert_eq!(w.server.state.db.write_transactions(), writes);
+    assert_eq!(w.audit().await.len(), audit);
+
+    // The next window: a real link opens (and is used up) as before.
+    w.clock.advance(60);
+    let r = w
+        .exchange(&w.card("stu-maya", Role::Student, "sch-lincoln"))
+        .await;
+    let l = reply(
+        w.http
+            .post(w.url("/v1/session/apps/clever/launch"))
+            .bearer_auth(&w.kiosk)
+            .header("QuickCard-Session", r.body["token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let url = l.body["url"].as_str().unwrap();
+    let open = w.http.get(url).send().await.unwrap();
+    assert_eq!(open.status(), 303);
+    assert_eq!(open.headers()["location"], "https://clever.com/in/");
+    let twice = reply(w.http.get(url).send().await.unwrap()).await;
+    assert_eq!(twice.code(), "launch_invalid");
+    assert!(
+        w.audit()
+            .await
+            .iter()
+            .any(|a| a.kind == "launch_open" && a.result == "ok")
+    );
 }
