@@ -110,11 +110,53 @@ impl Drop for SessionReply {
     }
 }
 
-/// A revoked card range: cards of `user_id` issued before `issued_before` are refused.
+/// A revoked card range, as the configs send it: cards of the user issued before
+/// `issued_before` are refused. The portal does not send the user id (the sign-in page's
+/// config is open to whoever starts a sign-in and must not list the district's revoked
+/// pupils): `user_hash` is SHA-256 (lower-case hex) of `salt` followed by the id, so a kiosk
+/// that reads the id off a card can still tell that the card is revoked. This is the one
+/// definition of the entry for the kiosk, the browser page and their tests.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
 pub struct Revocation {
-    pub user_id: String,
+    /// Defaults: a config cached from an older portal (plain `user_id`s) still loads its
+    /// trust list; its revocations match nothing until the next refresh.
+    #[serde(default)]
+    pub salt: String,
+    #[serde(default)]
+    pub user_hash: String,
     pub issued_before: u64,
+}
+
+impl Revocation {
+    /// The entry the portal would send for `user_id` with this salt.
+    pub fn new(salt: &str, user_id: &str, issued_before: u64) -> Revocation {
+        Revocation {
+            salt: salt.to_string(),
+            user_hash: salted_hash(salt, user_id),
+            issued_before,
+        }
+    }
+
+    /// Whether this entry refuses a card of `user_id` issued at `issued_at`.
+    pub fn refuses(&self, user_id: &str, issued_at: u64) -> bool {
+        issued_at < self.issued_before
+            && !self.user_hash.is_empty()
+            && salted_hash(&self.salt, user_id) == self.user_hash.to_ascii_lowercase()
+    }
+}
+
+/// Whether any of `revoked` refuses a card of `user_id` issued at `issued_at`: the offline
+/// check of the kiosk and of the browser page.
+pub fn is_revoked(revoked: &[Revocation], user_id: &str, issued_at: u64) -> bool {
+    revoked.iter().any(|r| r.refuses(user_id, issued_at))
+}
+
+fn salted_hash(salt: &str, user_id: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let mut h = Sha256::new();
+    h.update(salt.as_bytes());
+    h.update(user_id.as_bytes());
+    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// `GET /v1/kiosk/config`.
@@ -537,6 +579,41 @@ fn url_segment(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn revoked_cards_are_recognised_by_salted_hash() {
+        // An entry as the portal sends it: SHA-256 of the salt followed by the user id.
+        let json = r#"{"salt": "00112233445566778899aabbccddeeff",
+            "user_hash": "2a5ffda83c1a15af931e76a21b92d4d5e7e25801b32c37c6a4d06aa596b2e0b5",
+            "issued_before": 1800000000}"#;
+        let sent: Revocation = serde_json::from_str(json).unwrap();
+        let revoked = vec![sent, Revocation::new("ffee", "stu-omar", 1_800_000_000)];
+        assert!(is_revoked(&revoked, "stu-ben", 1_799_999_999));
+        assert!(is_revoked(&revoked, "stu-omar", 1_700_000_000));
+        // A card printed after the revocation, and other pupils, pass.
+        assert!(!is_revoked(&revoked, "stu-ben", 1_800_000_000));
+        assert!(!is_revoked(&revoked, "stu-maya", 1_700_000_000));
+        assert!(!is_revoked(&revoked, "stu-be", 1_700_000_000));
+        // The wire form carries no user id.
+        let text = serde_json::to_string(&revoked).unwrap();
+        assert!(!text.contains("stu-"), "{text}");
+        // A config cached from an older portal (plain ids) loads, and its entries match nothing.
+        let old: KioskConfig = serde_json::from_str(
+            r#"{"school_id": "sch-1", "revoked": [{"user_id": "stu-ben", "issued_before": 9}]}"#,
+        )
+        .unwrap();
+        assert_eq!(old.school_id, "sch-1");
+        assert!(!is_revoked(&old.revoked, "stu-ben", 1));
+    }
+
+    #[test]
+    fn salted_hash_is_sha256_of_salt_then_id() {
+        // SHA-256("abc"), the FIPS 180-2 example: salt "a" followed by the id "bc".
+        assert_eq!(
+            salted_hash("a", "bc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+    }
 
     #[test]
     fn api_errors_keep_code_and_extras() {

@@ -14,6 +14,7 @@ use axum::routing::{get, post};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::error::ApiError;
@@ -241,15 +242,46 @@ async fn enroll(
     }
 }
 
+/// A revoked card range as the configs (`/v1/kiosk/config`, `/v1/signin/{id}/config`) send
+/// it: cards of the user issued before `issued_before` are refused offline. The user id is
+/// not sent, only `user_hash`, SHA-256 (hex) of `salt` followed by the id: the sign-in
+/// page's config is open to whoever starts a sign-in, and must not list the district's
+/// revoked pupils, while a page holding a card (it reads the id on it) can still tell that the
+/// card is revoked. Each entry of each reply has a fresh random salt, so replies cannot be
+/// compared with each other or with a table of precomputed hashes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevokedCard {
+    pub salt: String,
+    pub user_hash: String,
+    pub issued_before: i64,
+}
+
+impl RevokedCard {
+    /// The entry for `user_id` with the given salt.
+    pub fn new(salt: String, user_id: &str, issued_before: i64) -> RevokedCard {
+        let mut h = Sha256::new();
+        h.update(salt.as_bytes());
+        h.update(user_id.as_bytes());
+        RevokedCard {
+            user_hash: secrets::hex(&h.finalize()),
+            salt,
+            issued_before,
+        }
+    }
+}
+
+/// The configs' `revoked` list from `(user id, issued before)` rows, each with its own salt.
+pub fn revoked_cards(rows: Vec<(String, i64)>) -> Vec<RevokedCard> {
+    rows.into_iter()
+        .map(|(user_id, before)| RevokedCard::new(secrets::salt(), &user_id, before))
+        .collect()
+}
+
 async fn kiosk_config(
     State(state): State<AppState>,
     AuthedKiosk(kiosk): AuthedKiosk,
 ) -> Result<Response, ApiError> {
-    let revoked = store::revocations_for_school(&state.db, &kiosk.school_id).await?;
-    let revoked: Vec<_> = revoked
-        .into_iter()
-        .map(|(user_id, before)| json!({"user_id": user_id, "issued_before": before}))
-        .collect();
+    let revoked = revoked_cards(store::revocations_for_school(&state.db, &kiosk.school_id).await?);
     Ok(axum::Json(json!({
         "kiosk_id": kiosk.id,
         "name": kiosk.name,

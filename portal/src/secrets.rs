@@ -22,6 +22,11 @@ fn random_bytes<const N: usize>() -> [u8; N] {
     b
 }
 
+/// 128 random bits in hex: a salt that makes every hash of a reply unlike any other.
+pub fn salt() -> String {
+    hex(&random_bytes::<16>())
+}
+
 pub fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";
     let mut s = String::with_capacity(bytes.len() * 2);

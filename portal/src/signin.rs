@@ -468,11 +468,9 @@ async fn signin_config(
         Lookup::Refused(_, e) => return Err(e),
     };
     let schools = &idp.settings.schools;
-    let revoked: Vec<_> = store::revocations_for_schools(&state.db, schools)
-        .await?
-        .into_iter()
-        .map(|(user_id, before)| json!({"user_id": user_id, "issued_before": before}))
-        .collect();
+    // Salted hashes, not user ids: anyone who starts a sign-in reads this reply.
+    let revoked =
+        crate::api::revoked_cards(store::revocations_for_schools(&state.db, schools).await?);
     Ok(axum::Json(json!({
         "kiosk_id": "",
         "name": "Chromebook sign-in",

@@ -8,6 +8,14 @@ use quickcard::{Flags, IssuerKey, Role, TrustedKey};
 use quickcard_portal::store;
 use serde_json::json;
 
+fn hex_sha256(s: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 both_databases!(
     exchange_session_and_sign_out,
     card_refusals_have_their_own_codes,
@@ -729,10 +737,16 @@ async fn enrolment_is_one_time_and_kiosk_config(db: TestDb) {
     assert_eq!(cfg.body["school_id"], "sch-lincoln");
     assert_eq!(cfg.body["idle_timeout_secs"], 120);
     assert_eq!(cfg.body["demo"], false);
+    // Revoked users are sent as salted hashes, never as ids.
+    let revoked = cfg.body["revoked"].as_array().unwrap();
+    assert_eq!(revoked.len(), 1, "{cfg:?}");
+    let salt = revoked[0]["salt"].as_str().unwrap();
+    assert_eq!(revoked[0]["issued_before"], T0);
     assert_eq!(
-        cfg.body["revoked"],
-        json!([{"user_id": "stu-ben", "issued_before": T0}])
+        revoked[0]["user_hash"],
+        hex_sha256(&format!("{salt}stu-ben"))
     );
+    assert!(!cfg.body.to_string().contains("stu-ben"), "{cfg:?}");
     let audit = w.audit().await;
     assert!(
         audit

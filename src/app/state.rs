@@ -920,10 +920,11 @@ impl Kiosk {
             }
             Ok(card) => {
                 let subject = card.claims.subject.to_string();
-                let revoked = self
-                    .revoked
-                    .iter()
-                    .any(|r| r.user_id == subject && card.claims.issued_at < r.issued_before);
+                let revoked = crate::portal_client::is_revoked(
+                    &self.revoked,
+                    &subject,
+                    card.claims.issued_at,
+                );
                 self.pending = Some(Pending {
                     text,
                     card_id: card_key,

@@ -161,10 +161,12 @@ impl ScriptPortal {
     }
     pub fn revoke(&self, user_id: &str, before: u64) {
         if let Ok(c) = &mut *self.config.lock().unwrap() {
-            c.revoked.push(Revocation {
-                user_id: user_id.into(),
-                issued_before: before,
-            });
+            // As the portal sends it: a salted hash, not the id.
+            c.revoked.push(Revocation::new(
+                "5a17c0ffee5a17c0ffee5a17c0ffee00",
+                user_id,
+                before,
+            ));
         }
     }
 }
