@@ -297,10 +297,13 @@ pub async fn run(cli: Cli) -> Result<()> {
             let db = open_db(&config).await?;
             let r = roster_import::import(&db, roster, clock.now() as i64).await?;
             println!(
-                "imported {}: {} schools, {} users added, {} updated, {} removed ({} sessions ended), {} classes, {} enrolments, {} parent links",
+                // "restored": back on the roster after an import removed them, with the
+                // revocation, lockout and PIN they had.
+                "imported {}: {} schools, {} users added, {} restored, {} updated, {} removed ({} sessions ended), {} classes, {} enrolments, {} parent links",
                 roster.display(),
                 r.schools,
                 r.users_added,
+                r.users_restored,
                 r.users_updated,
                 r.users_removed,
                 r.sessions_ended,

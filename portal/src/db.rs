@@ -140,6 +140,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         include_str!("../migrations/sqlite/0002_chromebook_signin.sql"),
     ),
     (
+        3,
+        "roster_soft_delete",
+        include_str!("../migrations/sqlite/0003_roster_soft_delete.sql"),
+    ),
+    (
         4,
         "pin_attempts",
         include_str!("../migrations/sqlite/0004_pin_attempts.sql"),
@@ -155,6 +160,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         2,
         "chromebook_signin",
         include_str!("../migrations/postgres/0002_chromebook_signin.sql"),
+    ),
+    (
+        3,
+        "roster_soft_delete",
+        include_str!("../migrations/postgres/0003_roster_soft_delete.sql"),
     ),
     (
         4,

@@ -149,12 +149,14 @@ pub async fn prepare(
         .map_err(|e| PortalError::Invalid(e.to_string()))?;
     let adults: Vec<String> = {
         use sqlx::Row;
-        sqlx::query("SELECT id FROM users WHERE role <> 'student' ORDER BY id")
-            .fetch_all(&state.db.pool)
-            .await?
-            .iter()
-            .map(|r| r.try_get::<String, _>("id"))
-            .collect::<Result<_, _>>()?
+        sqlx::query(
+            "SELECT id FROM users WHERE role <> 'student' AND removed_at IS NULL ORDER BY id",
+        )
+        .fetch_all(&state.db.pool)
+        .await?
+        .iter()
+        .map(|r| r.try_get::<String, _>("id"))
+        .collect::<Result<_, _>>()?
     };
     for id in adults {
         store::set_pin(&state.db, &id, &pin_hash, now).await?;

@@ -2,8 +2,9 @@
 //! card printer uses) and replaces the portal's copy in one transaction.
 //!
 //! Users whose roster entry is disabled (`enabledUser = false`) are treated as absent: they
-//! cannot sign in, and their live sessions end. Parent–child links come from the roster's
-//! agents where present.
+//! are marked removed, cannot sign in, and their live sessions end; their revocation, lockout
+//! and PIN are kept for when they are enabled again. Parent–child links come from the
+//! roster's agents where present.
 
 use std::path::Path;
 

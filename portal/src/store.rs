@@ -202,6 +202,7 @@ pub struct Holder {
     pub given_name: String,
     pub display_name: String,
     pub grades: Vec<String>,
+    /// On that school's roster: linked to it and not removed.
     pub in_school: bool,
     pub revoked_before: Option<i64>,
     pub locked_until: Option<i64>,
@@ -209,13 +210,15 @@ pub struct Holder {
 }
 
 /// The columns of [`Holder`] for `u` (users), `r`, `l`, `p` and a school given as `{school}`.
+/// A removed user is still found (so the refusal can say they left the roster), never in school.
 macro_rules! holder_columns {
     ($school:literal) => {
         concat!(
             "u.id AS user_id, u.role, u.given_name, u.display_name, u.grades, ",
             "(SELECT COUNT(*) FROM user_schools s WHERE s.user_id = u.id AND s.school_id = ",
             $school,
-            ") AS in_school, r.issued_before, l.locked_until, p.hash AS pin_hash "
+            " AND u.removed_at IS NULL) AS in_school, r.issued_before, l.locked_until, ",
+            "p.hash AS pin_hash "
         )
     };
 }
@@ -424,11 +427,14 @@ pub struct SessionView {
     pub display_name: String,
 }
 
+/// The session with this token hash. A session of a user removed from the roster is not
+/// found: the import ends them, and one started while the import ran must not live on.
 pub async fn session(db: &Db, token_hash: &str) -> Result<Option<SessionView>> {
     let row = sqlx::query(
         "SELECT s.token_hash, s.user_id, s.kiosk_id, s.card_id, s.expires_at, s.ended_at, \
            s.second_factor, u.role, u.given_name, u.display_name \
-         FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1",
+         FROM sessions s JOIN users u ON u.id = s.user_id AND u.removed_at IS NULL \
+         WHERE s.token_hash = $1",
     )
     .bind(token_hash.to_string())
     .fetch_optional(&db.pool)
@@ -573,7 +579,7 @@ pub async fn redeem_launch(db: &Db, token_hash: &str, now: i64) -> Result<Option
 }
 
 /// Revokes every card of `user_id` issued before `now` and ends the user's live sessions.
-/// Returns the number of sessions ended, or `None` when the user is not on the roster.
+/// Returns the number of sessions ended, or `None` when the user was never on the roster.
 pub async fn revoke(
     db: &Db,
     user_id: &str,
@@ -582,6 +588,8 @@ pub async fn revoke(
     by: &str,
 ) -> Result<Option<u64>> {
     let mut tx = db.begin_write().await?;
+    // A user removed from the roster may be revoked too: a card lost while they are off the
+    // roster must stay refused should they come back.
     let exists = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE id = $1")
         .bind(user_id.to_string())
         .fetch_one(&mut *tx)
@@ -639,15 +647,17 @@ pub async fn revocations_for_school(db: &Db, school_id: &str) -> Result<Vec<(Str
         .collect()
 }
 
-/// Sets (or replaces) a user's PIN hash. Returns false when the user is not on the roster.
+/// Sets (or replaces) a user's PIN hash. Returns false when the user is not on the roster
+/// (never imported, or removed).
 pub async fn set_pin(db: &Db, user_id: &str, hash: &str, now: i64) -> Result<bool> {
     let mut tx = db.begin_write().await?;
-    let exists = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE id = $1")
-        .bind(user_id.to_string())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get::<i64, _>("n")?
-        > 0;
+    let exists =
+        sqlx::query("SELECT COUNT(*) AS n FROM users WHERE id = $1 AND removed_at IS NULL")
+            .bind(user_id.to_string())
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get::<i64, _>("n")?
+            > 0;
     if !exists {
         tx.rollback().await?;
         return Ok(false);
@@ -836,8 +846,13 @@ pub struct RosterUser {
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize)]
 pub struct ImportReport {
     pub schools: u64,
+    /// New to the portal.
     pub users_added: u64,
+    /// Back on the roster after an import removed them; their revocation, lockout and PIN
+    /// were kept and hold again.
+    pub users_restored: u64,
     pub users_updated: u64,
+    /// On the roster before, missing (or disabled) now.
     pub users_removed: u64,
     pub sessions_ended: u64,
     pub classes: u64,
@@ -846,8 +861,9 @@ pub struct ImportReport {
     pub skipped: Vec<String>,
 }
 
-/// Replaces the roster with `snap` in one transaction: users are updated in place, users no
-/// longer present are removed and their live sessions end.
+/// Replaces the roster with `snap` in one transaction: users are updated in place; users no
+/// longer present are marked removed (never deleted), lose their school links and their live
+/// sessions end; users who come back are restored.
 pub async fn import_roster(
     db: &Db,
     snap: &RosterSnapshot,
@@ -857,12 +873,19 @@ pub async fn import_roster(
     use std::collections::HashSet;
     let mut report = ImportReport::default();
     let mut tx = db.begin_write().await?;
-    let existing: HashSet<String> = sqlx::query("SELECT id FROM users")
+    let mut on_roster: HashSet<String> = HashSet::new();
+    let mut removed: HashSet<String> = HashSet::new();
+    for r in sqlx::query("SELECT id, removed_at FROM users")
         .fetch_all(&mut *tx)
         .await?
-        .iter()
-        .map(|r| r.try_get::<String, _>("id"))
-        .collect::<Result<_>>()?;
+    {
+        let id: String = r.try_get("id")?;
+        if r.try_get::<Option<i64>, _>("removed_at")?.is_some() {
+            removed.insert(id);
+        } else {
+            on_roster.insert(id);
+        }
+    }
     let incoming: HashSet<&str> = snap.users.iter().map(|u| u.id.as_str()).collect();
 
     for (id, name) in &snap.schools {
@@ -876,8 +899,8 @@ pub async fn import_roster(
         .await?;
         report.schools += 1;
     }
-    // Links are replaced wholesale; users are upserted so their PINs, lockouts and
-    // revocations stay.
+    // Links are replaced wholesale; users are upserted, and never deleted, so their PINs,
+    // lockouts and revocations stay, also across a spell off the roster.
     for table in ["guardians", "enrollments", "classes", "user_schools"] {
         let sql: &'static str = match table {
             "guardians" => "DELETE FROM guardians",
@@ -887,7 +910,10 @@ pub async fn import_roster(
         };
         sqlx::query(sql).execute(&mut *tx).await?;
     }
-    for gone in existing.iter().filter(|id| !incoming.contains(id.as_str())) {
+    for gone in on_roster
+        .iter()
+        .filter(|id| !incoming.contains(id.as_str()))
+    {
         let ended = sqlx::query(
             "UPDATE sessions SET ended_at = $1, end_reason = 'removed_from_roster' \
              WHERE user_id = $2 AND ended_at IS NULL AND expires_at > $1",
@@ -898,17 +924,13 @@ pub async fn import_roster(
         .await?
         .rows_affected();
         report.sessions_ended += ended;
-        for sql in [
-            "DELETE FROM pins WHERE user_id = $1",
-            "DELETE FROM lockouts WHERE user_id = $1",
-            "DELETE FROM revocations WHERE user_id = $1",
-            "DELETE FROM users WHERE id = $1",
-        ] {
-            sqlx::query(sql)
-                .bind(gone.clone())
-                .execute(&mut *tx)
-                .await?;
-        }
+        // Deleting the user would take their revocation, lockout and PIN along: a child
+        // dropped from one export and re-added in the next would get a lost card back.
+        sqlx::query("UPDATE users SET removed_at = $1, updated_at = $1 WHERE id = $2")
+            .bind(now)
+            .bind(gone.clone())
+            .execute(&mut *tx)
+            .await?;
         report.users_removed += 1;
     }
     for u in &snap.users {
@@ -918,7 +940,7 @@ pub async fn import_roster(
              ON CONFLICT (id) DO UPDATE SET role = excluded.role, given_name = excluded.given_name, \
                family_name = excluded.family_name, display_name = excluded.display_name, \
                email = excluded.email, username = excluded.username, grades = excluded.grades, \
-               updated_at = excluded.updated_at",
+               updated_at = excluded.updated_at, removed_at = NULL",
         )
         .bind(u.id.clone())
         .bind(u.role.as_str().to_string())
@@ -931,8 +953,10 @@ pub async fn import_roster(
         .bind(now)
         .execute(&mut *tx)
         .await?;
-        if existing.contains(&u.id) {
+        if on_roster.contains(&u.id) {
             report.users_updated += 1;
+        } else if removed.contains(&u.id) {
+            report.users_restored += 1;
         } else {
             report.users_added += 1;
         }
@@ -995,8 +1019,12 @@ pub async fn import_roster(
     audit(
         &mut tx,
         &AuditEntry::new(now, "roster_import", "ok").detail(format!(
-            "{source}: {} added, {} updated, {} removed ({} sessions ended)",
-            report.users_added, report.users_updated, report.users_removed, report.sessions_ended
+            "{source}: {} added, {} restored, {} updated, {} removed ({} sessions ended)",
+            report.users_added,
+            report.users_restored,
+            report.users_updated,
+            report.users_removed,
+            report.sessions_ended
         )),
     )
     .await?;
@@ -1048,9 +1076,10 @@ pub async fn revocations_for_schools(db: &Db, schools: &[String]) -> Result<Vec<
     Ok(out)
 }
 
-/// A user's roster e-mail and login name (what a Google account is mapped from).
+/// A user's roster e-mail and login name (what a Google account is mapped from); none for a
+/// user removed from the roster.
 pub async fn user_identity(db: &Db, user_id: &str) -> Result<(Option<String>, Option<String>)> {
-    let row = sqlx::query("SELECT email, username FROM users WHERE id = $1")
+    let row = sqlx::query("SELECT email, username FROM users WHERE id = $1 AND removed_at IS NULL")
         .bind(user_id.to_string())
         .fetch_optional(&db.pool)
         .await?;

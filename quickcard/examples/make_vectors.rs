@@ -211,15 +211,16 @@ fn main() {
         ),
         (
             "reject-lifetime-too-long",
-            "Signed by a trusted key but valid for 401 days, over the 400-day maximum lifetime.",
+            "Signed by a trusted key inside its window but valid for 401 days, over the 400-day \
+             maximum lifetime.",
             card(
                 STUDENT,
                 Role::Student,
                 SCHOOL,
-                iat,
-                iat + 401 * 86_400,
+                t("2026-03-01"),
+                t("2026-03-01") + 401 * 86_400,
                 Flags::default(),
-                &demo,
+                &retired,
             ),
             "lifetime_too_long",
         ),

@@ -207,9 +207,11 @@ pub fn verify_card(
     {
         return Err(CardError::KeyNotForSchool(card.key_id));
     }
-    // The layout guarantees expires-at > issued-at.
+    // The layout guarantees expires-at > issued-at. The published demo key is exempt: it is
+    // only trusted in demo mode, where anyone can sign any card with it anyway, and the
+    // photographed sample cards are valid for five years.
     let lifetime = c.expires_at - c.issued_at;
-    if lifetime > opts.max_lifetime_secs {
+    if lifetime > opts.max_lifetime_secs && !key.public.is_demo() {
         return Err(CardError::LifetimeTooLong {
             lifetime_secs: lifetime,
             max_secs: opts.max_lifetime_secs,
@@ -355,6 +357,15 @@ mod tests {
         );
         let decade = card(&key, issued, issued + 3650 * DAY);
         assert_eq!(code(&decade, &trust, now), "lifetime_too_long");
+        // The published demo key signs anything for anyone, so a limit means nothing for it
+        // (the photographed sample cards last five years).
+        let demo = IssuerKey::demo();
+        let trust_demo =
+            TrustList::new(vec![TrustedKey::new(demo.public(), "demo")], true).unwrap();
+        assert_eq!(
+            code(&card(&demo, issued, issued + 1826 * DAY), &trust_demo, now),
+            "ok"
+        );
         // The policy is the verifier's to set.
         let shorter = VerifyOptions {
             max_lifetime_secs: 30 * DAY,
