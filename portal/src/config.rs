@@ -274,6 +274,9 @@ impl Config {
         if self.session.lifetime_secs == 0 {
             return bad("session.lifetime_secs must be at least 1");
         }
+        if self.session.max_card_lifetime_days == 0 {
+            return bad("session.max_card_lifetime_days must be at least 1");
+        }
         if self.lockout.max_failures == 0 {
             return bad("lockout.max_failures must be at least 1");
         }
@@ -284,9 +287,6 @@ impl Config {
         ids.sort();
         if ids.windows(2).any(|w| w[0] == w[1]) {
             return bad("apps: two apps have the same id");
-        if self.session.max_card_lifetime_days == 0 {
-            return bad("session.max_card_lifetime_days must be at least 1");
-        }
         }
         if let Some(saml) = &self.saml {
             saml.validate().map_err(ConfigError::Invalid)?;
@@ -411,16 +411,6 @@ mod tests {
     }
 
     #[test]
-    fn demo_key_needs_demo_mode() {
-        let demo = quickcard::IssuerKey::demo().public();
-        let text = format!("[[trust]]\npublic = \"{demo}\"\nname = \"demo\"\n");
-        let c = Config::from_toml(&text, "t.toml", vars(&[])).unwrap();
-        let e = c.trust_list(false).unwrap_err();
-        assert!(e.to_string().contains("demo key"), "{e}");
-        assert_eq!(c.trust_list(true).unwrap().keys().len(), 1);
-        // Demo mode adds the demo key when it is not configured.
-        let empty = Config::default();
-    #[test]
     fn a_trusted_key_can_be_revoked_and_the_card_lifetime_is_bounded() {
         let key = quickcard::IssuerKey::from_seed([9; 32], "k").public();
         let text = format!(
@@ -447,6 +437,16 @@ mod tests {
         assert!(e.to_string().contains("max_card_lifetime_days"), "{e}");
     }
 
+    #[test]
+    fn demo_key_needs_demo_mode() {
+        let demo = quickcard::IssuerKey::demo().public();
+        let text = format!("[[trust]]\npublic = \"{demo}\"\nname = \"demo\"\n");
+        let c = Config::from_toml(&text, "t.toml", vars(&[])).unwrap();
+        let e = c.trust_list(false).unwrap_err();
+        assert!(e.to_string().contains("demo key"), "{e}");
+        assert_eq!(c.trust_list(true).unwrap().keys().len(), 1);
+        // Demo mode adds the demo key when it is not configured.
+        let empty = Config::default();
         assert!(empty.trust_list(true).unwrap().keys()[0].public.is_demo());
         assert!(empty.trust_list(false).unwrap().is_empty());
     }

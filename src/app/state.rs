@@ -1206,7 +1206,6 @@ mod tests {
             error_for_card(&CardError::NotQuickCard),
             ErrorKind::NotQuickCard
         );
-    }
         let key = quickcard::IssuerKey::from_seed([1; 32], "k")
             .public()
             .key_id();
@@ -1221,4 +1220,5 @@ mod tests {
             }),
             ErrorKind::Damaged
         );
+    }
 }
