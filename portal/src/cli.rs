@@ -427,9 +427,6 @@ pub async fn run(cli: Cli) -> Result<()> {
             std::io::stdin().lock().read_line(&mut line)?;
             let pin = line.trim().to_string();
             let db = open_db(&config).await?;
-            if !store::set_pin(&db, &user, &hash, clock.now() as i64).await? {
-                return Err(crate::PortalError::UnknownUser(user).into());
-            }
             let Some(holder) = store::holder(&db, &user, "").await? else {
                 return Err(crate::PortalError::UnknownUser(user).into());
             };
@@ -442,12 +439,12 @@ pub async fn run(cli: Cli) -> Result<()> {
                 );
             }
             let hash = tokio::task::spawn_blocking(move || hash_pin(&pin)).await??;
+            if !store::set_pin(&db, &user, &hash, clock.now() as i64).await? {
+                return Err(crate::PortalError::UnknownUser(user).into());
+            }
+            crate::pin_attempts::unlock(&db, &user).await?;
             println!("PIN set for {user}");
         }
-        #[cfg(feature = "saml")]
-            crate::pin_attempts::unlock(&db, &user).await?;
-        Command::Saml(SamlCommand::Keygen { key, cert, cn }) => {
-            let k = quickcard_saml::IdpKey::generate(cn, clock.now())?;
         Command::Pin(PinCommand::Unlock { user }) => {
             let config = load_config(&cli)?;
             let user = user_id(user)?;
@@ -463,6 +460,9 @@ pub async fn run(cli: Cli) -> Result<()> {
             .await?;
             println!("{lifted} PIN lockouts lifted for {user}");
         }
+        #[cfg(feature = "saml")]
+        Command::Saml(SamlCommand::Keygen { key, cert, cn }) => {
+            let k = quickcard_saml::IdpKey::generate(cn, clock.now())?;
             k.save(key, cert)?;
             let c = k.certificate();
             println!(

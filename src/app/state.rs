@@ -1191,9 +1191,9 @@ mod tests {
             ("bad_signature", ErrorKind::Forged),
             ("malformed", ErrorKind::Damaged),
             ("unknown_key", ErrorKind::UnknownKey),
-            ("pin_not_set", ErrorKind::PinNotSet),
             ("key_revoked", ErrorKind::UnknownKey),
             ("lifetime_too_long", ErrorKind::Damaged),
+            ("pin_not_set", ErrorKind::PinNotSet),
             ("no_google_account", ErrorKind::NoGoogleAccount),
             ("something_new", ErrorKind::NotSchoolCard),
         ];
