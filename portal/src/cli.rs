@@ -435,7 +435,11 @@ pub async fn run(cli: Cli) -> Result<()> {
                 anyhow::bail!(
                     "a PIN for a {} is {min} or more digits (policy.min_pin_length{}); nothing was changed",
                     holder.role,
-                    if holder.role == quickcard::Role::Student { "_students" } else { "" }
+                    if holder.role == quickcard::Role::Student {
+                        "_students"
+                    } else {
+                        ""
+                    }
                 );
             }
             let hash = tokio::task::spawn_blocking(move || hash_pin(&pin)).await??;
