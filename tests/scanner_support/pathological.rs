@@ -86,7 +86,7 @@ fn checkerboards() -> Vec<u8> {
     let band = W / sizes.len();
     frame(|x, y| {
         let s = sizes[(x / band).min(sizes.len() - 1)];
-        if (x / s + y / s) % 2 == 0 {
+        if (x / s + y / s).is_multiple_of(2) {
             20.0
         } else {
             230.0
@@ -152,7 +152,7 @@ fn screen() -> Vec<u8> {
     let mut r = Rng(0x5eed_0008);
     frame(|x, y| {
         let sub = [70.0, 160.0, 40.0][x % 3];
-        let line = if y % 4 == 0 { 0.5 } else { 1.0 };
+        let line = if y.is_multiple_of(4) { 0.5 } else { 1.0 };
         let band = if (300..340).contains(&y) { 1.6 } else { 1.0 };
         sub * line * band + r.noise(6.0)
     })

@@ -34,6 +34,10 @@ If you have some other form of picture storage, you can use
 you to define your own source for images.
 "##
 )]
+// Upstream code, kept close to upstream so the patches stay easy to send back: the
+// workspace's clippy settings are not applied to it (see FORK.md).
+#![allow(clippy::all)]
+
 pub use self::decode::{MetaData, RawData, Version, MAX_PAYLOAD_SIZE};
 pub(crate) use self::detect::{capstones_from_image, CapStone};
 pub use self::identify::Point;
