@@ -85,18 +85,21 @@ pub(super) fn read_grids(bits: &[bool], w: usize, h: usize, limits: &Limits) -> 
         return pass;
     }
     let res = catch_unwind(AssertUnwindSafe(|| {
-        let mut prepared = rqrr::PreparedImage::prepare_from_bitmap(w, h, |x, y| bits[y * w + x]);
+        // The non-generic entry points: compiled optimised inside rqrr, so detection is as
+        // fast in an unoptimised build of this crate (tests, `cargo run`) as in a release.
+        let Some(mut prepared) = rqrr::PreparedImage::prepare_from_bits(w, h, bits) else {
+            return (Vec::new(), rqrr::Work::default());
+        };
         prepared.set_work_limit(work_limit(w, h));
         if let Some(d) = &limits.deadline {
             prepared.set_deadline(d.clone());
         }
-        let grids = prepared.detect_grids();
+        let grids = prepared.detect_grids_in_bits();
         let mut out = Vec::new();
         for g in grids {
-            let mut bytes = Vec::new();
-            let ok = g.decode_to(&mut bytes).is_ok();
+            let bytes = g.decode_to_vec().ok();
             let size = rqrr::BitGrid::size(&g.grid);
-            out.push((ok.then_some(bytes), g.bounds, size));
+            out.push((bytes, g.bounds, size));
         }
         (out, prepared.work())
     }));

@@ -256,19 +256,15 @@ struct Run<'a> {
 
 impl Run<'_> {
     /// Bounds for the next rqrr call. Every call has its work limit. On a real clock with a
-    /// budget, rqrr also stops half a budget past the frame's budget; the first two calls
-    /// (which always run, as in [`Run::stop`]) get at least half a budget of their own, so a
-    /// slow machine or an unoptimised build, whose preprocessing alone may spend the budget,
-    /// still gets to read a card. A frame thus ends within about two budgets whatever its
-    /// pixels.
+    /// budget, the calls after the first two (which always run, as in [`Run::stop`]) also
+    /// stop half a budget past the frame's budget. The first two are bounded by their work
+    /// limit alone: on a slow machine, or in an unoptimised build, preprocessing alone can
+    /// spend the budget, and a deadline there would cut short the very calls that read cards.
     fn limits(&self) -> Limits {
-        let deadline = self.budget.and_then(|b| {
-            let mut at = self.t0 + b * 1.5;
-            if self.stats.attempts < 2 {
-                at = at.max(self.clock.now_ms() + b * 0.5);
-            }
-            self.clock.deadline(at)
-        });
+        let deadline = self
+            .budget
+            .filter(|_| self.stats.attempts >= 2)
+            .and_then(|b| self.clock.deadline(self.t0 + b * 1.5));
         Limits { deadline }
     }
 

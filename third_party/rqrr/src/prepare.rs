@@ -557,6 +557,25 @@ where
 }
 
 impl PreparedImage<BasicImageBuffer> {
+    /// [`prepare_from_bitmap`](Self::prepare_from_bitmap) over a row-major slice (`true` =
+    /// dark; `None` when its length is not `w * h`). Not generic, so it is compiled, optimised,
+    /// in this crate even when the caller's build is not optimised.
+    pub fn prepare_from_bits(w: usize, h: usize, bits: &[bool]) -> Option<Self> {
+        if w.checked_mul(h)? != bits.len() {
+            return None;
+        }
+        Some(Self::prepare_from_bitmap(w, h, |x, y| bits[y * w + x]))
+    }
+
+    /// [`detect_grids`](Self::detect_grids) for this buffer type, compiled (and optimised) in
+    /// this crate: a generic method is compiled in the calling crate, at its optimisation
+    /// level, where detection can be ten times slower.
+    pub fn detect_grids_in_bits(
+        &mut self,
+    ) -> Vec<crate::Grid<crate::identify::grid::RefGridImage<'_, BasicImageBuffer>>> {
+        self.detect_grids()
+    }
+
     /// Given a function with binary output, generate a searchable image
     ///
     /// If the given function returns `true` the matching pixel will be 'black'.
@@ -600,6 +619,16 @@ impl PreparedImage<BasicImageBuffer> {
         let pixels = data.into_boxed_slice();
         let buffer = BasicImageBuffer { w, h, pixels };
         PreparedImage::prepare(buffer)
+    }
+}
+
+impl crate::Grid<crate::identify::grid::RefGridImage<'_, BasicImageBuffer>> {
+    /// [`decode_to`](crate::Grid::decode_to) a new byte vector, compiled (and optimised) in
+    /// this crate, like [`PreparedImage::detect_grids_in_bits`].
+    pub fn decode_to_vec(&self) -> Result<Vec<u8>, crate::DeQRError> {
+        let mut out = Vec::new();
+        self.decode_to(&mut out)?;
+        Ok(out)
     }
 }
 
