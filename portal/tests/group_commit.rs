@@ -222,30 +222,38 @@ async fn grouped_reads_answer_each_exchange_with_its_own_kiosk_and_holder(db: Te
         "stu-wes".into(),
     ));
 
-    let before = w.server.state.reads.stats();
-    let replies = join_all(
-        cases
-            .iter()
-            .map(|(kiosk, card, _, _)| w.exchange_with(kiosk, card, None)),
-    )
-    .await;
-    for ((_, _, status, expected), r) in cases.iter().zip(&replies) {
-        assert_eq!(r.status.as_u16(), *status, "{expected}: {r:?}");
-        if *status == 200 {
-            assert_eq!(r.body["user"]["id"], expected.as_str(), "{r:?}");
-        } else {
-            assert_eq!(r.code(), expected, "{r:?}");
+    // Whether requests in flight together meet in one group depends on the scheduler: on a
+    // busy test runner each read may finish before the next arrives. So the same burst is
+    // sent up to five times; every reply must be right every time, and at least one burst
+    // must have shared queries.
+    let mut shared = Vec::new();
+    for _ in 0..5 {
+        let before = w.server.state.reads.stats();
+        let replies = join_all(
+            cases
+                .iter()
+                .map(|(kiosk, card, _, _)| w.exchange_with(kiosk, card, None)),
+        )
+        .await;
+        for ((_, _, status, expected), r) in cases.iter().zip(&replies) {
+            assert_eq!(r.status.as_u16(), *status, "{expected}: {r:?}");
+            if *status == 200 {
+                assert_eq!(r.body["user"]["id"], expected.as_str(), "{r:?}");
+            } else {
+                assert_eq!(r.code(), expected, "{r:?}");
+            }
+        }
+        let stats = w.server.state.reads.stats();
+        let (groups, jobs) = (stats.groups - before.groups, stats.jobs - before.jobs);
+        assert_eq!(
+            jobs,
+            cases.len() as u64,
+            "every exchange read through the group"
+        );
+        shared.push((jobs, groups));
+        if groups < jobs {
+            return;
         }
     }
-    let stats = w.server.state.reads.stats();
-    let (groups, jobs) = (stats.groups - before.groups, stats.jobs - before.jobs);
-    assert_eq!(
-        jobs,
-        cases.len() as u64,
-        "every exchange read through the group"
-    );
-    assert!(
-        groups < jobs,
-        "concurrent reads shared queries ({jobs} reads in {groups} groups)"
-    );
+    panic!("concurrent reads never shared queries (reads, groups per burst: {shared:?})");
 }
