@@ -10,7 +10,7 @@
 # Usage
 The most basic usage is shown below:
 
-```rust
+```rust,ignore
 use image;
 
 # fn main() -> Result<(), Box<dyn ::std::error::Error>> {
