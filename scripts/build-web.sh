@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the browser kiosk (issue 9): the quickcard-kiosk library for wasm32-unknown-unknown
+# Builds the browser kiosk: the quickcard-kiosk library for wasm32-unknown-unknown
 # with feature `web`, bound with the wasm-bindgen CLI at the exact version in Cargo.lock, into
 # target/web/ beside web/index.html, the scan worker's script, the manifest and the icons.
 # Prints the sizes.

@@ -11,7 +11,7 @@
 
 pub mod scanner;
 
-// The kiosk app (issue 4): state machine + screens, portal client, config, platform edges.
+// The kiosk app: state machine + screens, portal client, config, platform edges.
 pub mod app;
 pub mod config;
 pub mod platform;

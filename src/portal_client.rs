@@ -65,7 +65,7 @@ pub struct SessionReply {
     pub apps: Vec<AppTile>,
     #[serde(default)]
     pub second_factor_used: bool,
-    /// On the Chromebook sign-in page: what to hand to Google (issue 10).
+    /// On the Chromebook sign-in page: what to hand to Google.
     #[serde(default)]
     pub sign_in: Option<Box<SignInHandoff>>,
 }

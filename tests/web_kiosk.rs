@@ -1,4 +1,4 @@
-//! The browser kiosk end to end (issue 9): the wasm32 build of the kiosk app, served by a real
+//! The browser kiosk end to end: the wasm32 build of the kiosk app, served by a real
 //! portal on loopback (axum + SQLite, the sample roster), in a real headless Chromium whose
 //! fake camera plays videos made from the sample card photos.
 //!

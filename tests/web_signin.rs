@@ -1,4 +1,4 @@
-//! The Chromebook sign-in end to end (issue 10): a SAML service provider configured the way
+//! The Chromebook sign-in end to end: a SAML service provider configured the way
 //! Google is (pysaml2, `portal/tests/sp/google_sp.py`) sends a real headless Chromium to the
 //! portal's `/saml/sso`; the portal sends it to the browser kiosk in sign-in mode; the fake
 //! camera shows a sample card; the page exchanges it and posts the signed answer to the SP,

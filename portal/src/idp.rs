@@ -1,5 +1,5 @@
 //! The `[saml]` section of the config: the portal as the district's SAML identity provider for
-//! Google Workspace, so that a child can sign in to a Chromebook with a card (issue 10).
+//! Google Workspace, so that a child can sign in to a Chromebook with a card.
 //!
 //! The section is plain data (it parses in every build); the key, the certificate and the
 //! SAML building blocks come from `quickcard-saml` and exist only with the `saml` cargo feature

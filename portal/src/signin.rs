@@ -1,4 +1,4 @@
-//! Chromebook sign-in (issue 10): the portal as the district's SAML 2.0 identity provider for
+//! Chromebook sign-in: the portal as the district's SAML 2.0 identity provider for
 //! Google Workspace. The Chromebook's sign-in screen opens `/saml/sso` (Google's HTTP-Redirect
 //! `AuthnRequest`), the portal keeps the checked request server-side as a *pending sign-in*
 //! and sends the browser to the web kiosk in sign-in mode; the page scans the card, calls the

@@ -1,4 +1,4 @@
-//! The browser kiosk's files, served by the portal at `/kiosk/` (issue 9).
+//! The browser kiosk's files, served by the portal at `/kiosk/`.
 //!
 //! Why the portal serves them: a Chromebook's web kiosk and its sign-in screen open one
 //! address, and the page talks to the portal, so page and API share one origin (no CORS, one

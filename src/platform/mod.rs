@@ -1,5 +1,5 @@
 //! The kiosk's edges: everything that differs between the native Linux kiosk and the browser
-//! build (issue 9) sits behind one small trait here, chosen once at start-up.
+//! build sits behind one small trait here, chosen once at start-up.
 //!
 //! The core ([`crate::app`]: state machine, screens, strings, portal requests and replies)
 //! only talks to these traits. It never blocks, never starts a thread and never reads the
@@ -29,7 +29,7 @@ pub mod native;
 pub mod scan_bridge;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod start;
-// The browser build (issue 9): sampled camera and page-address parsing on every target (tested
+// The browser build: sampled camera and page-address parsing on every target (tested
 // natively), the getUserMedia/localStorage/WebRunner parts on wasm32 with feature `web`.
 pub mod web;
 
@@ -132,7 +132,7 @@ pub trait Launcher {
     /// block the UI. Launchers that keep nothing do nothing.
     fn end_session(&self) {}
 
-    /// The Chromebook sign-in page (issue 10): passes the ChromeOS password to the Credentials
+    /// The Chromebook sign-in page: passes the ChromeOS password to the Credentials
     /// Passing API and posts the signed SAML response to Google, leaving the page. Only the
     /// browser build can; elsewhere this refuses.
     fn sign_in(&self, handoff: &crate::portal_client::SignInHandoff) -> Result<(), String> {

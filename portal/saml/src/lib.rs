@@ -1,4 +1,4 @@
-//! SAML 2.0 identity-provider building blocks for Chromebook sign-in (issue 10).
+//! SAML 2.0 identity-provider building blocks for Chromebook sign-in.
 //!
 //! A Chromebook's sign-in screen can only show Google's page or the district's SAML sign-in
 //! page, so the portal acts as the district's SAML identity provider for Google Workspace. This

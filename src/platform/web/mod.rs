@@ -1,4 +1,4 @@
-//! The browser side of the platform traits (issue 9): the same kiosk app in a web page on a
+//! The browser side of the platform traits: the same kiosk app in a web page on a
 //! Chromebook, built for `wasm32-unknown-unknown` with the `web` feature.
 //!
 //! Why a module of its own: ChromeOS gives native programs no sign-in screen, no kiosk mode and

@@ -2,7 +2,7 @@
 //!
 //! A school publishes one address per use, e.g.
 //! `https://portal.school.example/kiosk/?mode=lab` for a ChromeOS web kiosk or managed guest
-//! session, `…/kiosk/?mode=signin` for the Chromebook sign-in screen (issue 10). The query is
+//! session, `…/kiosk/?mode=signin` for the Chromebook sign-in screen. The query is
 //! parsed here, once, into a checked [`PageStart`]; a bad value is refused with the key and
 //! what to write instead, and the page shows that message instead of a half-working kiosk.
 //!
@@ -21,7 +21,7 @@ pub enum Mode {
     /// Scan → dashboard → tiles → sign-out, as on the native lab kiosk.
     #[default]
     Lab,
-    /// The Chromebook sign-in screen (issue 10).
+    /// The Chromebook sign-in screen.
     SignIn,
 }
 
