@@ -18,7 +18,7 @@ use crate::AppState;
 use crate::config::PolicyRefusal;
 use crate::error::ApiError;
 use crate::pin_attempts;
-use crate::secrets::{self, Secret};
+use crate::secrets::Secret;
 use crate::store::{self, AuditEntry, Kiosk};
 
 /// `POST /v1/exchange` body.
@@ -513,7 +513,7 @@ pub async fn check(
             .policy
             .second_factor(&school, holder.role, &holder.grades);
     if second_factor {
-        check_pin(
+        pin_attempts::check_pin(
             state,
             caller,
             &holder,
@@ -531,121 +531,6 @@ pub async fn check(
         second_factor,
         now,
     })
-}
-
-/// The PIN of a card login that needs one: present, set, and right, with every attempt
-/// counted before it is checked ([`pin_attempts`]) per source and per user.
-async fn check_pin(
-    state: &AppState,
-    caller: &Caller<'_>,
-    holder: &store::Holder,
-    pin: Option<&str>,
-    now: i64,
-    entry: &AuditEntry,
-    ctx: &(dyn Fn(AuditEntry) -> AuditEntry + Sync),
-) -> Result<(), ApiError> {
-    let refused = |e: AuditEntry, err: ApiError| async move { refuse(state, ctx(e), err).await };
-    let Some(pin) = pin.filter(|p| !p.is_empty()) else {
-        let err = ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "pin_required",
-            "this card needs a PIN",
-        );
-        return Err(refused(entry.clone(), err).await);
-    };
-    let Some(hash) = holder.pin_hash.clone() else {
-        let err = ApiError::new(
-            StatusCode::FORBIDDEN,
-            "pin_not_set",
-            "this card needs a PIN but none is set for the user; ask the school office",
-        );
-        return Err(refused(entry.clone(), err).await);
-    };
-    let lo = &state.config.lockout;
-    let source = match caller.kiosk_id {
-        Some(k) => format!("kiosk:{k}"),
-        None => caller.bucket.clone(),
-    };
-    let user_id = holder.id.as_str();
-    let n = match pin_attempts::count(&state.db, user_id, &source, now, lo).await? {
-        pin_attempts::Attempt::Counted { n } => n,
-        pin_attempts::Attempt::Locked { until } => {
-            let err = locked_out(until, now);
-            return Err(refused(
-                entry.clone().detail(format!("PIN locked from {source}")),
-                err,
-            )
-            .await);
-        }
-        pin_attempts::Attempt::OverLimit => {
-            let until = pin_attempts::lock(&state.db, user_id, &source, now, lo).await?;
-            let e = entry.clone().flagged().detail(format!(
-                "PIN attempt past the limit from {source}, not checked"
-            ));
-            return Err(refused(e, locked_out(until, now)).await);
-        }
-    };
-    let pin = pin.to_string();
-    let ok = tokio::task::spawn_blocking(move || secrets::verify_pin(&pin, &hash))
-        .await
-        .map_err(ApiError::internal)?;
-    if ok {
-        pin_attempts::succeeded(&state.db, user_id, &source).await?;
-        store::clear_pin_failures(&state.db, user_id).await?;
-        return Ok(());
-    }
-    // The user-wide cap: every source together, the same limit; it locks for
-    // `duration_secs` and never escalates, so nobody can lock a person out for good (only
-    // the source that keeps guessing is locked for longer and longer).
-    let (_, user_locked) = store::record_pin_failure(
-        &state.db,
-        user_id,
-        now,
-        lo.window_secs as i64,
-        lo.max_failures as i64,
-        lo.duration_secs as i64,
-    )
-    .await?;
-    let max = i64::from(lo.max_failures);
-    if n >= max {
-        let until = pin_attempts::lock(&state.db, user_id, &source, now, lo).await?;
-        let e = entry.clone().flagged().detail(format!(
-            "wrong PIN {max} times from {source}: card login locked there {}",
-            if until >= pin_attempts::LOCKED_UNTIL_UNLOCKED {
-                "until a person unlocks it".to_string()
-            } else {
-                format!("for {} s", until - now)
-            }
-        ));
-        return Err(refused(e, locked_out(until, now)).await);
-    }
-    if let Some(until) = user_locked {
-        let e = entry.clone().flagged().detail(format!(
-            "wrong PIN {max} times from all sources: card login locked for {} s",
-            until - now
-        ));
-        return Err(refused(e, locked_out(until, now)).await);
-    }
-    let err = ApiError::new(StatusCode::UNAUTHORIZED, "wrong_pin", "wrong PIN")
-        .with("attempts_left", (max - n).max(0));
-    let e = entry
-        .clone()
-        .detail(format!("wrong PIN ({n} in a row from {source})"));
-    Err(refused(e, err).await)
-}
-
-/// `locked_out`, with a lock that lasts until a person unlocks it said as such.
-fn locked_out(until: i64, now: i64) -> ApiError {
-    if until >= pin_attempts::LOCKED_UNTIL_UNLOCKED {
-        ApiError::new(
-            StatusCode::LOCKED,
-            "locked_out",
-            "too many wrong PINs here: a teacher or an administrator must unlock this card",
-        )
-        .with("until_unlocked", true)
-    } else {
-        ApiError::locked_out((until - now).max(1) as u64)
-    }
 }
 
 trait IntoResult {

@@ -1,4 +1,5 @@
-//! PIN guessing, bounded: every attempt is counted before the PIN is checked, per user and per
+//! The PIN step of a card login ([`check_pin`]) and its guessing bound: every attempt is
+//! counted before the PIN is checked, per user and per
 //! source (the kiosk, or the network a sign-in page is used from), in one atomic statement.
 //!
 //! Checking first and counting afterwards let parallel guesses all be checked before any of
@@ -14,10 +15,16 @@
 //! (`store::record_pin_failure`, the same limit over all sources together) keeps the guessing
 //! rate down but never escalates.
 
+use axum::http::StatusCode;
 use sqlx::Row;
 
+use crate::AppState;
 use crate::config::LockoutConfig;
 use crate::db::Db;
+use crate::error::ApiError;
+use crate::exchange::{Caller, refuse};
+use crate::secrets;
+use crate::store::{self, AuditEntry};
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
 
@@ -142,4 +149,119 @@ pub async fn unlock(db: &Db, user_id: &str) -> Result<u64> {
         .rows_affected();
     tx.commit().await?;
     Ok(a + b)
+}
+
+/// The PIN of a card login that needs one: present, set, and right, with every attempt
+/// counted before it is checked (this module) per source and per user.
+pub async fn check_pin(
+    state: &AppState,
+    caller: &Caller<'_>,
+    holder: &store::Holder,
+    pin: Option<&str>,
+    now: i64,
+    entry: &AuditEntry,
+    ctx: &(dyn Fn(AuditEntry) -> AuditEntry + Sync),
+) -> std::result::Result<(), ApiError> {
+    let refused = |e: AuditEntry, err: ApiError| async move { refuse(state, ctx(e), err).await };
+    let Some(pin) = pin.filter(|p| !p.is_empty()) else {
+        let err = ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "pin_required",
+            "this card needs a PIN",
+        );
+        return Err(refused(entry.clone(), err).await);
+    };
+    let Some(hash) = holder.pin_hash.clone() else {
+        let err = ApiError::new(
+            StatusCode::FORBIDDEN,
+            "pin_not_set",
+            "this card needs a PIN but none is set for the user; ask the school office",
+        );
+        return Err(refused(entry.clone(), err).await);
+    };
+    let lo = &state.config.lockout;
+    let source = match caller.kiosk_id {
+        Some(k) => format!("kiosk:{k}"),
+        None => caller.bucket.clone(),
+    };
+    let user_id = holder.id.as_str();
+    let n = match count(&state.db, user_id, &source, now, lo).await? {
+        Attempt::Counted { n } => n,
+        Attempt::Locked { until } => {
+            let err = locked_out(until, now);
+            return Err(refused(
+                entry.clone().detail(format!("PIN locked from {source}")),
+                err,
+            )
+            .await);
+        }
+        Attempt::OverLimit => {
+            let until = lock(&state.db, user_id, &source, now, lo).await?;
+            let e = entry.clone().flagged().detail(format!(
+                "PIN attempt past the limit from {source}, not checked"
+            ));
+            return Err(refused(e, locked_out(until, now)).await);
+        }
+    };
+    let pin = pin.to_string();
+    let ok = tokio::task::spawn_blocking(move || secrets::verify_pin(&pin, &hash))
+        .await
+        .map_err(ApiError::internal)?;
+    if ok {
+        succeeded(&state.db, user_id, &source).await?;
+        store::clear_pin_failures(&state.db, user_id).await?;
+        return Ok(());
+    }
+    // The user-wide cap: every source together, the same limit; it locks for
+    // `duration_secs` and never escalates, so nobody can lock a person out for good (only
+    // the source that keeps guessing is locked for longer and longer).
+    let (_, user_locked) = store::record_pin_failure(
+        &state.db,
+        user_id,
+        now,
+        lo.window_secs as i64,
+        lo.max_failures as i64,
+        lo.duration_secs as i64,
+    )
+    .await?;
+    let max = i64::from(lo.max_failures);
+    if n >= max {
+        let until = lock(&state.db, user_id, &source, now, lo).await?;
+        let e = entry.clone().flagged().detail(format!(
+            "wrong PIN {max} times from {source}: card login locked there {}",
+            if until >= LOCKED_UNTIL_UNLOCKED {
+                "until a person unlocks it".to_string()
+            } else {
+                format!("for {} s", until - now)
+            }
+        ));
+        return Err(refused(e, locked_out(until, now)).await);
+    }
+    if let Some(until) = user_locked {
+        let e = entry.clone().flagged().detail(format!(
+            "wrong PIN {max} times from all sources: card login locked for {} s",
+            until - now
+        ));
+        return Err(refused(e, locked_out(until, now)).await);
+    }
+    let err = ApiError::new(StatusCode::UNAUTHORIZED, "wrong_pin", "wrong PIN")
+        .with("attempts_left", (max - n).max(0));
+    let e = entry
+        .clone()
+        .detail(format!("wrong PIN ({n} in a row from {source})"));
+    Err(refused(e, err).await)
+}
+
+/// `locked_out`, with a lock that lasts until a person unlocks it said as such.
+fn locked_out(until: i64, now: i64) -> ApiError {
+    if until >= LOCKED_UNTIL_UNLOCKED {
+        ApiError::new(
+            StatusCode::LOCKED,
+            "locked_out",
+            "too many wrong PINs here: a teacher or an administrator must unlock this card",
+        )
+        .with("until_unlocked", true)
+    } else {
+        ApiError::locked_out((until - now).max(1) as u64)
+    }
 }
