@@ -4,6 +4,8 @@
 //! enough for a card held at a normal distance, a crop around the last code is enough while the
 //! card stays put, and only small codes need the full frame.
 
+use super::frame::Corners;
+
 /// An 8-bit grayscale image.
 #[derive(Debug, Clone)]
 pub struct Gray {
@@ -299,6 +301,42 @@ impl Gray {
         let g = top(&mut gxs).min(top(&mut gys));
         g as f32 / 2.0 / contrast
     }
+}
+
+/// The share of `b` that `a` covers.
+pub fn overlap(a: &Rect, b: &Rect) -> f32 {
+    let x0 = a.x0.max(b.x0);
+    let x1 = a.x1.min(b.x1);
+    let y0 = a.y0.max(b.y0);
+    let y1 = a.y1.min(b.y1);
+    if x1 <= x0 || y1 <= y0 {
+        return 0.0;
+    }
+    let i = ((x1 - x0) * (y1 - y0)) as f32;
+    i / ((b.w() * b.h()) as f32).max(1.0)
+}
+
+/// Intersection over union of two rectangles.
+pub fn iou(a: &Rect, b: &Rect) -> f32 {
+    let i = overlap(a, b) * (b.w() * b.h()) as f32;
+    let u = (a.w() * a.h() + b.w() * b.h()) as f32 - i;
+    if u <= 0.0 { 0.0 } else { i / u }
+}
+
+/// The bounding box of some corners, grown by `grow` of its size on each side, inside the frame.
+pub fn rect_around(c: &Corners, w: usize, h: usize, grow: f32) -> Rect {
+    let xs = c.iter().map(|p| p.x);
+    let ys = c.iter().map(|p| p.y);
+    let (x0, x1) = xs.fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    let (y0, y1) = ys.fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    let g = (x1 - x0).max(y1 - y0) * grow;
+    Rect {
+        x0: (x0 - g).max(0.0) as usize,
+        y0: (y0 - g).max(0.0) as usize,
+        x1: (x1 + g).max(0.0) as usize,
+        y1: (y1 + g).max(0.0) as usize,
+    }
+    .clip(w, h)
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ pub mod binarize;
 #[cfg(all(feature = "camera", not(target_arch = "wasm32")))]
 pub mod camera;
 pub mod clock;
+mod diagnose;
 pub mod finder;
 pub mod frame;
 pub mod gray;
@@ -37,7 +38,9 @@ pub use hint::Hint;
 pub use replay::ReplaySource;
 pub use source::{FrameSource, SourceError};
 
+use diagnose::diagnose;
 use gray::{Gray, Rect};
+use gray::{iou, rect_around};
 use grids::{Pass, read_grids};
 
 /// A QuickCard code read from a frame: its raw payload bytes (`QC:…`, not yet verified — pass
@@ -571,41 +574,6 @@ fn factor_for(module: f32) -> usize {
     ((module / 4.0).floor() as usize).clamp(1, 4)
 }
 
-fn overlap(a: &Rect, b: &Rect) -> f32 {
-    let x0 = a.x0.max(b.x0);
-    let x1 = a.x1.min(b.x1);
-    let y0 = a.y0.max(b.y0);
-    let y1 = a.y1.min(b.y1);
-    if x1 <= x0 || y1 <= y0 {
-        return 0.0;
-    }
-    let i = ((x1 - x0) * (y1 - y0)) as f32;
-    i / ((b.w() * b.h()) as f32).max(1.0)
-}
-
-/// Intersection over union of two rectangles.
-fn iou(a: &Rect, b: &Rect) -> f32 {
-    let i = overlap(a, b) * (b.w() * b.h()) as f32;
-    let u = (a.w() * a.h() + b.w() * b.h()) as f32 - i;
-    if u <= 0.0 { 0.0 } else { i / u }
-}
-
-/// The bounding box of some corners, grown by `grow` of its size on each side, inside the frame.
-fn rect_around(c: &Corners, w: usize, h: usize, grow: f32) -> Rect {
-    let xs = c.iter().map(|p| p.x);
-    let ys = c.iter().map(|p| p.y);
-    let (x0, x1) = xs.fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(v), b.max(v)));
-    let (y0, y1) = ys.fold((f32::MAX, f32::MIN), |(a, b), v| (a.min(v), b.max(v)));
-    let g = (x1 - x0).max(y1 - y0) * grow;
-    Rect {
-        x0: (x0 - g).max(0.0) as usize,
-        y0: (y0 - g).max(0.0) as usize,
-        x1: (x1 + g).max(0.0) as usize,
-        y1: (y1 + g).max(0.0) as usize,
-    }
-    .clip(w, h)
-}
-
 /// Prefers a QuickCard when several codes were read.
 fn pick(mut decoded: Vec<(Vec<u8>, Corners)>) -> Option<(Vec<u8>, Corners)> {
     if let Some(i) = decoded
@@ -617,74 +585,6 @@ fn pick(mut decoded: Vec<(Vec<u8>, Corners)>) -> Option<(Vec<u8>, Corners)> {
     decoded.into_iter().next()
 }
 
-/// Turns what was seen into one instruction.
-fn diagnose(full: &Gray, global: &gray::Stats, seen: &[Seen]) -> Hint {
-    if let Some(s) = seen.first() {
-        let r = Rect {
-            x0: s.rect.x0.min(full.w - 1),
-            y0: s.rect.y0.min(full.h - 1),
-            x1: s.rect.x1.min(full.w),
-            y1: s.rect.y1.min(full.h),
-        };
-        if r.w() < 4 || r.h() < 4 {
-            return Hint::SeenNotReadable;
-        }
-        let st = full.stats(r, 2);
-        if s.module < 2.2 {
-            return Hint::ComeCloser;
-        }
-        if st.hi < 70 || st.mean < 45.0 {
-            return Hint::TooDark;
-        }
-        // Printed white is often clipped a little (5–13 % of a code's box here); glare
-        // clips much more.
-        if st.saturated > 0.2 {
-            return Hint::TooBright;
-        }
-        // Crisp codes measure 0.35–0.48; blur that stops reading is under 0.2.
-        if full.sharpness(r) < 0.25 {
-            return Hint::HoldStill;
-        }
-        return Hint::SeenNotReadable;
-    }
-    if global.hi < 50 || global.mean < 30.0 {
-        return Hint::TooDark;
-    }
-    if global.saturated > 0.35 {
-        return Hint::TooBright;
-    }
-    Hint::NoCode
-}
-
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// A frame with nothing to read: the scanner goes through all its whole-frame attempts.
-    fn blank() -> Frame {
-        Frame::from_luma(640, 360, vec![128; 640 * 360]).expect("size")
-    }
-
-    #[test]
-    fn the_budget_stops_attempts_by_the_clock_and_the_first_two_always_run() {
-        let mut unlimited = Scanner::with_clock(
-            ScanConfig {
-                budget_ms: None,
-                ..ScanConfig::default()
-            },
-            Box::new(AttemptClock::new(10)),
-        );
-        assert_eq!(unlimited.scan(&blank()), ScanResult::Hint(Hint::NoCode));
-        let all = unlimited.last_stats().attempts;
-        assert!(all >= 4, "{all} attempts");
-        assert_eq!(unlimited.last_stats().ms, f64::from(all) * 10.0);
-        for (ms, want) in [(10, 3), (12, 3), (13, 2), (30, 2), (8, 4)] {
-            let clock = AttemptClock::new(ms);
-            let allowed = clock.attempts_within(25.0);
-            let mut s = Scanner::with_clock(ScanConfig::default(), Box::new(clock));
-            assert_eq!(s.scan(&blank()), ScanResult::Hint(Hint::NoCode));
-            assert_eq!(s.last_stats().attempts, want, "{ms} ms per attempt");
-            assert_eq!(u64::from(want), allowed.min(u64::from(all)), "{ms} ms");
-        }
-    }
-}
+#[path = "budget_tests.rs"]
+mod tests;
