@@ -1,0 +1,77 @@
+//! The portal client's wire types and revocation hashes.
+
+use super::*;
+
+#[test]
+fn revoked_cards_are_recognised_by_salted_hash() {
+    // An entry as the portal sends it: SHA-256 of the salt followed by the user id.
+    let json = r#"{"salt": "00112233445566778899aabbccddeeff",
+        "user_hash": "2a5ffda83c1a15af931e76a21b92d4d5e7e25801b32c37c6a4d06aa596b2e0b5",
+        "issued_before": 1800000000}"#;
+    let sent: Revocation = serde_json::from_str(json).unwrap();
+    let revoked = vec![sent, Revocation::new("ffee", "stu-omar", 1_800_000_000)];
+    assert!(is_revoked(&revoked, "stu-ben", 1_799_999_999));
+    assert!(is_revoked(&revoked, "stu-omar", 1_700_000_000));
+    // A card printed after the revocation, and other pupils, pass.
+    assert!(!is_revoked(&revoked, "stu-ben", 1_800_000_000));
+    assert!(!is_revoked(&revoked, "stu-maya", 1_700_000_000));
+    assert!(!is_revoked(&revoked, "stu-be", 1_700_000_000));
+    // The wire form carries no user id.
+    let text = serde_json::to_string(&revoked).unwrap();
+    assert!(!text.contains("stu-"), "{text}");
+    // A config cached from an older portal (plain ids) loads, and its entries match nothing.
+    let old: KioskConfig = serde_json::from_str(
+        r#"{"school_id": "sch-1", "revoked": [{"user_id": "stu-ben", "issued_before": 9}]}"#,
+    )
+    .unwrap();
+    assert_eq!(old.school_id, "sch-1");
+    assert!(!is_revoked(&old.revoked, "stu-ben", 1));
+}
+
+#[test]
+fn salted_hash_is_sha256_of_salt_then_id() {
+    // SHA-256("abc"), the FIPS 180-2 example: salt "a" followed by the id "bc".
+    assert_eq!(
+        salted_hash("a", "bc"),
+        "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+    );
+}
+
+#[test]
+fn api_errors_keep_code_and_extras() {
+    let body = br#"{"error":{"code":"wrong_pin","message":"Wrong PIN","attempts_left":2}}"#;
+    assert_eq!(
+        api_error(401, body),
+        PortalError::Api {
+            status: 401,
+            code: "wrong_pin".into(),
+            message: "Wrong PIN".into(),
+            attempts_left: Some(2),
+            retry_after_secs: None
+        }
+    );
+    assert!(matches!(
+        api_error(502, b"<html>"),
+        PortalError::Unreachable(_)
+    ));
+    assert!(matches!(api_error(400, b""), PortalError::Protocol(_)));
+}
+
+#[test]
+fn path_segments_are_encoded() {
+    assert_eq!(url_segment("math-1"), "math-1");
+    assert_eq!(url_segment("a/b c"), "a%2Fb%20c");
+}
+
+#[test]
+fn urls_must_be_http() {
+    let sleep: Sleeper = Arc::new(|_| Box::pin(async {}));
+    let e = HttpPortal::new(
+        "ftp://x",
+        Zeroizing::new(String::new()),
+        sleep,
+        RetryPolicy::default(),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("http://"), "{e}");
+}
