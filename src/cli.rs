@@ -44,6 +44,19 @@ pub enum Command {
     AppSession,
 }
 
+/// `decode` and `scan` print JSON on stdout; with `RUST_LOG` set (for example
+/// `RUST_LOG=quickcard_kiosk::scanner=trace`) each scan attempt is also traced on stderr, so
+/// a technician can see where a frame's time went.
+fn log_to_stderr_if_asked() {
+    if let Ok(filter) = tracing_subscriber::EnvFilter::try_from_default_env() {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(filter)
+            .with_writer(std::io::stderr)
+            .with_ansi(false)
+            .try_init();
+    }
+}
+
 /// `check-config`: which file to check.
 #[derive(Debug, Args)]
 pub struct CheckConfigArgs {
@@ -167,8 +180,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             crate::platform::apps::serve(std::io::stdin().lock(), std::io::stdout().lock())?;
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Decode(args)) => decode(args),
-        Some(Command::Scan(args)) => scan(args),
+        Some(Command::Decode(args)) => {
+            log_to_stderr_if_asked();
+            decode(args)
+        }
+        Some(Command::Scan(args)) => {
+            log_to_stderr_if_asked();
+            scan(args)
+        }
     }
 }
 

@@ -16,11 +16,24 @@ struct Zx {
     ms: f64,
 }
 
-/// One set of frames: its name, the folder zxing-cpp reads, and the frames as we load them.
+/// One set of frames: its name, the folder zxing-cpp reads, and the frames (named by file) as
+/// we load them.
 struct Set {
     name: &'static str,
     folder: PathBuf,
-    frames: Vec<Frame>,
+    frames: Vec<(String, Frame)>,
+}
+
+fn load_named(paths: &[PathBuf]) -> Vec<(String, Frame)> {
+    paths
+        .iter()
+        .filter_map(|p| {
+            Some((
+                p.file_name()?.to_string_lossy().into_owned(),
+                load_frame(p).ok()?,
+            ))
+        })
+        .collect()
 }
 
 fn images_below(dir: &Path) -> Vec<PathBuf> {
@@ -51,14 +64,20 @@ fn pathological_set(photos: &Path) -> Set {
     std::fs::create_dir_all(&folder).expect("temp folder");
     let dim = photos.join("pathological/dim-empty-room.jpg");
     std::fs::copy(&dim, folder.join("dim-empty-room.jpg")).expect("dim room frame");
-    let mut frames = vec![load_frame(&dim).expect("dim room loads")];
+    let mut frames = vec![(
+        "dim-empty-room.jpg".to_string(),
+        load_frame(&dim).expect("dim room loads"),
+    )];
     for (name, luma) in pathological::frames() {
         let (w, h) = (pathological::W as u32, pathological::H as u32);
         image::GrayImage::from_raw(w, h, luma.clone())
             .expect("size")
             .save(folder.join(format!("{name}.png")))
             .expect("write png");
-        frames.push(Frame::from_luma(w, h, luma).expect("size"));
+        frames.push((
+            format!("{name}.png"),
+            Frame::from_luma(w, h, luma).expect("size"),
+        ));
     }
     Set {
         name: "pathological (no code)",
@@ -73,10 +92,7 @@ fn real_set() -> Option<Set> {
         .unwrap_or_else(|| {
             Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/real-qr-photos")
         });
-    let frames: Vec<Frame> = images_below(&folder)
-        .iter()
-        .filter_map(|p| load_frame(p).ok())
-        .collect();
+    let frames = load_named(&images_below(&folder));
     (!frames.is_empty()).then_some(Set {
         name: "real photos of QR codes",
         folder,
@@ -84,11 +100,11 @@ fn real_set() -> Option<Set> {
     })
 }
 
-fn ours(frames: &[Frame]) -> Vec<f64> {
+fn ours(frames: &[(String, Frame)]) -> Vec<f64> {
     let mut scanner = Scanner::new(ScanConfig::default());
     frames
         .iter()
-        .map(|f| {
+        .map(|(_, f)| {
             let mut t: Vec<f64> = (0..3)
                 .map(|_| {
                     scanner.forget();
@@ -145,7 +161,7 @@ pub fn report(photos: &Path, smoke: bool) {
     if smoke {
         let set = pathological_set(photos);
         let mut scanner = Scanner::new(ScanConfig::default());
-        for f in &set.frames {
+        for (_, f) in &set.frames {
             scanner.scan(f);
         }
         println!(
@@ -158,11 +174,12 @@ pub fn report(photos: &Path, smoke: bool) {
     let mut sets = vec![Set {
         name: "card photos (all categories)",
         folder: photos.to_path_buf(),
-        frames: images_below(photos)
-            .iter()
-            .filter(|p| p.parent() == Some(photos))
-            .filter_map(|p| load_frame(p).ok())
-            .collect(),
+        frames: load_named(
+            &images_below(photos)
+                .into_iter()
+                .filter(|p| p.parent() == Some(photos))
+                .collect::<Vec<_>>(),
+        ),
     }];
     sets.push(pathological_set(photos));
     sets.extend(real_set());
@@ -171,8 +188,17 @@ pub fn report(photos: &Path, smoke: bool) {
     );
     println!("|---|---|---|---|---|---|---|---|");
     let (mut all_ours, mut all_zx) = (Vec::new(), Vec::new());
+    let mut slowest = Vec::new();
     for set in &sets {
         let mut o = ours(&set.frames);
+        if let Some((i, ms)) = o
+            .iter()
+            .copied()
+            .enumerate()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+        {
+            slowest.push(format!("{} ({}, {ms:.1} ms)", set.frames[i].0, set.name));
+        }
         let z = zxing(&set.folder);
         let zcells = match &z {
             Some(z) => cells(&mut z.clone()),
@@ -197,5 +223,6 @@ pub fn report(photos: &Path, smoke: bool) {
         all_ours.len(),
         cells(&mut all_ours)
     );
+    println!("\nslowest frame of each set: {}", slowest.join(", "));
     let _ = std::fs::remove_dir_all(&sets[1].folder);
 }

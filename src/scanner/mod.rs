@@ -549,10 +549,23 @@ impl Run<'_> {
             let st = f.stats(f.full(), 3);
             f.stretch(st.lo, st.hi);
             let bits = binarize::hybrid(&f);
-            for s in self.spot(&bits, f.w, f.h, 1.0).into_iter().take(2) {
-                self.region("full-region", s);
+            let tried_before = self.tried.len();
+            let regions: Vec<Seen> = self
+                .spot(&bits, f.w, f.h, 1.0)
+                .into_iter()
+                .take(2)
+                .collect();
+            // As at half size: the hybrid looks and the whole frame before the second opinions.
+            for s in &regions {
+                self.region_variants("full-region", *s, 0..1);
             }
             self.whole("full-hybrid", &f, &bits, 1.0);
+            let visited: Vec<Rect> = self.tried[tried_before..].to_vec();
+            for s in &regions {
+                if visited.contains(&s.rect.clip(self.full.w, self.full.h)) {
+                    self.region_variants("full-region", *s, 1..5);
+                }
+            }
         }
         // Regions rqrr saw as grids but could not read.
         let grids: Vec<Seen> = self.seen.clone();

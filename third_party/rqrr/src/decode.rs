@@ -418,12 +418,16 @@ fn block_syndromes(block: &[u8], npar: usize) -> Result<[GF256; 64], [GF256; 64]
     let mut nonzero: bool = false;
     let mut s = [GF256::ZERO; 64];
 
+    // s[i] is the block, read as a polynomial (first byte highest), at GENERATOR^i: Horner's
+    // rule, one multiplication per byte, instead of a power of the generator per byte.
     #[allow(clippy::needless_range_loop)]
     for i in 0..npar {
-        for j in 0..block.len() {
-            let c = GF256(block[block.len() - 1 - j]);
-            s[i] += c * GF256::GENERATOR.pow(i * j);
+        let x = GF256::GENERATOR.pow(i);
+        let mut acc = GF256::ZERO;
+        for &b in block {
+            acc = acc * x + GF256(b);
         }
+        s[i] = acc;
         if s[i] != GF256::ZERO {
             nonzero = true;
         }
