@@ -66,6 +66,50 @@ pub enum ConfigError {
     NotEnrolled,
 }
 
+/// Why a portal address cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum PortalUrlError {
+    #[error(
+        "{0:?} is not a web address: write the portal's address like https://portal.school.example"
+    )]
+    NotWeb(String),
+    #[error(
+        "{url:?} is plain http:// to {host}: anyone on the network could read and change what \
+         the kiosk sends (its credential, the cards, the PINs); use the portal's https:// address \
+         (http:// is only allowed for a portal on this machine: 127.0.0.1, ::1 or localhost)"
+    )]
+    PlainHttp { url: String, host: String },
+}
+
+/// Checks a portal address: `https://`, or `http://` only to this machine (loopback), where
+/// nothing crosses a network (the demo's embedded portal, tests, a proxy on the kiosk itself).
+/// Parsed as the HTTP client parses it, so `http://localhost@evil.example` is `evil.example`.
+pub fn check_portal_url(url: &str) -> Result<(), PortalUrlError> {
+    let parsed = reqwest::Url::parse(url).map_err(|_| PortalUrlError::NotWeb(url.to_string()))?;
+    let host = parsed
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| PortalUrlError::NotWeb(url.to_string()))?;
+    match parsed.scheme() {
+        "https" => Ok(()),
+        "http" if is_loopback_host(host) => Ok(()),
+        "http" => Err(PortalUrlError::PlainHttp {
+            url: url.to_string(),
+            host: host.to_string(),
+        }),
+        _ => Err(PortalUrlError::NotWeb(url.to_string())),
+    }
+}
+
+/// `localhost`, 127.0.0.0/8 or `::1` (`[::1]` as a URL writes it).
+fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    host.eq_ignore_ascii_case("localhost")
+        || bare
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 /// The enrolment record: which kiosk this is and where its credential lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -263,14 +307,8 @@ impl Config {
             key,
             message,
         };
-        if !(self.portal_url.starts_with("http://") || self.portal_url.starts_with("https://")) {
-            return Err(invalid(
-                "portal_url",
-                format!(
-                    "{:?} must start with https:// (or http:// on a lab network)",
-                    self.portal_url
-                ),
-            ));
+        if let Err(e) = check_portal_url(&self.portal_url) {
+            return Err(invalid("portal_url", e.to_string()));
         }
         if !(10..=86_400).contains(&self.idle_timeout_secs) {
             return Err(invalid(

@@ -50,11 +50,77 @@ credential_file = "cred"
 fn the_demo_key_is_refused_in_a_config() {
     let demo = quickcard::IssuerKey::demo().public();
     let text =
-        format!("portal_url = \"http://x\"\n[[trust]]\npublic = \"{demo}\"\nname = \"demo\"\n");
+        format!("portal_url = \"https://x\"\n[[trust]]\npublic = \"{demo}\"\nname = \"demo\"\n");
     let e = Config::parse(&text, Path::new("k.toml"))
         .unwrap_err()
         .to_string();
     assert!(e.contains("demo key"), "{e}");
+}
+
+#[test]
+fn plain_http_is_refused_unless_the_portal_is_on_this_machine() {
+    for ok in [
+        "https://portal.school.example",
+        "https://10.1.2.3:8443/quickcard",
+        "http://127.0.0.1:8470",
+        "http://127.8.9.10",
+        "http://localhost:8080/",
+        "http://LOCALHOST",
+        "http://[::1]:9",
+    ] {
+        assert_eq!(check_portal_url(ok), Ok(()), "{ok}");
+    }
+    for plain in [
+        "http://portal.school.example",
+        "http://10.1.2.3:8080",
+        "http://[::2]",
+        "http://localhost.evil.example",
+        "http://127.0.0.1.evil.example",
+        // The client would connect to the host after the `@`.
+        "http://localhost@portal.school.example",
+    ] {
+        let e = check_portal_url(plain).unwrap_err();
+        assert!(
+            matches!(e, PortalUrlError::PlainHttp { .. }),
+            "{plain}: {e}"
+        );
+        assert!(
+            e.to_string().contains("use the portal's https:// address"),
+            "{e}"
+        );
+    }
+    for junk in [
+        "portal.school.example",
+        "ftp://portal.example",
+        "https://",
+        "",
+    ] {
+        assert!(
+            matches!(check_portal_url(junk), Err(PortalUrlError::NotWeb(_))),
+            "{junk}"
+        );
+    }
+
+    // The config file says which key, and what to write instead.
+    let p = Path::new("kiosk.toml");
+    let e = Config::parse("portal_url = \"http://portal.school.example\"\n", p)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("portal_url") && e.contains("https://"), "{e}");
+    assert!(Config::parse("portal_url = \"http://127.0.0.1:8470\"\n", p).is_ok());
+
+    // Enrolment stores nothing for such a portal.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("kiosk.toml");
+    let reply = crate::portal_client::EnrollReply {
+        kiosk_id: "k-9".into(),
+        credential: "secret-cred".into(),
+        school_id: "sch-1".into(),
+        trust: vec![],
+    };
+    let e = save_enrolment(&path, "http://portal.school.example", &reply).unwrap_err();
+    assert!(e.to_string().contains("https://"), "{e}");
+    assert!(!path.exists() && !dir.path().join("credential").exists());
 }
 
 #[test]

@@ -272,6 +272,78 @@ fn without_its_scan_worker_the_page_scans_on_its_own_thread() {
     });
 }
 
+/// A page address that names another portal is refused on the screen, and neither the page
+/// nor a script in it sends anything there: the page talks only to its own origin, and its
+/// Content-Security-Policy (`connect-src 'self'`) blocks the rest in the browser itself.
+#[test]
+#[ignore = "needs the web bundle and chromium-driver: scripts/test.sh runs it"]
+fn a_page_address_naming_another_portal_sends_nothing_there() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    runtime().block_on(async {
+        let setup = Setup::new().await;
+        // The "other portal": counts every connection it gets.
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let other = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        let accepting = tokio::spawn(async move {
+            while listener.accept().await.is_ok() {
+                counted.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        let tmp = tempfile::tempdir().unwrap();
+        let video = tmp.path().join("card.y4m");
+        write_y4m(
+            &video,
+            &vec![sample_photo(&photo_of("baseline", STUDENT)); 8],
+        );
+        let driver = Driver::start().await;
+        let browser = driver.browser(&video, &tmp.path().join("profile")).await;
+        browser
+            .goto(&format!(
+                "{}/kiosk/?mode=lab&demo=1&portal={other}#credential={}",
+                setup.portal.url, setup.credential
+            ))
+            .await;
+        browser.wait_for_state("failed", WAIT).await;
+        // Said on the screen, with what to do.
+        let notice = browser
+            .run(
+                "const n = document.getElementById('quickcard-notice'); \
+                 return [n.innerText, getComputedStyle(n).display]",
+            )
+            .await;
+        assert!(
+            notice[0].as_str().unwrap_or_default().contains("remove portal="),
+            "{notice}"
+        );
+        assert_eq!(notice[1], json!("flex"), "the notice is not shown: {notice}");
+        // Whatever runs in the page cannot reach the other address either.
+        let sent = browser
+            .run(&format!(
+                "return fetch({}, {{method: 'POST', body: 'qck_x'}}).then(() => 'sent', e => 'blocked: ' + e)",
+                json!(format!("{other}/v1/exchange"))
+            ))
+            .await;
+        assert!(
+            sent.as_str().unwrap_or_default().starts_with("blocked"),
+            "{sent}"
+        );
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert_eq!(
+            connections.load(Ordering::SeqCst),
+            0,
+            "the page connected to {other}"
+        );
+        // The credential handed over was never used: the kiosk made no call to its portal.
+        assert!(setup.rows(STUDENT, "exchange").await.is_empty());
+        accepting.abort();
+        browser.close().await;
+    });
+}
+
 /// The page names its scan worker's script; the portal serves it as JavaScript (module workers
 /// refuse anything else), cached for good (its name is a content hash), gzip-compressed, and
 /// the page's Content-Security-Policy lets it run.

@@ -144,7 +144,8 @@ async fn admit(state: &AppState, kiosk: Kiosk) -> Result<Kiosk, ApiError> {
 }
 
 /// A live session of the calling kiosk (kiosk auth plus the `QuickCard-Session` header).
-#[derive(Debug, Clone)]
+// Debug: crate::redact (no secrets in logs).
+#[derive(Clone)]
 pub struct LiveSession {
     pub kiosk: Kiosk,
     pub session: SessionView,
@@ -178,14 +179,16 @@ impl FromRequestParts<AppState> for LiveSession {
     }
 }
 
-#[derive(Debug, Deserialize)]
+// No Debug: it holds an enrolment code.
+#[derive(Deserialize)]
 struct EnrollRequest {
     code: String,
     #[serde(default)]
     name: Option<String>,
 }
 
-#[derive(Debug, Serialize, Deserialize)]
+// Debug: crate::redact (no secrets in logs).
+#[derive(Serialize, Deserialize)]
 pub struct EnrollReply {
     pub kiosk_id: String,
     pub name: String,

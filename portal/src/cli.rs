@@ -23,7 +23,8 @@ pub struct Cli {
     /// The TOML config file (settings can be overridden by QUICKCARD_PORTAL_* variables).
     #[arg(long, short, global = true, env = "QUICKCARD_PORTAL_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Trust the published demo key. Only for demos: anyone can print cards with it.
+    /// Trust the published demo key. Only for demos: anyone can print cards with it. Refused
+    /// together with a config file: use `serve --demo` alone.
     #[arg(long, global = true)]
     pub demo: bool,
     /// Check the config (syntax, values, trust list) and exit.
@@ -74,6 +75,9 @@ pub enum Command {
     #[cfg(feature = "saml")]
     #[command(subcommand)]
     Saml(SamlCommand),
+    /// Chromebook sign-in: the key ChromeOS passwords are derived from, and new passwords.
+    #[command(subcommand)]
+    ChromeosPassword(crate::chromeos_password::Command),
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -185,6 +189,18 @@ async fn shutdown_signal() {
 /// Runs one command line.
 pub async fn run(cli: Cli) -> Result<()> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    if cli.demo
+        && let Some(path) = &cli.config
+    {
+        bail!(
+            "--demo cannot be used with a config file ({}, from --config or \
+             QUICKCARD_PORTAL_CONFIG): demo mode trusts the published demo key, which anyone can \
+             print cards with, so this portal's roster would accept cards anyone can make. For a \
+             demo run `quickcard-portal serve --demo` with no config (unset \
+             QUICKCARD_PORTAL_CONFIG); for a school, drop --demo",
+            path.display()
+        );
+    }
     if cli.check_config {
         let config = load_config(&cli)?;
         let trust = config.trust_list(cli.demo)?;
@@ -492,6 +508,15 @@ pub async fn run(cli: Cli) -> Result<()> {
                 quickcard_saml::idp_metadata(&idp.idp, idp.key.certificate())
             );
         }
+        Command::ChromeosPassword(crate::chromeos_password::Command::Keygen { key }) => {
+            crate::chromeos_password::keygen_command(key)?;
+        }
+        Command::ChromeosPassword(crate::chromeos_password::Command::Reset { user }) => {
+            let config = load_config(&cli)?;
+            let db = open_db(&config).await?;
+            crate::chromeos_password::reset_command(&db, &user_id(user)?, clock.now() as i64)
+                .await?;
+        }
         Command::AdminToken => {
             let token = Secret::token("qca_");
             eprintln!(
@@ -521,6 +546,10 @@ fn check_saml(config: &Config) -> Result<()> {
         for sp in idp.idp.allow_list().providers() {
             println!("    allows      {} -> {}", sp.entity_id(), sp.acs_url());
         }
+        println!("    {}", idp.binding.describe());
+        for (school, ranges) in &idp.settings.networks {
+            println!("    network     {school}: {}", ranges.join(", "));
+        }
         println!(
             "    certificate SHA-256 {}, valid until {}",
             cert.sha256_fingerprint(),
@@ -529,6 +558,17 @@ fn check_saml(config: &Config) -> Result<()> {
         if cert.not_after() < SystemClock.now() + 90 * 86_400 {
             println!(
                 "    warning: the certificate expires within 90 days: make a new one and add it to Google first"
+            );
+        }
+        if let Some(p) = &idp.settings.chromeos_password_key_file {
+            println!(
+                "    ChromeOS passwords derived from the key {}",
+                p.display()
+            );
+        }
+        if !idp.settings.name_id_domains.is_set() {
+            println!(
+                "    warning: saml.name_id_domains is not set: a NameID (roster e-mail) in any domain is accepted"
             );
         }
         Ok(())

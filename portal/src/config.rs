@@ -165,6 +165,11 @@ pub struct RateLimitConfig {
     /// entry is the client's address; without it the TCP peer is the client (behind a proxy:
     /// the proxy, for every client). `saml.client_ip_header` is used when this is unset.
     pub client_ip_header: Option<String>,
+    /// The reverse proxies whose `client_ip_header` is believed (addresses or CIDR ranges;
+    /// default: this host, `127.0.0.0/8` and `::1`). From any other peer the header is
+    /// ignored, and in the header the right-most address that is not a trusted proxy is the
+    /// client: anything left of it was written by the client itself.
+    pub trusted_proxies: Vec<String>,
 }
 
 impl Default for RateLimitConfig {
@@ -176,6 +181,7 @@ impl Default for RateLimitConfig {
             enrol_max: 30,
             client_max: 120,
             client_ip_header: None,
+            trusted_proxies: vec!["127.0.0.0/8".into(), "::1".into()],
         }
     }
 }

@@ -149,6 +149,16 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "pin_attempts",
         include_str!("../migrations/sqlite/0004_pin_attempts.sql"),
     ),
+    (
+        5,
+        "chromeos_password_generations",
+        include_str!("../migrations/sqlite/0005_chromeos_password_generations.sql"),
+    ),
+    (
+        6,
+        "signin_device",
+        include_str!("../migrations/sqlite/0006_signin_device.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -170,6 +180,16 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         4,
         "pin_attempts",
         include_str!("../migrations/postgres/0004_pin_attempts.sql"),
+    ),
+    (
+        5,
+        "chromeos_password_generations",
+        include_str!("../migrations/postgres/0005_chromeos_password_generations.sql"),
+    ),
+    (
+        6,
+        "signin_device",
+        include_str!("../migrations/postgres/0006_signin_device.sql"),
     ),
 ];
 

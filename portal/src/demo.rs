@@ -74,7 +74,7 @@ impl Default for DemoOptions {
 }
 
 /// A running demo portal. Dropping it (or [`DemoPortal::shutdown`]) stops the portal.
-#[derive(Debug)]
+// Debug below: the credential and the admin token print as [redacted].
 pub struct DemoPortal {
     /// Base URL, e.g. `http://127.0.0.1:38211` (no trailing slash).
     pub url: String,
@@ -89,6 +89,20 @@ pub struct DemoPortal {
     pub import: ImportReport,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
+}
+
+impl std::fmt::Debug for DemoPortal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let hidden = crate::redact::Redacted;
+        f.debug_struct("DemoPortal")
+            .field("url", &self.url)
+            .field("kiosk_id", &self.kiosk_id)
+            .field("kiosk_credential", &hidden)
+            .field("school_id", &self.school_id)
+            .field("admin_token", &hidden)
+            .field("import", &self.import)
+            .finish_non_exhaustive()
+    }
 }
 
 impl DemoPortal {
@@ -114,7 +128,7 @@ impl Drop for DemoPortal {
 }
 
 /// What [`prepare`] set up.
-#[derive(Debug)]
+// Debug: crate::redact (no secrets in logs).
 pub struct Prepared {
     pub state: AppState,
     pub kiosk_id: String,
@@ -256,4 +270,30 @@ pub fn spawn(opts: DemoOptions) -> Result<DemoPortal, PortalError> {
         stop: Some(stop_tx),
         thread: Some(thread),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_demo_portal_prints_its_credential_and_token_redacted() {
+        let p = super::DemoPortal {
+            url: "http://127.0.0.1:1".into(),
+            kiosk_id: "kio-demo".into(),
+            kiosk_credential: "qck_0123456789abcdef".into(),
+            school_id: "sch".into(),
+            admin_token: "qca_fedcba9876543210".into(),
+            import: Default::default(),
+            stop: None,
+            thread: None,
+        };
+        let dbg = format!("{p:?}");
+        assert!(
+            !dbg.contains("0123456789abcdef") && !dbg.contains("fedcba9876543210"),
+            "{dbg}"
+        );
+        assert!(
+            dbg.contains("[redacted]") && dbg.contains("kio-demo"),
+            "{dbg}"
+        );
+    }
 }

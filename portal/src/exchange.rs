@@ -22,7 +22,8 @@ use crate::secrets::Secret;
 use crate::store::{self, AuditEntry, Kiosk};
 
 /// `POST /v1/exchange` body.
-#[derive(Debug, Clone, Deserialize)]
+// Debug: crate::redact (no secrets in logs).
+#[derive(Clone, Deserialize)]
 pub struct ExchangeRequest {
     /// The card's text, `QC:…`.
     pub card: String,
@@ -32,7 +33,8 @@ pub struct ExchangeRequest {
 }
 
 /// A session as the kiosk sees it (exchange reply and `GET /v1/session`).
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+// Debug: crate::redact (no secrets in logs).
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SessionReply {
     pub token: String,
     pub expires_at: i64,

@@ -28,6 +28,10 @@ pub struct SamlConfig {
     /// `quickcard-portal saml keygen`.
     pub key_file: Option<PathBuf>,
     pub cert_file: Option<PathBuf>,
+    /// The key ChromeOS passwords are derived from (mode 0600), from
+    /// `quickcard-portal chromeos-password keygen`. Replacing it changes every child's
+    /// ChromeOS password (see `portal/README.md`).
+    pub chromeos_password_key_file: Option<PathBuf>,
     /// The Google Workspace primary domain: allows the legacy SSO profile with a
     /// domain-specific issuer (`google.com/a/<domain>`).
     pub google_domain: Option<String>,
@@ -52,6 +56,9 @@ pub struct SamlConfig {
     pub name_id_rule: Option<String>,
     /// Per-school rules (school id → rule), used before `name_id_rule`.
     pub name_id_rules: BTreeMap<String, String>,
+    /// The e-mail domains a NameID may have, per school and role (see
+    /// [`crate::name_id_domains`]); every domain when empty.
+    pub name_id_domains: crate::name_id_domains::NameIdDomains,
     /// The header that carries the client's address when the portal is behind a reverse proxy
     /// (e.g. `"X-Forwarded-For"`; its last entry is used). Unset: the TCP peer address.
     pub client_ip_header: Option<String>,
@@ -59,10 +66,22 @@ pub struct SamlConfig {
     /// may make per `rate_limit.window_secs`. A school's Chromebooks often share one address,
     /// so this is generous; each card and each user's PIN have their own limits.
     pub ip_max: u64,
+    /// Chrome Verified Access: only the district's attested Chromebooks sign in (see
+    /// [`crate::device_binding`]).
+    pub verified_access: Option<crate::device_binding::VerifiedAccessConfig>,
+    /// Each school's egress address ranges (school id → CIDR list): a sign-in starts only
+    /// from one of them, and a card signs in only from its own school's.
+    pub networks: BTreeMap<String, Vec<String>>,
+    /// With neither of the two above, the sign-in path refuses to load unless this says
+    /// that the risk (a photo of a card signs its child in from anywhere) is accepted.
+    pub accept_unbound_signin_risk: bool,
     /// A key made in memory (the demo); not part of the file.
     #[cfg(feature = "saml")]
     #[serde(skip)]
     pub generated_key: Option<std::sync::Arc<quickcard_saml::IdpKey>>,
+    /// A ChromeOS password key made in memory (the demo); not part of the file.
+    #[serde(skip)]
+    pub generated_password_key: Option<std::sync::Arc<crate::chromeos_password::PasswordKey>>,
 }
 
 impl Default for SamlConfig {
@@ -72,6 +91,7 @@ impl Default for SamlConfig {
             sso_url: None,
             key_file: None,
             cert_file: None,
+            chromeos_password_key_file: None,
             google_domain: None,
             sso_profile_rpids: Vec::new(),
             service_providers: Vec::new(),
@@ -82,10 +102,15 @@ impl Default for SamlConfig {
             use_roster_email: true,
             name_id_rule: None,
             name_id_rules: BTreeMap::new(),
+            name_id_domains: Default::default(),
             client_ip_header: None,
             ip_max: 1200,
+            verified_access: None,
+            networks: BTreeMap::new(),
+            accept_unbound_signin_risk: false,
             #[cfg(feature = "saml")]
             generated_key: None,
+            generated_password_key: None,
         }
     }
 }
@@ -125,12 +150,50 @@ impl SamlConfig {
         for rule in self.name_id_rule.iter().chain(self.name_id_rules.values()) {
             check_rule(rule)?;
         }
+        self.name_id_domains.validate()?;
+        self.binding()?;
         Ok(())
     }
 
-    /// The Google e-mail (`NameID`) of a user at `school`: the roster e-mail when allowed and
-    /// present, else the school's rule, else the default rule.
+    /// What the sign-in path is bound to; an error when it is bound to nothing and the risk
+    /// was not accepted.
+    pub fn binding(&self) -> Result<crate::device_binding::Binding, String> {
+        let networks = crate::device_binding::Networks::parse(&self.networks)?;
+        if let Some(va) = &self.verified_access
+            && va.customer_id.trim().is_empty()
+        {
+            return Err(
+                "saml.verified_access.customer_id is empty (Admin console → Account \
+                        settings → Customer ID)"
+                    .into(),
+            );
+        }
+        crate::device_binding::Binding::check(
+            self.verified_access.is_some(),
+            !networks.is_empty(),
+            self.accept_unbound_signin_risk,
+        )
+    }
+
+    /// The Google e-mail (`NameID`) of a `role` at `school`: the roster e-mail when allowed and
+    /// present, else the school's rule, else the default rule; refused when its domain is not
+    /// one `name_id_domains` allows for that school and role.
     pub fn name_id(
+        &self,
+        school: &str,
+        role: quickcard::Role,
+        user_id: &str,
+        email: Option<&str>,
+        username: Option<&str>,
+    ) -> Result<String, NoGoogleAccount> {
+        let name_id = self.unchecked_name_id(school, user_id, email, username)?;
+        self.name_id_domains
+            .check(school, role.as_str(), &name_id)
+            .map_err(NoGoogleAccount)?;
+        Ok(name_id)
+    }
+
+    fn unchecked_name_id(
         &self,
         school: &str,
         user_id: &str,
@@ -232,6 +295,7 @@ mod loaded {
     use quickcard_saml::{IdpConfig, IdpKey, ServiceProvider, SpAllowList};
 
     use super::SamlConfig;
+    use crate::chromeos_password::PasswordKey;
     use crate::config::{Config, ConfigError};
 
     /// The identity provider in force: checked settings, the key, and the section it came from.
@@ -239,7 +303,14 @@ mod loaded {
     pub struct Idp {
         pub idp: IdpConfig,
         pub key: Arc<IdpKey>,
+        /// What ChromeOS passwords are derived from ([`crate::chromeos_password`]).
+        pub password_key: Arc<PasswordKey>,
         pub settings: SamlConfig,
+        /// The schools' network ranges (empty: not bound to networks).
+        pub networks: crate::device_binding::Networks,
+        /// Chrome Verified Access, when configured.
+        pub attest: Option<Arc<crate::verified_access::VerifiedAccess>>,
+        pub binding: crate::device_binding::Binding,
     }
 
     impl Idp {
@@ -286,6 +357,23 @@ mod loaded {
                         "{e} (entity_id {entity_id:?}, sso_url {sso_url:?}; set public_url to the portal's https:// address)"
                     ))
                 })?;
+            // Keys in the service's writable state directory are refused (see key_location).
+            let state_dirs = crate::key_location::writable_state_dirs(
+                &config.database_url,
+                std::env::var("STATE_DIRECTORY").ok().as_deref(),
+            );
+            for (setting, file) in [
+                ("saml.key_file", &s.key_file),
+                (
+                    "saml.chromeos_password_key_file",
+                    &s.chromeos_password_key_file,
+                ),
+            ] {
+                if let Some(f) = file {
+                    crate::key_location::check_outside(setting, f, &state_dirs)
+                        .map_err(ConfigError::Invalid)?;
+                }
+            }
             let key = match (&s.generated_key, &s.key_file, &s.cert_file) {
                 (Some(k), _, _) => k.clone(),
                 (None, Some(k), Some(c)) => {
@@ -297,10 +385,34 @@ mod loaded {
                     ));
                 }
             };
+            let binding = s.binding().map_err(ConfigError::Invalid)?;
+            let networks = crate::device_binding::Networks::parse(&s.networks)
+                .map_err(ConfigError::Invalid)?;
+            let attest = match &s.verified_access {
+                Some(va) => Some(Arc::new(
+                    crate::verified_access::VerifiedAccess::load(va, s.google_domain.as_deref())
+                        .map_err(|e| bad(format!("verified_access: {e}")))?,
+                )),
+                None => None,
+            };
+            let password_key = match (&s.generated_password_key, &s.chromeos_password_key_file) {
+                (Some(k), _) => k.clone(),
+                (None, Some(p)) => Arc::new(PasswordKey::load(p).map_err(|e| bad(e.to_string()))?),
+                (None, None) => {
+                    return Err(bad(
+                        "chromeos_password_key_file is required (ChromeOS passwords are derived from it); \
+                         make it with `quickcard-portal chromeos-password keygen --key PATH`".into(),
+                    ));
+                }
+            };
             Ok(Some(Idp {
                 idp,
                 key,
+                password_key,
                 settings: s.clone(),
+                networks,
+                attest,
+                binding,
             }))
         }
     }
@@ -321,6 +433,9 @@ mod loaded {
             }],
             name_id_rule: Some(DEMO_NAME_ID_RULE.to_string()),
             generated_key: Some(Arc::new(key)),
+            generated_password_key: Some(Arc::new(PasswordKey::generate())),
+            // The demo listens on loopback only, with demo cards anyone can print.
+            accept_unbound_signin_risk: true,
             ..SamlConfig::default()
         })
     }
@@ -332,6 +447,65 @@ mod loaded {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quickcard::Role;
+
+    #[test]
+    fn name_ids_only_in_the_domains_of_their_school_and_role() {
+        let mut s = SamlConfig {
+            name_id_rule: Some("{sourced_id}@students.d.example".into()),
+            ..SamlConfig::default()
+        };
+        s.name_id_domains.0.insert(
+            "*".into(),
+            [
+                (
+                    "student".to_string(),
+                    vec!["students.d.example".to_string()],
+                ),
+                ("teacher".to_string(), vec!["d.example".to_string()]),
+            ]
+            .into(),
+        );
+        assert!(s.validate().unwrap_err().contains("service provider"));
+        assert_eq!(
+            s.name_id("sch-a", Role::Student, "stu-1", None, None),
+            Ok("stu-1@students.d.example".into())
+        );
+        // A pupil whose roster row holds the principal's address is not signed in as them.
+        let e = s
+            .name_id(
+                "sch-a",
+                Role::Student,
+                "stu-1",
+                Some("principal@d.example"),
+                None,
+            )
+            .unwrap_err();
+        assert!(
+            e.0.contains("not in a domain allowed for a student"),
+            "{e:?}"
+        );
+        assert!(
+            s.name_id(
+                "sch-a",
+                Role::Teacher,
+                "tch-1",
+                Some("kenji@d.example"),
+                None
+            )
+            .is_ok()
+        );
+        assert!(
+            s.name_id(
+                "sch-a",
+                Role::Parent,
+                "par-1",
+                Some("ana@mail.example"),
+                None
+            )
+            .is_err()
+        );
+    }
 
     #[test]
     fn name_id_rules() {
@@ -342,26 +516,35 @@ mod tests {
         s.name_id_rules
             .insert("sch-west".into(), "{sourced_id}@west.d.example".into());
         assert_eq!(
-            s.name_id("sch-a", "stu-1", Some("Ana@d.example"), None),
+            s.name_id("sch-a", Role::Student, "stu-1", Some("Ana@d.example"), None),
             Ok("Ana@d.example".into())
         );
         assert_eq!(
-            s.name_id("sch-a", "stu-1", None, Some("ana.l")),
+            s.name_id("sch-a", Role::Student, "stu-1", None, Some("ana.l")),
             Ok("ana.l@students.d.example".into())
         );
-        assert!(s.name_id("sch-a", "stu-1", None, None).is_err());
+        assert!(
+            s.name_id("sch-a", Role::Student, "stu-1", None, None)
+                .is_err()
+        );
         assert_eq!(
-            s.name_id("sch-west", "stu-1", Some(" "), None),
+            s.name_id("sch-west", Role::Student, "stu-1", Some(" "), None),
             Ok("stu-1@west.d.example".into())
         );
         s.use_roster_email = false;
         assert_eq!(
-            s.name_id("sch-west", "stu-1", Some("Ana@d.example"), None),
+            s.name_id(
+                "sch-west",
+                Role::Student,
+                "stu-1",
+                Some("Ana@d.example"),
+                None
+            ),
             Ok("stu-1@west.d.example".into())
         );
         s.name_id_rule = None;
         assert!(
-            s.name_id("sch-a", "stu-1", Some("a@d.example"), None)
+            s.name_id("sch-a", Role::Student, "stu-1", Some("a@d.example"), None)
                 .is_err()
         );
     }
@@ -379,6 +562,11 @@ mod tests {
             ..SamlConfig::default()
         };
         assert!(s.validate().unwrap_err().contains("service provider"));
+        let s = SamlConfig {
+            google_domain: Some("d.example".into()),
+            ..SamlConfig::default()
+        };
+        assert!(s.validate().unwrap_err().contains("bound to nothing"));
         let s = SamlConfig {
             google_domain: Some("d.example".into()),
             key_file: Some("k".into()),

@@ -13,26 +13,36 @@
 
 pub mod api;
 pub mod catalogue;
+pub mod chromeos_password;
 pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod device_binding;
 pub mod error;
 pub mod exchange;
 pub mod exchange_reads;
 pub mod group;
 pub mod idp;
+pub mod key_location;
+pub mod name_id_domains;
 pub mod pin_attempts;
 pub mod policy;
 pub mod ratelimit;
+pub mod redact;
 pub mod roster_import;
 pub mod secrets;
 pub mod session_writer;
 /// Chromebook sign-in routes (the SAML identity provider); see the module docs.
 #[cfg(feature = "saml")]
 pub mod signin;
+#[cfg(feature = "saml")]
+mod signin_device;
 pub mod store;
+/// Chrome Verified Access (device attestation on the sign-in path).
+#[cfg(feature = "saml")]
+pub mod verified_access;
 pub mod web;
 /// Without the `saml` feature there are no sign-in routes (every path answers 404).
 #[cfg(not(feature = "saml"))]

@@ -226,20 +226,47 @@ impl FromRequestParts<AppState> for ClientAddr {
                 .as_ref()
                 .and_then(|i| i.settings.client_ip_header.as_deref())
         });
-        if let Some(h) = header
-            && let Some(v) = parts.headers.get(h).and_then(|v| v.to_str().ok())
-            && let Some(last) = v.rsplit(',').next().map(str::trim)
-            && let Ok(ip) = last.parse::<IpAddr>()
-        {
-            return Ok(ClientAddr(ip.to_string()));
-        }
         let peer = parts
             .extensions
             .get::<ConnectInfo<SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "unknown".into());
-        Ok(ClientAddr(peer))
+            .map(|c| c.0.ip().to_canonical());
+        let trusted = &state.config.rate_limit.trusted_proxies;
+        if let (Some(h), Some(peer)) = (header, peer)
+            && is_trusted(trusted, peer)
+            && let Some(v) = parts.headers.get(h).and_then(|v| v.to_str().ok())
+        {
+            return Ok(ClientAddr(
+                client_from_header(v, trusted).unwrap_or(peer).to_string(),
+            ));
+        }
+        Ok(ClientAddr(
+            peer.map(|p| p.to_string())
+                .unwrap_or_else(|| "unknown".into()),
+        ))
     }
+}
+
+fn is_trusted(trusted: &[String], ip: IpAddr) -> bool {
+    trusted.iter().any(|t| {
+        t.parse::<ipnet::IpNet>()
+            .map(|n| n.contains(&ip))
+            .or_else(|_| t.parse::<IpAddr>().map(|a| a.to_canonical() == ip))
+            .unwrap_or(false)
+    })
+}
+
+/// The client in a forwarding header (`X-Forwarded-For: client, proxy1, proxy2`): the
+/// right-most entry that is not one of our proxies. Entries further left were written by
+/// whoever sent the request and prove nothing; an unreadable entry ends the walk (`None`:
+/// the peer itself is the client).
+fn client_from_header(value: &str, trusted: &[String]) -> Option<IpAddr> {
+    for entry in value.rsplit(',').map(str::trim) {
+        let ip = entry.parse::<IpAddr>().ok()?.to_canonical();
+        if !is_trusted(trusted, ip) {
+            return Some(ip);
+        }
+    }
+    None
 }
 
 /// Counts one request of `client` against `rate_limit.client_max`. Past the limit the
@@ -277,5 +304,37 @@ mod tests {
         // An IPv4 client seen through an IPv6 socket is that IPv4 client.
         assert_eq!(b("::ffff:192.0.2.7"), "client:192.0.2.7");
         assert_eq!(b("unknown"), "client:unknown");
+    }
+}
+
+#[cfg(test)]
+mod forwarded_tests {
+    use super::*;
+
+    fn t() -> Vec<String> {
+        vec!["127.0.0.0/8".into(), "::1".into(), "10.0.0.5".into()]
+    }
+
+    #[test]
+    fn the_right_most_untrusted_entry_is_the_client() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        // A client that writes its own header cannot choose its address.
+        assert_eq!(
+            client_from_header("1.2.3.4, 203.0.113.9", &t()),
+            Some(ip("203.0.113.9"))
+        );
+        assert_eq!(
+            client_from_header("1.2.3.4, 203.0.113.9, 10.0.0.5", &t()),
+            Some(ip("203.0.113.9"))
+        );
+        assert_eq!(
+            client_from_header("::ffff:198.51.100.1", &t()),
+            Some(ip("198.51.100.1"))
+        );
+        assert_eq!(client_from_header("10.0.0.5", &t()), None);
+        assert_eq!(client_from_header("garbage, 10.0.0.5", &t()), None);
+        assert!(is_trusted(&t(), ip("127.0.0.1")));
+        assert!(is_trusted(&t(), ip("10.0.0.5")));
+        assert!(!is_trusted(&t(), ip("10.0.0.6")));
     }
 }

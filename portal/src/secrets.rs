@@ -70,13 +70,7 @@ impl Secret {
         Secret(base64url(&random_bytes::<16>()))
     }
 
-    /// A ChromeOS password for the Chrome Credentials Passing API: 256 random bits, base64url
-    /// without padding (43 characters).
-    pub fn chromeos_password() -> Secret {
-        Secret(base64url(&random_bytes::<32>()))
-    }
-
-    /// A secret read back from the database.
+    /// A secret read back from the database, or derived (the ChromeOS password).
     pub(crate) fn from_stored(s: String) -> Secret {
         Secret(s)
     }
@@ -92,7 +86,7 @@ impl Secret {
 
 impl fmt::Debug for Secret {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(<redacted>)")
+        f.write_str("Secret([redacted])")
     }
 }
 

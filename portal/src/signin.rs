@@ -35,6 +35,7 @@ use crate::error::ApiError;
 use crate::exchange::{self, Caller, ExchangeRequest, SchoolScope, SessionReply};
 use crate::idp::Idp;
 use crate::secrets::{Secret, hash_token};
+use crate::signin_device;
 use crate::store::{self, AuditEntry, PendingSignIn};
 use quickcard_saml::html_escape as escape;
 
@@ -76,7 +77,12 @@ fn not_configured_text() -> Response {
 
 /// The HTML page for a sign-in that cannot start: what happened and what to do, for the
 /// teacher standing next to the Chromebook.
-fn error_page(status: StatusCode, headline: &str, what_to_do: &str, code: &str) -> Response {
+pub(crate) fn error_page(
+    status: StatusCode,
+    headline: &str,
+    what_to_do: &str,
+    code: &str,
+) -> Response {
     let body = format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
@@ -205,14 +211,39 @@ fn page_location(state: &AppState, id: &str) -> String {
 async fn sso(
     State(state): State<AppState>,
     ClientAddr(addr): ClientAddr,
+    headers: axum::http::HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
     let Some(idp) = idp(&state).cloned() else {
         return not_configured_text();
     };
-    match start_sign_in(&state, &idp, &addr, query.as_deref().unwrap_or("")).await {
+    let query = query.as_deref().unwrap_or("");
+    if let Err(e) = ip_hit(&state, &idp, &addr).await {
+        return too_many(e);
+    }
+    let (device_id, query) =
+        match signin_device::check_start(&state, &idp, &addr, &headers, query).await {
+            signin_device::Start::Proceed { device_id, query } => (device_id, query),
+            signin_device::Start::Respond(r) => return r,
+        };
+    match start_sign_in(&state, &idp, &addr, &query, device_id).await {
         Ok(resp) | Err(resp) => resp,
     }
+}
+
+fn too_many(e: ApiError) -> Response {
+    let mut page = error_page(
+        e.status,
+        "Too many sign-ins from this network",
+        "Wait a minute and start the sign-in again.",
+        e.code,
+    );
+    if let Some(v) = e.extra.get("retry_after_secs")
+        && let Ok(v) = HeaderValue::from_str(&v.to_string())
+    {
+        page.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    page
 }
 
 async fn start_sign_in(
@@ -220,6 +251,7 @@ async fn start_sign_in(
     idp: &Idp,
     addr: &str,
     query: &str,
+    device_id: Option<String>,
 ) -> Result<Response, Response> {
     let internal = |e: ApiError| {
         error_page(
@@ -229,20 +261,6 @@ async fn start_sign_in(
             e.code,
         )
     };
-    if let Err(e) = ip_hit(state, idp, addr).await {
-        let mut page = error_page(
-            e.status,
-            "Too many sign-ins from this network",
-            "Wait a minute and start the sign-in again.",
-            e.code,
-        );
-        if let Some(v) = e.extra.get("retry_after_secs")
-            && let Ok(v) = HeaderValue::from_str(&v.to_string())
-        {
-            page.headers_mut().insert(header::RETRY_AFTER, v);
-        }
-        return Err(page);
-    }
     let now = state.now();
     let req = match parse_redirect_query(query, &idp.idp, now.max(0) as u64) {
         Ok(r) => r,
@@ -307,6 +325,7 @@ async fn start_sign_in(
         expires_at: req.answer_by() as i64,
         answered_at: None,
         user_id: None,
+        device_id,
     };
     let stored = store::insert_pending_sign_in(&state.db, &pending, now)
         .await
@@ -489,7 +508,8 @@ async fn signin_config(
 }
 
 /// What the sign-in page posts to the ACS URL, and the ChromeOS password it passes on.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+// Debug: crate::redact (no secrets in logs).
+#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct SignInForm {
     pub acs_url: String,
     /// The `SAMLResponse` form value (base64 of the signed XML), posted as is.
@@ -534,8 +554,12 @@ async fn signin_exchange(
         }
     };
     let req: ExchangeRequest = parse_body(&body)?;
+    let device = match &pending.device_id {
+        Some(d) => format!("attested Chromebook {d}"),
+        None => "a device that was not attested".to_string(),
+    };
     let context = format!(
-        "sign-in for {} (AuthnRequest {}) from {addr}",
+        "sign-in for {} (AuthnRequest {}) from {addr}, {device}",
         pending.issuer, pending.request_id
     );
     let caller = Caller {
@@ -548,6 +572,13 @@ async fn signin_exchange(
         prefetched: None,
     };
     let checked = exchange::check(&state, &caller, req).await?;
+    if let Err(e) = signin_device::check_exchange_network(&idp, &checked.school, &addr) {
+        let entry = checked
+            .audit(&caller, "")
+            .flagged()
+            .detail(format!("{}; {context}", e.message));
+        return Err(exchange::refuse(&state, entry, e).await);
+    }
     let now = checked.now;
     let holder = &checked.holder;
     let refuse = |entry: AuditEntry, err: ApiError| exchange::refuse(&state, entry, err);
@@ -563,6 +594,7 @@ async fn signin_exchange(
     };
     let name_id = match idp.settings.name_id(
         &checked.school,
+        holder.role,
         &holder.id,
         email.as_deref(),
         username.as_deref(),
@@ -645,7 +677,7 @@ async fn signin_exchange(
     };
 
     let ok = checked.audit(&caller, "ok").detail(format!(
-        "signed in to {} as {} (AuthnRequest {}, response valid until {}); key {} ({}), role {}{}; from {addr}",
+        "signed in to {} as {} (AuthnRequest {}, response valid until {}); key {} ({}), role {}{}; from {addr}, {device}",
         pending.issuer,
         name_id.as_str(),
         pending.request_id,
@@ -655,16 +687,9 @@ async fn signin_exchange(
         holder.role,
         if checked.second_factor { ", with PIN" } else { "" },
     ));
-    let password = store::answer_sign_in(
-        &state.db,
-        &pending.id_hash,
-        &holder.id,
-        now,
-        &Secret::chromeos_password(),
-        &ok,
-    )
-    .await?;
-    let Some(password) = password else {
+    let generation =
+        store::answer_sign_in(&state.db, &pending.id_hash, &holder.id, now, &ok).await?;
+    let Some(generation) = generation else {
         // Lost the race (another exchange answered it), or it expired meanwhile.
         let e = match store::pending_sign_in(&state.db, &pending.id_hash).await? {
             Some(p) if p.answered_at.is_some() => signin_used(),
@@ -676,6 +701,9 @@ async fn signin_exchange(
             .detail(format!("{}; {context}", e.message));
         return Err(refuse(entry, e).await);
     };
+    // Derived, never stored: see crate::chromeos_password.
+    let password =
+        crate::chromeos_password::chromeos_password(&idp.password_key, &holder.id, generation);
     tracing::info!(user = %holder.id, sp = %pending.issuer, "Chromebook sign-in");
     let mut session = exchange::reply(
         &state,

@@ -10,7 +10,8 @@ use crate::secrets::{self, Secret};
 type Result<T> = std::result::Result<T, sqlx::Error>;
 
 /// A kiosk row.
-#[derive(Debug, Clone)]
+// Debug: crate::redact (no secrets in logs).
+#[derive(Clone)]
 pub struct Kiosk {
     pub id: String,
     pub name: String,
@@ -195,7 +196,8 @@ pub async fn prune_rate_buckets(db: &Db, before: i64) -> Result<u64> {
 }
 
 /// What the exchange needs to know about a card holder, in one query.
-#[derive(Debug, Clone)]
+// Debug: crate::redact (no secrets in logs).
+#[derive(Clone)]
 pub struct Holder {
     pub id: String,
     pub role: Role,
@@ -274,7 +276,8 @@ pub async fn holder(db: &Db, user_id: &str, school_id: &str) -> Result<Option<Ho
 
 /// What one exchange reads: the kiosk holding `credential_hash` and the holder `user_id`
 /// (the card's claimed subject, when the card decoded) at that kiosk's school.
-#[derive(Debug, Clone, Copy)]
+// Debug: crate::redact (no secrets in logs).
+#[derive(Clone, Copy)]
 pub struct ExchangeRead<'a> {
     pub credential_hash: &'a str,
     pub user_id: Option<&'a str>,
@@ -401,7 +404,7 @@ pub async fn clear_pin_failures(db: &Db, user_id: &str) -> Result<()> {
 }
 
 /// A new session to store.
-#[derive(Debug)]
+// Debug: crate::redact (no secrets in logs).
 pub struct NewSession<'a> {
     pub token_hash: String,
     pub user_id: &'a str,
@@ -413,7 +416,8 @@ pub struct NewSession<'a> {
 }
 
 /// A session with its user, as the session endpoints need it.
-#[derive(Debug, Clone)]
+// Debug: crate::redact (no secrets in logs).
+#[derive(Clone)]
 pub struct SessionView {
     pub token_hash: String,
     pub user_id: String,
@@ -619,6 +623,8 @@ pub async fn revoke(
     .execute(&mut *tx)
     .await?
     .rows_affected();
+    // Whoever holds the lost card may have the ChromeOS password too: it changes with it.
+    crate::chromeos_password::bump(&mut tx, user_id, now).await?;
     audit(
         &mut tx,
         &AuditEntry::new(now, "revocation", "ok")
@@ -1105,6 +1111,8 @@ pub struct PendingSignIn {
     pub expires_at: i64,
     pub answered_at: Option<i64>,
     pub user_id: Option<String>,
+    /// The Chromebook that started it, as Chrome Verified Access attested it.
+    pub device_id: Option<String>,
 }
 
 fn pending_from(r: &sqlx::any::AnyRow) -> Result<PendingSignIn> {
@@ -1119,6 +1127,7 @@ fn pending_from(r: &sqlx::any::AnyRow) -> Result<PendingSignIn> {
         expires_at: r.try_get("expires_at")?,
         answered_at: r.try_get("answered_at")?,
         user_id: r.try_get("user_id")?,
+        device_id: r.try_get("device_id")?,
     })
 }
 
@@ -1133,7 +1142,7 @@ pub async fn insert_pending_sign_in(db: &Db, p: &PendingSignIn, now: i64) -> Res
         .await?;
     let n = sqlx::query(
         "INSERT INTO saml_pending (id_hash, issuer, request_id, acs_url, relay_state, saml_request, \
-           created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+           created_at, expires_at, device_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (issuer, request_id) DO NOTHING",
     )
     .bind(p.id_hash.clone())
@@ -1144,6 +1153,7 @@ pub async fn insert_pending_sign_in(db: &Db, p: &PendingSignIn, now: i64) -> Res
     .bind(p.saml_request.clone())
     .bind(p.created_at)
     .bind(p.expires_at)
+    .bind(p.device_id.clone())
     .execute(&mut *tx)
     .await?
     .rows_affected();
@@ -1155,7 +1165,7 @@ pub async fn insert_pending_sign_in(db: &Db, p: &PendingSignIn, now: i64) -> Res
 pub async fn pending_sign_in(db: &Db, id_hash: &str) -> Result<Option<PendingSignIn>> {
     let row = sqlx::query(
         "SELECT id_hash, issuer, request_id, acs_url, relay_state, saml_request, created_at, \
-           expires_at, answered_at, user_id FROM saml_pending WHERE id_hash = $1",
+           expires_at, answered_at, user_id, device_id FROM saml_pending WHERE id_hash = $1",
     )
     .bind(id_hash.to_string())
     .fetch_optional(&db.pool)
@@ -1165,17 +1175,16 @@ pub async fn pending_sign_in(db: &Db, id_hash: &str) -> Result<Option<PendingSig
 }
 
 /// Answers a pending sign-in, once: marks it answered by `user_id` (only if it is unanswered
-/// and unexpired at `now`), gets or creates the user's ChromeOS secret (`new_secret` is used
-/// when the user has none yet), and writes `audit`, in one transaction. `None` when the
-/// request was already answered or has expired: then nothing is written.
+/// and unexpired at `now`), reads the user's ChromeOS password generation, and writes `audit`,
+/// in one transaction. `None` when the request was already answered or has expired: then
+/// nothing is written.
 pub async fn answer_sign_in(
     db: &Db,
     id_hash: &str,
     user_id: &str,
     now: i64,
-    new_secret: &Secret,
     entry: &AuditEntry,
-) -> Result<Option<Secret>> {
+) -> Result<Option<i64>> {
     let mut tx = db.begin_write().await?;
     let n = sqlx::query(
         "UPDATE saml_pending SET answered_at = $1, user_id = $2 \
@@ -1191,21 +1200,8 @@ pub async fn answer_sign_in(
         tx.rollback().await?;
         return Ok(None);
     }
-    sqlx::query(
-        "INSERT INTO chromeos_secrets (user_id, secret, created_at) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id) DO NOTHING",
-    )
-    .bind(user_id.to_string())
-    .bind(new_secret.expose().to_string())
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    let secret: String = sqlx::query("SELECT secret FROM chromeos_secrets WHERE user_id = $1")
-        .bind(user_id.to_string())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get("secret")?;
+    let generation = crate::chromeos_password::generation(&mut tx, user_id).await?;
     audit(&mut tx, entry).await?;
     tx.commit().await?;
-    Ok(Some(Secret::from_stored(secret)))
+    Ok(Some(generation))
 }

@@ -13,6 +13,11 @@
 //!   time and gets `304 Not Modified` (a few hundred bytes) until the bundle changes;
 //! - a file with a `.gz` twin (written by `build-web.sh`) is sent gzip-compressed to browsers
 //!   that accept it, compressed once at build time rather than per request.
+//!
+//! Every file goes out with a Content-Security-Policy ([`WebBundle::policy`]) that keeps the
+//! kiosk's credential, cards and PINs on this portal: the page may connect, load scripts and
+//! start its scan worker only from its own origin, and post a form (the signed SAML answer)
+//! only to the ACS addresses of the configured service providers.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -65,6 +70,10 @@ struct File {
 pub struct WebBundle {
     dir: PathBuf,
     files: HashMap<String, File>,
+    /// `'sha256-…'` of each inline `<script>` of `index.html` (its boot code), for the policy.
+    inline_scripts: Vec<String>,
+    /// The same for its inline `<style>` elements.
+    inline_styles: Vec<String>,
 }
 
 /// A year: what "never changes" means to a browser cache.
@@ -108,6 +117,9 @@ impl WebBundle {
             }
             None => true,
         });
+        let page = String::from_utf8_lossy(&raw["index.html"]).into_owned();
+        let inline_scripts = inline_hashes(&page, "script");
+        let inline_styles = inline_hashes(&page, "style");
         let header = |t: String| HeaderValue::from_str(&t).expect("hex is a valid header value");
         let mut files = HashMap::new();
         for (name, body) in raw {
@@ -128,7 +140,58 @@ impl WebBundle {
         Ok(WebBundle {
             dir: dir.to_path_buf(),
             files,
+            inline_scripts,
+            inline_styles,
         })
+    }
+
+    /// The Content-Security-Policy of the kiosk's files; `form_targets` are the ACS URLs the
+    /// sign-in page may post the signed answer to (none: no form may be posted).
+    ///
+    /// - `default-src 'self'`, `connect-src 'self'`: the page talks to this portal only, so a
+    ///   crafted address (or injected markup) cannot send the credential elsewhere;
+    /// - `script-src`: this origin, the page's own inline boot code by its hash, and
+    ///   `'wasm-unsafe-eval'`, without which the browser refuses to compile the kiosk's
+    ///   WebAssembly (the scan worker compiles nothing: the page hands it the module);
+    /// - `worker-src 'self'`: the scan worker's script;
+    /// - `style-src`: the page's inline style sheet by its hash (eframe styles the canvas
+    ///   through the CSSOM, which the policy does not restrict);
+    /// - `form-action`: the service providers' ACS URLs (without their query: CSP matches
+    ///   scheme, host, port and path);
+    /// - `base-uri 'none'`, `object-src 'none'`, `frame-ancestors 'none'`: no `<base>` to
+    ///   redirect relative addresses, no plug-ins, and nobody may frame the kiosk (a card
+    ///   scanned inside someone else's page).
+    pub fn policy<'a>(&self, form_targets: impl IntoIterator<Item = &'a str>) -> String {
+        let sources = |fixed: &str, hashes: &[String]| {
+            std::iter::once(fixed.to_string())
+                .chain(hashes.iter().cloned())
+                .collect::<Vec<_>>()
+                .join(" ")
+        };
+        let mut forms: Vec<String> = form_targets.into_iter().filter_map(form_source).collect();
+        forms.sort();
+        forms.dedup();
+        let forms = if forms.is_empty() {
+            "'none'".to_string()
+        } else {
+            forms.join(" ")
+        };
+        [
+            "default-src 'self'".to_string(),
+            format!(
+                "script-src {}",
+                sources("'self' 'wasm-unsafe-eval'", &self.inline_scripts)
+            ),
+            "worker-src 'self'".to_string(),
+            format!("style-src {}", sources("'self'", &self.inline_styles)),
+            "connect-src 'self'".to_string(),
+            "img-src 'self'".to_string(),
+            format!("form-action {forms}"),
+            "base-uri 'none'".to_string(),
+            "object-src 'none'".to_string(),
+            "frame-ancestors 'none'".to_string(),
+        ]
+        .join("; ")
     }
 
     /// The folder the bundle was read from.
@@ -137,8 +200,8 @@ impl WebBundle {
     }
 
     /// The response for `name` (`""` is `index.html`), honouring `If-None-Match` and
-    /// `Accept-Encoding: gzip`.
-    fn respond(&self, name: &str, request: &HeaderMap) -> Response {
+    /// `Accept-Encoding: gzip`; `policy` is its Content-Security-Policy.
+    fn respond(&self, name: &str, request: &HeaderMap, policy: &str) -> Response {
         let name = if name.is_empty() { "index.html" } else { name };
         let Some(file) = self.files.get(name) else {
             return ApiError::new(
@@ -160,12 +223,25 @@ impl WebBundle {
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
         );
+        // On every file, not only the page: a worker's script is governed by the policy it is
+        // served with.
+        match HeaderValue::from_str(policy) {
+            Ok(v) => {
+                headers.insert(header::CONTENT_SECURITY_POLICY, v);
+            }
+            Err(_) => {
+                // Cannot happen (form_source keeps header-safe text); refuse rather than serve
+                // the page unprotected.
+                return ApiError::new(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "bad_policy",
+                    "the browser kiosk's Content-Security-Policy is not a valid header; check \
+                     the ACS URLs of the [saml] service providers",
+                )
+                .into_response();
+            }
+        }
         if name == "index.html" {
-            // Nobody may frame the kiosk (a card scanned inside someone else's page).
-            headers.insert(
-                header::CONTENT_SECURITY_POLICY,
-                HeaderValue::from_static("frame-ancestors 'none'"),
-            );
             headers.insert(
                 header::REFERRER_POLICY,
                 HeaderValue::from_static("no-referrer"),
@@ -215,7 +291,7 @@ async fn file(
 
 fn serve(state: &AppState, name: &str, headers: &HeaderMap) -> Response {
     match &state.web {
-        Some(bundle) => bundle.respond(name, headers),
+        Some(bundle) => bundle.respond(name, headers, &bundle.policy(acs_urls(state))),
         None => ApiError::new(
             StatusCode::NOT_FOUND,
             "no_web_kiosk",
@@ -224,6 +300,76 @@ fn serve(state: &AppState, name: &str, headers: &HeaderMap) -> Response {
         )
         .into_response(),
     }
+}
+
+/// The ACS URLs of the configured service providers: where the sign-in page may post.
+#[cfg(feature = "saml")]
+fn acs_urls(state: &AppState) -> Vec<&str> {
+    state.saml.as_ref().map_or_else(Vec::new, |idp| {
+        idp.idp
+            .allow_list()
+            .providers()
+            .iter()
+            .map(|sp| sp.acs_url())
+            .collect()
+    })
+}
+
+#[cfg(not(feature = "saml"))]
+fn acs_urls(_state: &AppState) -> Vec<&str> {
+    Vec::new()
+}
+
+/// A `form-action` source for an ACS URL: the URL without query or fragment (CSP sources have
+/// none), with the characters that would end a source or a directive percent-encoded (CSP
+/// decodes paths before it compares them). Not an `http(s)` URL: none.
+fn form_source(url: &str) -> Option<String> {
+    let lower = url.to_ascii_lowercase();
+    if !(lower.starts_with("https://") || lower.starts_with("http://")) {
+        return None;
+    }
+    let bare = url.split(['?', '#']).next().unwrap_or_default();
+    let mut out = String::with_capacity(bare.len());
+    for b in bare.bytes() {
+        if b.is_ascii_graphic() && !matches!(b, b';' | b',' | b'\'' | b'"') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    Some(out)
+}
+
+/// `'sha256-…'` of the text of each inline `<tag>` element of `html` (a `<script src=…>` has
+/// no inline text to allow), as CSP hashes it: the exact characters between the tags.
+fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
+    use base64::Engine as _;
+    let lower = html.to_ascii_lowercase();
+    let (open, close) = (format!("<{tag}"), format!("</{tag}"));
+    let mut hashes = Vec::new();
+    let mut at = 0;
+    while let Some(start) = lower[at..].find(&open).map(|i| at + i) {
+        let after_name = start + open.len();
+        // `<scripts>` or `<style-x>` are other elements.
+        if !lower[after_name..].starts_with(|c: char| c == '>' || c.is_ascii_whitespace()) {
+            at = after_name;
+            continue;
+        }
+        let Some(body) = lower[start..].find('>').map(|i| start + i + 1) else {
+            break;
+        };
+        let Some(end) = lower[body..].find(&close).map(|i| body + i) else {
+            break;
+        };
+        let external = lower[start..body].contains(" src=");
+        if !external {
+            let digest = Sha256::digest(html[body..end].as_bytes());
+            let b64 = base64::engine::general_purpose::STANDARD.encode(digest.as_slice());
+            hashes.push(format!("'sha256-{b64}'"));
+        }
+        at = end + close.len();
+    }
+    hashes
 }
 
 fn if_none_match(request: &HeaderMap, etag: &HeaderValue) -> bool {
@@ -359,6 +505,33 @@ mod tests {
             &tag
         ));
         assert!(!if_none_match(&HeaderMap::new(), &tag));
+    }
+
+    #[test]
+    fn inline_scripts_and_styles_are_hashed_as_written() {
+        let html = "<STYLE>a{}</STYLE><script type=\"module\">go()</script>\
+                    <script src=\"x.js\"></script><scripts>no</scripts><script>\n</script>";
+        let sha = |t: &str| {
+            use base64::Engine as _;
+            let b64 = base64::engine::general_purpose::STANDARD.encode(Sha256::digest(t));
+            format!("'sha256-{b64}'")
+        };
+        assert_eq!(inline_hashes(html, "script"), [sha("go()"), sha("\n")]);
+        assert_eq!(inline_hashes(html, "style"), [sha("a{}")]);
+        assert!(inline_hashes("<script>unclosed", "script").is_empty());
+    }
+
+    #[test]
+    fn form_sources_drop_the_query_and_cannot_end_a_directive() {
+        assert_eq!(
+            form_source("https://accounts.google.com/samlrp/acs?rpid=abc").as_deref(),
+            Some("https://accounts.google.com/samlrp/acs")
+        );
+        assert_eq!(
+            form_source("https://sp.example/a;b c,d").as_deref(),
+            Some("https://sp.example/a%3Bb%20c%2Cd")
+        );
+        assert_eq!(form_source("javascript:alert(1)"), None);
     }
 
     #[test]

@@ -202,9 +202,21 @@ fn demo_key_needs_the_demo_flag() {
         let e = text(&out.stderr);
         assert!(e.contains("demo key") && e.contains("--demo"), "{e}");
     }
-    let out = portal(&config, &db, &["--check-config", "--demo"], None);
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(text(&out.stdout).contains("DEMO KEY"));
+    // --demo with a real config is refused, saying why, whatever the command.
+    for args in [
+        &["--check-config", "--demo"][..],
+        &["--demo", "serve"][..],
+        &["serve", "--demo"][..],
+        &["--demo", "kiosk", "list"][..],
+    ] {
+        let out = portal(&config, &db, args, None);
+        assert!(!out.status.success(), "{args:?} must be refused");
+        let e = text(&out.stderr);
+        assert!(
+            e.contains("--demo cannot be used with a config file") && e.contains("anyone can"),
+            "{e}"
+        );
+    }
 
     // A broken config names the problem.
     std::fs::write(&config, "[session]\nlifetime_secs = \"soon\"\n").unwrap();

@@ -145,6 +145,10 @@ fn with_saml(c: &mut quickcard_portal::config::Config, dir: &std::path::Path) {
         .unwrap();
     c.saml = Some(SamlConfig {
         key_file: Some(key_file),
+        // ChromeOS passwords are derived from this key (made in memory here).
+        generated_password_key: Some(std::sync::Arc::new(
+            quickcard_portal::chromeos_password::PasswordKey::generate(),
+        )),
         cert_file: Some(cert_file),
         service_providers: vec![ServiceProviderEntry {
             entity_id: SP.into(),
@@ -152,6 +156,8 @@ fn with_saml(c: &mut quickcard_portal::config::Config, dir: &std::path::Path) {
         }],
         schools: vec!["sch-lincoln".into()],
         name_id_rule: Some("{sourced_id}@students.example.edu".into()),
+        // These tests are about the cards and replies, not where they come from.
+        accept_unbound_signin_risk: true,
         ..SamlConfig::default()
     });
 }
@@ -176,6 +182,7 @@ async fn signin_exchange_refuses_the_crafted_card(w: &World, card: &str) {
         expires_at: T0 as i64 + 600,
         answered_at: None,
         user_id: None,
+        device_id: None,
     };
     assert!(
         store::insert_pending_sign_in(&w.server.state.db, &pending, T0 as i64)

@@ -78,6 +78,10 @@ impl World {
         let mut cfg = config(&db);
         cfg.saml = Some(SamlConfig {
             key_file: Some(key_file),
+            // ChromeOS passwords are derived from this key (made in memory here).
+            generated_password_key: Some(std::sync::Arc::new(
+                quickcard_portal::chromeos_password::PasswordKey::generate(),
+            )),
             cert_file: Some(cert_file.clone()),
             service_providers: vec![
                 ServiceProviderEntry {
@@ -91,6 +95,18 @@ impl World {
             ],
             schools: vec!["sch-lincoln".into(), "sch-west".into()],
             name_id_rules: rules,
+            // Both schools' Chromebooks reach the portal from loopback here.
+            networks: [
+                (
+                    "sch-lincoln".to_string(),
+                    vec!["127.0.0.0/8".to_string(), "::1".to_string()],
+                ),
+                (
+                    "sch-west".to_string(),
+                    vec!["127.0.0.0/8".to_string(), "::1".to_string()],
+                ),
+            ]
+            .into(),
             ..SamlConfig::default()
         });
         cfg.lockout.max_failures = 3;

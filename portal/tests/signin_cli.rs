@@ -76,13 +76,37 @@ fn keygen_metadata_and_check_config() {
     assert!(text(&out.stderr).contains("already exists"));
     assert_eq!(std::fs::read_to_string(&key).unwrap(), key_pem);
 
+    // The ChromeOS password key: private, never printed, never overwritten.
+    let password_key = dir.path().join("chromeos-password.key");
+    let pk = password_key.to_str().unwrap();
+    let out = run(&["chromeos-password", "keygen", "--key", pk], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let printed = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(printed.contains("chromeos_password_key_file"), "{printed}");
+    let pk_text = std::fs::read_to_string(&password_key).unwrap();
+    assert!(!printed.contains(pk_text.trim()), "the key was printed");
+    assert_eq!(
+        std::fs::metadata(&password_key)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777,
+        0o600
+    );
+    let out = run(&["chromeos-password", "keygen", "--key", pk], &[]);
+    assert!(!out.status.success());
+    assert!(text(&out.stderr).contains("already exists"));
+    assert_eq!(std::fs::read_to_string(&password_key).unwrap(), pk_text);
+
     let config = dir.path().join("portal.toml");
     std::fs::write(
         &config,
         format!(
             "public_url = \"https://portal.example.edu\"\n[saml]\nkey_file = {k:?}\ncert_file = {c:?}\n\
+             chromeos_password_key_file = {pk:?}\n\
              google_domain = \"example.edu\"\nsso_profile_rpids = [\"03abc\"]\n\
-             name_id_rule = \"{{username}}@students.example.edu\"\n"
+             name_id_rule = \"{{username}}@students.example.edu\"\n\
+             [saml.networks]\nsch-a = [\"203.0.113.0/24\"]\n"
         ),
     )
     .unwrap();
@@ -90,6 +114,12 @@ fn keygen_metadata_and_check_config() {
     let out = run(&["--config", cfg, "--check-config"], &[]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let s = text(&out.stdout);
+    // Bound to networks only: said as a warning, with the ranges.
+    assert!(
+        s.contains("WARNING: Chromebook sign-in is bound to school networks only"),
+        "{s}"
+    );
+    assert!(s.contains("network     sch-a: 203.0.113.0/24"), "{s}");
     assert!(s.contains("https://portal.example.edu/saml/sso"), "{s}");
     assert!(
         s.contains("google.com/a/example.edu -> https://www.google.com/a/example.edu/acs"),
@@ -116,6 +146,23 @@ fn keygen_metadata_and_check_config() {
         .collect();
     assert!(md.contains(&cert_b64));
 
+    // A key in the service's writable state directory (systemd's StateDirectory=, or where
+    // the SQLite database lives) is refused, with where to put it instead.
+    let dir_str = dir.path().to_str().unwrap();
+    let db_in_key_dir = format!("sqlite://{dir_str}/portal.db");
+    for env in [
+        [("STATE_DIRECTORY", dir_str)],
+        [("QUICKCARD_PORTAL_DATABASE_URL", db_in_key_dir.as_str())],
+    ] {
+        let out = run(&["--config", cfg, "--check-config"], &env);
+        assert!(!out.status.success(), "{env:?}");
+        let e = text(&out.stderr);
+        assert!(
+            e.contains("writable state directory") && e.contains("LoadCredential="),
+            "{e}"
+        );
+    }
+
     // A key readable by others is refused, with the fix named.
     std::fs::set_permissions(&key, std::fs::Permissions::from_mode(0o644)).unwrap();
     let out = run(&["--config", cfg, "--check-config"], &[]);
@@ -137,6 +184,14 @@ fn keygen_metadata_and_check_config() {
         (
             "[saml]\nkey_file = \"k\"\ncert_file = \"c\"\n",
             "service provider",
+        ),
+        (
+            "[saml]\nkey_file = \"k\"\ncert_file = \"c\"\ngoogle_domain = \"example.edu\"\n",
+            "bound to nothing",
+        ),
+        (
+            "[saml]\ngoogle_domain = \"example.edu\"\n[saml.networks]\nsch-a = [\"10.0.0.0/33\"]\n",
+            "not an address range",
         ),
     ] {
         std::fs::write(&config, section).unwrap();

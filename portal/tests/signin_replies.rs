@@ -74,6 +74,10 @@ async fn signin_config_hides_revoked_ids_and_nothing_is_cached() {
     let mut cfg = config(&db);
     cfg.saml = Some(SamlConfig {
         key_file: Some(key_file),
+        // ChromeOS passwords are derived from this key (made in memory here).
+        generated_password_key: Some(std::sync::Arc::new(
+            quickcard_portal::chromeos_password::PasswordKey::generate(),
+        )),
         cert_file: Some(cert_file),
         service_providers: vec![ServiceProviderEntry {
             entity_id: SP.into(),
@@ -85,6 +89,8 @@ async fn signin_config_hides_revoked_ids_and_nothing_is_cached() {
             "{sourced_id}@students.example.edu".to_string(),
         )]
         .into(),
+        // These tests are about the cards and replies, not where they come from.
+        accept_unbound_signin_risk: true,
         ..SamlConfig::default()
     });
     let clock = ManualClock::new(now);

@@ -7,6 +7,8 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::app::admin_lock::Wait;
+
 /// A display language.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -125,6 +127,8 @@ pub enum Msg<'a> {
     GrownUps,
     AdminTitle,
     AdminWrong,
+    /// Too many wrong admin PINs: how long the pad stays locked.
+    AdminLocked(Wait),
     LeaveKiosk,
     SwitchLanguage,
     DemoBanner,
@@ -330,6 +334,18 @@ impl Msg<'_> {
                 "PIN de administración para salir del quiosco",
             ),
             Msg::AdminWrong => s("Wrong admin PIN.", "PIN de administración incorrecto."),
+            Msg::AdminLocked(wait) => {
+                let (en, es) = match *wait {
+                    Wait::Seconds(1) => ("1 second".to_string(), "1 segundo".to_string()),
+                    Wait::Seconds(n) => (format!("{n} seconds"), format!("{n} segundos")),
+                    Wait::Minutes(1) => ("1 minute".to_string(), "1 minuto".to_string()),
+                    Wait::Minutes(n) => (format!("{n} minutes"), format!("{n} minutos")),
+                };
+                (
+                    format!("Too many wrong PINs. Try again in {en}."),
+                    format!("Demasiados PIN incorrectos. Inténtelo de nuevo en {es}."),
+                )
+            }
             Msg::LeaveKiosk => s("Leave kiosk", "Salir del quiosco"),
             Msg::SwitchLanguage => s("Español", "English"),
             Msg::DemoBanner => s(
@@ -420,6 +436,8 @@ pub fn every_message() -> Vec<Msg<'static>> {
         GrownUps,
         AdminTitle,
         AdminWrong,
+        AdminLocked(Wait::Seconds(30)),
+        AdminLocked(Wait::Minutes(1)),
         LeaveKiosk,
         SwitchLanguage,
         DemoBanner,
@@ -445,6 +463,15 @@ mod tests {
         assert_eq!(Msg::Hello("Maya").text(Lang::En), "Hi, Maya!");
         assert_eq!(Msg::Hello("Maya").text(Lang::Es), "¡Hola, Maya!");
         assert!(Msg::LockedAdult(7).text(Lang::Es).contains("7 minutos"));
+        assert_eq!(
+            Msg::AdminLocked(Wait::Minutes(2)).text(Lang::En),
+            "Too many wrong PINs. Try again in 2 minutes."
+        );
+        assert!(
+            Msg::AdminLocked(Wait::Seconds(1))
+                .text(Lang::Es)
+                .contains("en 1 segundo.")
+        );
         assert_eq!("ES".parse::<Lang>().unwrap(), Lang::Es);
         assert!("fr".parse::<Lang>().is_err());
     }

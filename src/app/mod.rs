@@ -9,6 +9,7 @@
 //! draws the current screen and hands the actions back. It runs the same inside eframe's
 //! window, in `egui_kittest`'s headless harness and (later) in the browser.
 
+pub mod admin_lock;
 pub mod i18n;
 pub mod pictures;
 pub mod screens;

@@ -25,6 +25,7 @@ use std::time::Duration;
 use quickcard::{CardError, TrustList, TrustedKey, VerifyOptions};
 use zeroize::{Zeroize, Zeroizing};
 
+use crate::app::admin_lock::AdminLock;
 use crate::app::i18n::Lang;
 use crate::platform::{
     Camera, CameraEvent, Clock, Hint, Launcher, Preview, Repaint, Runtime, ScanOutcome, Storage,
@@ -369,6 +370,8 @@ pub struct Kiosk {
     preview: Option<Preview>,
     preview_seq: u64,
     admin: Option<AdminPad>,
+    /// Wrong admin PINs and the pad's lock; kept when the pad is closed.
+    admin_lock: AdminLock,
     quit: bool,
     tx: mpsc::Sender<Reply>,
     rx: mpsc::Receiver<Reply>,
@@ -416,6 +419,7 @@ impl Kiosk {
             preview: None,
             preview_seq: 0,
             admin: None,
+            admin_lock: AdminLock::default(),
             quit: false,
             tx,
             rx,
@@ -448,6 +452,10 @@ impl Kiosk {
     }
     pub fn admin(&self) -> Option<&AdminPad> {
         self.admin.as_ref()
+    }
+    /// How long the admin PIN pad stays locked after too many wrong PINs (`None`: open).
+    pub fn admin_locked_ms(&self) -> Option<u64> {
+        self.admin_lock.remaining_ms(self.now_ms())
     }
     /// True once the admin PIN was entered: the app should close.
     pub fn quit_requested(&self) -> bool {
@@ -1062,9 +1070,20 @@ impl Kiosk {
     }
 
     fn act_admin(&mut self, action: Action) {
+        let now = self.now_ms();
         let Some(pad) = &mut self.admin else {
             return;
         };
+        // Locked: no digit is taken and no PIN is checked; closing the pad and switching the
+        // language still work.
+        if self.admin_lock.remaining_ms(now).is_some()
+            && matches!(
+                action,
+                Action::AdminDigit(_) | Action::AdminDelete | Action::AdminSubmit
+            )
+        {
+            return;
+        }
         match action {
             Action::AdminDigit(d) if d < 10 && pad.pin.len() < MAX_PIN => {
                 pad.pin.push(char::from(b'0' + d));
@@ -1082,6 +1101,7 @@ impl Kiosk {
                     .is_some_and(|h| crate::config::check_pin(h, pad.pin.as_str()));
                 if ok {
                     tracing::info!("admin PIN accepted: leaving kiosk mode");
+                    self.admin_lock.right();
                     self.sign_out();
                     self.quit = true;
                     self.admin = None;
@@ -1089,6 +1109,9 @@ impl Kiosk {
                     tracing::warn!("wrong admin PIN");
                     pad.pin = Digits::default();
                     pad.wrong = true;
+                    if let Some(ms) = self.admin_lock.wrong(now) {
+                        tracing::warn!(lock_secs = ms / 1000, "admin PIN pad locked");
+                    }
                 }
             }
             Action::SwitchLanguage => self.lang = self.lang.other(),

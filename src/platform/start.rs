@@ -239,6 +239,8 @@ pub fn enroll_command(
     name: &str,
     config_path: &Path,
 ) -> anyhow::Result<Config> {
+    // Before anything is sent: the enrolment code is as good as the credential it buys.
+    config::check_portal_url(portal).context("--portal")?;
     let rt = TokioRuntime::new()?;
     let client = HttpPortal::new(
         portal,
@@ -490,6 +492,20 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn enrolment_refuses_a_plain_http_portal_before_sending_the_code() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("kiosk.toml");
+        // `.invalid` never resolves: had the code been sent, the error would be the network's.
+        let e = enroll_command("http://portal.invalid", "CODE-1", "lab-1", &path).unwrap_err();
+        let e = format!("{e:#}");
+        assert!(
+            e.contains("--portal") && e.contains("use the portal's https:// address"),
+            "{e}"
+        );
+        assert!(!path.exists());
+    }
 
     #[test]
     fn the_camera_less_demo_replays_the_sample_photos_of_the_chosen_card() {

@@ -31,19 +31,45 @@ pub enum ConfigError {
 pub struct ServiceProvider {
     entity_id: String,
     acs_url: String,
+    /// `acs_url` parsed, to compare a request's ACS URL by its parts, never as a prefix.
+    acs: url::Url,
 }
 
 impl ServiceProvider {
     /// A service provider; `acs_url` must be `https://` (or `http://` on loopback, for tests).
     pub fn new(entity_id: &str, acs_url: &str) -> Result<ServiceProvider, ConfigError> {
         let ok = |s: &str| !s.is_empty() && s.len() <= 1024 && !s.chars().any(char::is_whitespace);
-        if !ok(entity_id) || !ok(acs_url) || !is_https_or_loopback(acs_url) {
-            return Err(ConfigError::BadServiceProvider(entity_id.to_owned()));
-        }
+        let acs = match parse_https_or_loopback(acs_url) {
+            Some(u) if ok(entity_id) && ok(acs_url) => u,
+            _ => return Err(ConfigError::BadServiceProvider(entity_id.to_owned())),
+        };
         Ok(ServiceProvider {
             entity_id: entity_id.to_owned(),
             acs_url: acs_url.to_owned(),
+            acs,
         })
+    }
+
+    /// Whether a request's `AssertionConsumerServiceURL` is this provider's ACS URL: both are
+    /// parsed, and scheme, host, port, path and query must be the same, with no user info and
+    /// no fragment. Spellings of the same URL (`HTTPS://WWW.Google.com:443/…`) are accepted;
+    /// anything that only starts like it (`…/acs.evil.com`, `…/acs/../x`, `…/acs?x`,
+    /// `https://www.google.com@evil.example/…`) is not.
+    pub fn accepts_acs(&self, acs_url: &str) -> bool {
+        let Ok(u) = url::Url::parse(acs_url) else {
+            return false;
+        };
+        let a = &self.acs;
+        u.scheme() == a.scheme()
+            && u.username().is_empty()
+            && u.password().is_none()
+            && u.host_str().is_some()
+            && u.host_str() == a.host_str()
+            && u.port_or_known_default() == a.port_or_known_default()
+            && u.path() == a.path()
+            && u.query() == a.query()
+            && u.fragment().is_none()
+            && a.fragment().is_none()
     }
 
     /// The entity id (request `Issuer`, response `Audience`).
@@ -144,7 +170,7 @@ impl IdpConfig {
         {
             return Err(ConfigError::BadEntityId);
         }
-        if sso_url.chars().any(char::is_whitespace) || !is_https_or_loopback(sso_url) {
+        if sso_url.chars().any(char::is_whitespace) || parse_https_or_loopback(sso_url).is_none() {
             return Err(ConfigError::BadSsoUrl(sso_url.to_owned()));
         }
         Ok(IdpConfig {
@@ -224,16 +250,19 @@ fn is_domain(d: &str) -> bool {
         })
 }
 
-fn is_https_or_loopback(url: &str) -> bool {
-    if let Some(rest) = url.strip_prefix("https://") {
-        return !rest.is_empty() && !rest.starts_with('/');
-    }
-    if let Some(rest) = url.strip_prefix("http://") {
-        let host = rest.split(['/', '?']).next().unwrap_or("");
-        let host = host.rsplit_once(':').map_or(host, |(h, _)| h);
-        return matches!(host, "127.0.0.1" | "localhost" | "[::1]");
-    }
-    false
+/// The URL, when it is `https://` with a host, or `http://` on loopback (tests), without user
+/// info or a fragment. Parsed, so that `http://localhost:80@evil.example/` is seen as a URL of
+/// `evil.example` with user info, not as one of `localhost`.
+fn parse_https_or_loopback(s: &str) -> Option<url::Url> {
+    let u = url::Url::parse(s).ok()?;
+    let host = u.host_str()?;
+    let scheme_ok = match u.scheme() {
+        "https" => true,
+        "http" => matches!(host, "127.0.0.1" | "localhost" | "[::1]"),
+        _ => false,
+    };
+    (scheme_ok && u.username().is_empty() && u.password().is_none() && u.fragment().is_none())
+        .then_some(u)
 }
 
 #[cfg(test)]
@@ -268,6 +297,43 @@ mod tests {
     }
 
     #[test]
+    fn acs_urls_are_compared_by_their_parts() {
+        let a = SpAllowList::google("example.org", &["abc"]).unwrap();
+        let (legacy, profile) = (&a.providers()[0], &a.providers()[1]);
+        for same in [
+            "https://www.google.com/a/example.org/acs",
+            "https://www.google.com:443/a/example.org/acs",
+            "HTTPS://WWW.GOOGLE.COM/a/example.org/acs",
+        ] {
+            assert!(legacy.accepts_acs(same), "{same}");
+        }
+        for other in [
+            "https://www.google.com/a/example.org/acs.evil.com",
+            "https://www.google.com/a/example.org/acs/../x",
+            "https://www.google.com/a/example.org/acs/",
+            "https://www.google.com/a/example.org/acs?x",
+            "https://www.google.com/a/example.org/acs#x",
+            "https://www.google.com/a/example.org/acsx",
+            "https://www.google.com@evil.example/a/example.org/acs",
+            "https://www.google.com:443@evil.example/a/example.org/acs",
+            "https://user:pw@www.google.com/a/example.org/acs",
+            "https://www.google.com.evil.example/a/example.org/acs",
+            "https://www.google.com:8443/a/example.org/acs",
+            "http://www.google.com/a/example.org/acs",
+            "https://www.google.com/a/example.org/ACS",
+            "https://www.google.com/a/example.org/%61cs",
+            "//www.google.com/a/example.org/acs",
+            "",
+        ] {
+            assert!(!legacy.accepts_acs(other), "{other}");
+        }
+        assert!(profile.accepts_acs("https://accounts.google.com/samlrp/acs?rpid=abc"));
+        assert!(!profile.accepts_acs("https://accounts.google.com/samlrp/acs?rpid=abcd"));
+        assert!(!profile.accepts_acs("https://accounts.google.com/samlrp/acs?rpid=abc&x=1"));
+        assert!(!profile.accepts_acs("https://accounts.google.com/samlrp/acs"));
+    }
+
+    #[test]
     fn urls() {
         let a = SpAllowList::google("example.edu", &[]).unwrap();
         assert!(
@@ -290,6 +356,20 @@ mod tests {
             Err(ConfigError::BadEntityId)
         ));
         assert!(ServiceProvider::new("sp", "http://evil.example/acs").is_err());
+        // User info hides the real host: `localhost:80` is a user name here.
+        assert!(ServiceProvider::new("sp", "http://localhost:80@evil.example/acs").is_err());
+        assert!(ServiceProvider::new("sp", "http://127.0.0.1:1@evil.example/acs").is_err());
+        assert!(ServiceProvider::new("sp", "https://u:p@sp.example/acs").is_err());
+        assert!(ServiceProvider::new("sp", "https://").is_err());
+        assert!(ServiceProvider::new("sp", "https://sp.example/acs#x").is_err());
+        assert!(matches!(
+            IdpConfig::new(
+                "https://idp/x",
+                "http://localhost:1@evil.example/sso",
+                a.clone()
+            ),
+            Err(ConfigError::BadSsoUrl(_))
+        ));
         let c = IdpConfig::new("https://idp/x", "https://p/sso", a).unwrap();
         assert_eq!(c.response_validity_secs(), 300);
         assert!(c.clone().with_timing(120, 30, 300).is_ok());

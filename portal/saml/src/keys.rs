@@ -169,7 +169,7 @@ pub struct IdpKey {
 impl std::fmt::Debug for IdpKey {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IdpKey")
-            .field("private_key", &"<redacted>")
+            .field("private_key", &format_args!("[redacted]"))
             .field("certificate", &self.cert)
             .finish()
     }
@@ -404,7 +404,7 @@ pub(crate) mod tests {
                 .starts_with("-----BEGIN CERTIFICATE-----\n")
         );
         let dbg = format!("{k:?}");
-        assert!(dbg.contains("<redacted>") && !dbg.contains("PRIVATE"));
+        assert!(dbg.contains("[redacted]") && !dbg.contains("PRIVATE"));
     }
 
     #[test]

@@ -340,7 +340,7 @@ fn parse_request_xml(
         .find(&issuer)
         .ok_or_else(|| RequestError::UnknownIssuer(issuer.clone()))?;
     if let Some(acs) = root.attribute("AssertionConsumerServiceURL")
-        && acs != sp.acs_url()
+        && !sp.accepts_acs(acs)
     {
         return Err(RequestError::AcsNotAllowed(acs.to_owned()));
     }

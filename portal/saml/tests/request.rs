@@ -135,6 +135,41 @@ fn dtd_and_entities_refused() {
     );
 }
 
+/// The request's ACS URL is parsed and compared by its parts: a URL that only starts like the
+/// allowed one, or hides another host in its user info, is refused; another spelling of the
+/// allowed one is accepted, and the answer goes to the configured URL as configured.
+#[test]
+fn acs_urls_that_only_look_allowed_are_refused() {
+    let now = now();
+    for acs in [
+        "https://www.google.com/a/example.edu/acs.evil.com",
+        "https://www.google.com/a/example.edu/acs/../x",
+        "https://www.google.com/a/example.edu/acs?x",
+        "https://www.google.com/a/example.edu/acs#x",
+        "https://www.google.com@evil.example/a/example.edu/acs",
+        "https://www.google.com:443@evil.example/a/example.edu/acs",
+        "https://user:pw@www.google.com/a/example.edu/acs",
+        "https://www.google.com.evil.example/a/example.edu/acs",
+    ] {
+        assert_eq!(
+            parse(&request_xml("id", now, SP_ENTITY, Some(acs)), now).unwrap_err(),
+            RequestError::AcsNotAllowed(acs.into()),
+            "{acs}"
+        );
+    }
+    let req = parse(
+        &request_xml(
+            "id",
+            now,
+            SP_ENTITY,
+            Some("https://WWW.GOOGLE.COM:443/a/example.edu/acs"),
+        ),
+        now,
+    )
+    .unwrap();
+    assert_eq!(req.acs_url(), ACS);
+}
+
 #[test]
 fn allow_list_enforced() {
     let now = now();

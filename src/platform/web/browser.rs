@@ -55,6 +55,8 @@ use crate::scanner::{Frame, FrameSource, SourceError};
 pub const CANVAS_ID: &str = "quickcard";
 /// The id of the ARIA live region that mirrors the screen state.
 pub const LIVE_REGION_ID: &str = "quickcard-state";
+/// The page's full-screen notice (`index.html`), where a kiosk that cannot start says why.
+const NOTICE_ID: &str = "quickcard-notice";
 /// The id of the element holding the HTML mirror of the screen's buttons.
 pub const ACTIONS_ID: &str = "quickcard-actions";
 /// `localStorage` keys start with this.
@@ -483,18 +485,14 @@ async fn open_camera(
         .map_err(|_| SourceError::Camera("not a video element".into()))?;
     video.set_muted(true);
     video.set_autoplay(true);
-    for (k, v) in [
-        ("playsinline", ""),
-        ("muted", ""),
-        ("aria-hidden", "true"),
-        // Off-screen but in the document, so the browser keeps decoding it.
-        (
-            "style",
-            "position:fixed;left:-10000px;top:0;width:2px;height:2px;opacity:0;pointer-events:none",
-        ),
-    ] {
+    for (k, v) in [("playsinline", ""), ("muted", ""), ("aria-hidden", "true")] {
         video.set_attribute(k, v).map_err(camera_error)?;
     }
+    // Off-screen but in the document, so the browser keeps decoding it. Through the CSSOM: the
+    // page's Content-Security-Policy refuses `style` attributes.
+    video.style().set_css_text(
+        "position:fixed;left:-10000px;top:0;width:2px;height:2px;opacity:0;pointer-events:none",
+    );
     video.set_src_object(Some(&stream));
     if let Some(body) = document.body() {
         body.append_child(&video).map_err(camera_error)?;
@@ -879,11 +877,22 @@ pub fn start() {
         if let Err(e) = run().await {
             web_sys::console::error_1(&e.clone().into());
             set_state_text("failed");
-            if let Some(live) = web_sys::window()
-                .and_then(|w| w.document())
+            let document = web_sys::window().and_then(|w| w.document());
+            if let Some(live) = document
+                .as_ref()
                 .and_then(|d| d.get_element_by_id(LIVE_REGION_ID))
             {
                 live.set_text_content(Some(&format!("failed: {e}")));
+            }
+            // On the screen too: whoever set up the kiosk sees what to change (a blank canvas
+            // would say nothing). An attribute the page's own style sheet shows, not a style
+            // attribute, which the page's Content-Security-Policy refuses.
+            if let Some(notice) = document
+                .as_ref()
+                .and_then(|d| d.get_element_by_id(NOTICE_ID))
+            {
+                notice.set_text_content(Some(&e));
+                let _ = notice.set_attribute("data-failed", "");
             }
         }
     });

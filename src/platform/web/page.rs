@@ -7,9 +7,14 @@
 //! what to write instead, and the page shows that message instead of a half-working kiosk.
 //!
 //! Keys (all optional): `mode` = `lab` (default) | `signin`; `portal` = the portal's absolute
-//! `http(s)` address (default: the page's own origin, since the portal serves the page);
-//! `lang` = `en` | `es`; `camera` = `user` (default) | `environment`; `demo` = `1` trusts the
-//! demo key, refused unless the portal is on this machine (loopback).
+//! `http(s)` address, which must be the page's own origin (the default: the portal serves the
+//! page); `lang` = `en` | `es`; `camera` = `user` (default) | `environment`; `demo` = `1` trusts
+//! the demo key, refused unless the portal is on this machine (loopback).
+//!
+//! Why `portal` cannot name another site: the page sends the kiosk credential, the cards and
+//! the PINs to the portal, so an address that anyone can write (a link, a bookmark, a QR
+//! code) would hand them to whoever it names. The page's Content-Security-Policy
+//! (`connect-src 'self'`) blocks such requests too; refusing here says why on the screen.
 
 use thiserror::Error;
 
@@ -74,6 +79,12 @@ pub enum PageError {
     )]
     DemoNotLocal,
     #[error(
+        "page address: portal={value:?} is another site; this kiosk talks only to the portal \
+         that serves the page ({origin}): remove portal= from the address, or open the page \
+         from that portal"
+    )]
+    OtherOrigin { value: String, origin: String },
+    #[error(
         "page address: the sign-in page is opened by the Chromebook's sign-in screen (through \
          the portal's /saml/sso), not directly; its address carries request=…"
     )]
@@ -112,6 +123,12 @@ pub fn parse(query: &str, origin: &str) -> Result<PageStart, PageError> {
             "portal" => {
                 if !is_web_url(&value) {
                     return Err(invalid("portal", "an absolute http:// or https:// address"));
+                }
+                if web_origin(&value) != web_origin(origin) {
+                    return Err(PageError::OtherOrigin {
+                        value,
+                        origin: origin.trim_end_matches('/').to_string(),
+                    });
                 }
                 start.portal_url = value.trim_end_matches('/').to_string();
             }
@@ -170,6 +187,25 @@ fn is_web_url(s: &str) -> bool {
         let host = r.split(['/', '?', '#']).next().unwrap_or("");
         !host.is_empty() && !host.contains(['@', ' '])
     })
+}
+
+/// `scheme://host[:port]` of an absolute `http(s)` address, lower-cased and without the
+/// scheme's default port, so that two spellings of one origin compare equal.
+fn web_origin(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let scheme = scheme.to_ascii_lowercase();
+    let authority = rest
+        .split(['/', '?', '#'])
+        .next()
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let default_port = match scheme.as_str() {
+        "https" => ":443",
+        "http" => ":80",
+        _ => return None,
+    };
+    let authority = authority.strip_suffix(default_port).unwrap_or(&authority);
+    Some(format!("{scheme}://{authority}"))
 }
 
 fn is_loopback(url: &str) -> bool {
@@ -234,7 +270,7 @@ mod tests {
         let s = parse(
             "?mode=signin&portal=http%3A%2F%2F127.0.0.1%3A8080%2F&lang=es&camera=back&demo=1&utm=x\
              &request=Abc-123_def456XYZ",
-            ORIGIN,
+            "http://127.0.0.1:8080",
         )
         .unwrap();
         assert_eq!(s.mode, Mode::SignIn);
@@ -280,6 +316,37 @@ mod tests {
             parse("demo=1", "http://127.0.0.1.evil.example"),
             Err(PageError::DemoNotLocal)
         );
+    }
+
+    #[test]
+    fn the_portal_is_always_the_pages_own_origin() {
+        // Another site, another port, another scheme: refused, saying what to do.
+        for other in [
+            "https://evil.example",
+            "https://portal.school.example.evil.example",
+            "https://portal.school.example:8443",
+            "http://portal.school.example",
+        ] {
+            let e = parse(&format!("portal={other}"), ORIGIN).unwrap_err();
+            assert!(matches!(e, PageError::OtherOrigin { .. }), "{other}: {e}");
+            assert!(e.to_string().contains("remove portal="), "{e}");
+        }
+        // A user name in front of the host is no address at all.
+        let e = parse("portal=https://evil.example@portal.school.example", ORIGIN).unwrap_err();
+        assert!(matches!(e, PageError::Invalid { key: "portal", .. }), "{e}");
+        let e = parse("portal=http%3A%2F%2F127.0.0.1%3A9", "http://127.0.0.1:8470").unwrap_err();
+        assert!(matches!(e, PageError::OtherOrigin { .. }), "{e}");
+        // The page's own origin, however spelt, is what it was anyway.
+        for same in [
+            "https://portal.school.example/",
+            "HTTPS://Portal.School.Example:443",
+        ] {
+            let s = parse(&format!("portal={same}"), ORIGIN).unwrap();
+            assert_eq!(
+                s.portal_url.to_ascii_lowercase().replace(":443", ""),
+                ORIGIN
+            );
+        }
     }
 
     #[test]
