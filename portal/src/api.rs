@@ -305,6 +305,7 @@ async fn kiosk_config(
 /// anything is decided on what was read.
 async fn exchange_card(
     State(state): State<AppState>,
+    client: ratelimit::ClientAddr,
     headers: HeaderMap,
     body: Body,
 ) -> Result<axum::Json<SessionReply>, ApiError> {
@@ -322,6 +323,7 @@ async fn exchange_card(
         .await?
         .ok_or_else(ApiError::kiosk_unauthorized)?;
     let kiosk = admit(&state, kiosk).await?;
+    kiosk_network(&state, &kiosk, &client).await?;
     let req = req?;
     let prefetched = card.map(|card| exchange::Prefetched {
         card,
@@ -330,6 +332,42 @@ async fn exchange_card(
     });
     let reply = exchange::exchange(&state, &kiosk, req, prefetched).await?;
     Ok(axum::Json(reply))
+}
+
+/// With `saml.networks_apply_to_kiosks`, a kiosk's cards are taken only from its school's
+/// network ranges: a stolen kiosk (or its credential) is useless off the school's network.
+async fn kiosk_network(
+    state: &AppState,
+    kiosk: &crate::store::Kiosk,
+    client: &ratelimit::ClientAddr,
+) -> Result<(), ApiError> {
+    #[cfg(feature = "saml")]
+    if let Some(idp) = &state.saml
+        && idp.settings.networks_apply_to_kiosks
+        && !idp.networks.allows(&kiosk.school_id, &client.0)
+    {
+        crate::store::audit_now(
+            &state.db,
+            &crate::store::AuditEntry::new(state.now(), "exchange", "network_not_allowed")
+                .flagged()
+                .detail(format!(
+                    "kiosk {} ({}) used from {}, outside school {}'s networks",
+                    kiosk.name, kiosk.id, client.0, kiosk.school_id
+                )),
+        )
+        .await?;
+        return Err(ApiError::new(
+            axum::http::StatusCode::FORBIDDEN,
+            "network_not_allowed",
+            format!(
+                "this kiosk works only on its school's network ({}); ask the district's IT team",
+                kiosk.school_id
+            ),
+        ));
+    }
+    #[cfg(not(feature = "saml"))]
+    let _ = (state, kiosk, client);
+    Ok(())
 }
 
 async fn get_session(

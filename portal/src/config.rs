@@ -39,7 +39,8 @@ pub enum ConfigError {
 }
 
 /// Everything the portal is configured with. See `portal/README.md` for an annotated file.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+// Debug: crate::redact (the database URL may hold a password).
+#[derive(Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     /// Address to listen on.

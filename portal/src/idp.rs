@@ -75,6 +75,9 @@ pub struct SamlConfig {
     /// With neither of the two above, the sign-in path refuses to load unless this says
     /// that the risk (a photo of a card signs its child in from anywhere) is accepted.
     pub accept_unbound_signin_risk: bool,
+    /// Also take kiosks' cards only from their school's `networks` (schools without ranges
+    /// then have no working kiosks).
+    pub networks_apply_to_kiosks: bool,
     /// A key made in memory (the demo); not part of the file.
     #[cfg(feature = "saml")]
     #[serde(skip)]
@@ -108,6 +111,7 @@ impl Default for SamlConfig {
             verified_access: None,
             networks: BTreeMap::new(),
             accept_unbound_signin_risk: false,
+            networks_apply_to_kiosks: false,
             #[cfg(feature = "saml")]
             generated_key: None,
             generated_password_key: None,

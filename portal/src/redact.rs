@@ -30,6 +30,28 @@ macro_rules! redacted_debug {
 
 use crate::store::{ExchangeRead, Holder, Kiosk, NewSession, SessionView};
 
+impl fmt::Debug for crate::config::Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("listen", &self.listen)
+            // The URL without its password.
+            .field("database_url", &crate::db::redact_url(&self.database_url))
+            .field("database_max_connections", &self.database_max_connections)
+            .field("public_url", &self.public_url)
+            .field("trust", &self.trust)
+            .field("session", &self.session)
+            .field("lockout", &self.lockout)
+            .field("rate_limit", &self.rate_limit)
+            .field("kiosk", &self.kiosk)
+            .field("admin", &self.admin)
+            .field("policy", &self.policy)
+            .field("apps", &self.apps)
+            .field("web_dir", &self.web_dir)
+            .field("saml", &self.saml)
+            .finish_non_exhaustive()
+    }
+}
+
 redacted_debug!(Kiosk, "Kiosk" {
     id, name, school_id, enrolled_at, disabled_at, last_seen_at, created_at;
     credential_hash
@@ -231,6 +253,17 @@ mod tests {
         assert!(!dbg.contains(password.expose()), "{dbg}");
         assert!(!dbg.contains("QkJC"), "key bytes (0x42…) in base64: {dbg}");
         assert!(!dbg.contains("4242"), "key bytes in hex: {dbg}");
+    }
+
+    #[test]
+    fn the_config_prints_the_database_url_without_its_password() {
+        let c = crate::config::Config {
+            database_url: format!("postgres://portal:{SECRET}@db.example/quickcard"),
+            ..crate::config::Config::default()
+        };
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains(SECRET), "{dbg}");
+        assert!(dbg.contains("db.example"), "{dbg}");
     }
 
     #[cfg(feature = "saml")]

@@ -468,3 +468,30 @@ async fn a_sign_in_bound_to_nothing_does_not_load_unless_the_risk_is_accepted() 
     s.accept_unbound_signin_risk = true;
     assert!(s.validate().is_ok());
 }
+
+#[tokio::test]
+async fn kiosks_can_be_held_to_their_schools_networks() {
+    // The test's kiosk calls from 127.0.0.1.
+    for (range, status) in [("127.0.0.0/8", 200), ("203.0.113.0/24", 403)] {
+        let w = common::World::with(sqlite_db(), |c| {
+            let mut s = quickcard_portal::idp::demo_section(SP, ACS, T0).unwrap();
+            s.networks = [("sch-lincoln".to_string(), vec![range.to_string()])].into();
+            s.networks_apply_to_kiosks = true;
+            c.saml = Some(s);
+        })
+        .await;
+        let r = w
+            .exchange(&w.card("stu-maya", Role::Student, "sch-lincoln"))
+            .await;
+        assert_eq!(r.status, status, "{range}: {r:?}");
+        if status == 403 {
+            assert_eq!(r.body["error"]["code"], "network_not_allowed");
+            let rows = w.audit().await;
+            assert!(
+                rows.iter()
+                    .any(|r| r.result == "network_not_allowed" && r.flagged),
+                "{rows:?}"
+            );
+        }
+    }
+}
