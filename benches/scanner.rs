@@ -23,6 +23,7 @@ use quickcard_kiosk::scanner::{Hint, ScanConfig, ScanResult, Scanner, replay::lo
 use serde::Deserialize;
 
 #[path = "scanner/worst_case.rs"]
+mod dev_set;
 mod worst_case;
 
 #[derive(Debug, Deserialize)]
@@ -252,4 +253,13 @@ fn main() {
         println!("not read by zxing-cpp: {}", zx_missed.join(", "));
     }
     worst_case::report(&dir, smoke);
+    if !smoke {
+        dev_set::report(
+            &std::env::var_os("QUICKCARD_REAL_PHOTOS")
+                .map(PathBuf::from)
+                .unwrap_or_else(|| {
+                    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/data/real-qr-photos")
+                }),
+        );
+    }
 }

@@ -3,8 +3,8 @@
 JSON object per frame: file, found, text, ms. The scanner benchmark compares itself with this.
 
 Usage: scripts/zxing_photos.py FOLDER [REPEATS]
-FOLDER has a manifest.json (a list of {"file": ...}) or, without one, every PNG and JPEG below
-it is read (file names relative to FOLDER).
+FOLDER has a manifest.json (a list of {"file": ...}) or, without one, every image below it (PNG,
+JPEG, WebP, GIF, BMP) is read (file names relative to FOLDER).
 Timing covers zxing-cpp's `read_barcodes` on an 8-bit grayscale frame already in memory (the
 same work our benchmark times: decoding, not JPEG loading), best configured for QR codes only,
 single-threaded as the benchmark is.
@@ -29,7 +29,7 @@ def main():
             {"file": os.path.relpath(os.path.join(root, name), folder)}
             for root, _, names in sorted(os.walk(folder))
             for name in sorted(names)
-            if name.lower().endswith((".png", ".jpg", ".jpeg"))
+            if name.lower().endswith((".png", ".jpg", ".jpeg", ".webp", ".gif", ".bmp"))
         ]
     for entry in manifest:
         img = Image.open(os.path.join(folder, entry["file"])).convert("L")

@@ -44,6 +44,15 @@ pub enum Command {
     AppSession,
 }
 
+fn parse_budget(s: &str) -> Result<f64, String> {
+    match s.parse::<f64>() {
+        Ok(ms) if ms.is_finite() && (1.0..=60_000.0).contains(&ms) => Ok(ms),
+        _ => Err(format!(
+            "{s:?} is not a budget: give milliseconds from 1 to 60000 (the kiosk uses 25)"
+        )),
+    }
+}
+
 /// `decode` and `scan` print JSON on stdout; with `RUST_LOG` set (for example
 /// `RUST_LOG=quickcard_kiosk::scanner=trace`) each scan attempt is also traced on stderr, so
 /// a technician can see where a frame's time went.
@@ -104,9 +113,13 @@ pub struct TrustArgs {
 pub struct DecodeArgs {
     #[command(flatten)]
     pub trust: TrustArgs,
-    /// Image files (PNG or JPEG).
+    /// Image files (PNG, JPEG, WebP, GIF or BMP).
     #[arg(required = true, value_name = "IMAGE")]
     pub images: Vec<PathBuf>,
+    /// Give each image the kiosk's time budget per frame, in milliseconds (as the kiosk
+    /// does: 25). Without it every attempt runs, however long it takes.
+    #[arg(long, value_name = "MS", value_parser = parse_budget)]
+    pub budget: Option<f64>,
 }
 
 #[derive(Debug, Args)]
@@ -320,7 +333,7 @@ fn decode(args: DecodeArgs) -> anyhow::Result<ExitCode> {
     let trust = trust_from(&args.trust)?;
     let trust = trust.as_ref().map(|(l, o)| (l, o));
     let mut scanner = Scanner::new(ScanConfig {
-        budget_ms: None,
+        budget_ms: args.budget,
         ..ScanConfig::default()
     });
     let mut stdout = std::io::stdout().lock();

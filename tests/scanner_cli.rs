@@ -122,3 +122,66 @@ fn unreadable_files_are_reported_and_make_the_exit_status_non_zero() {
     let (code, _, _) = decode(&[]);
     assert_eq!(code, 2);
 }
+
+#[test]
+fn webp_gif_and_bmp_are_read_and_other_files_say_what_they_are_not() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let img = image::open(photo("baseline-02.jpg")).expect("sample photo");
+    let mut paths = Vec::new();
+    for (ext, format) in [
+        ("webp", image::ImageFormat::WebP),
+        ("gif", image::ImageFormat::Gif),
+        ("bmp", image::ImageFormat::Bmp),
+    ] {
+        let p = dir.path().join(format!("card.{ext}"));
+        // WebP is written lossless, GIF as 8-bit RGBA: what the encoders take.
+        img.to_rgba8().save_with_format(&p, format).expect("encode");
+        paths.push(p);
+    }
+    let text = dir.path().join("notes.jpg");
+    std::fs::write(&text, "a shopping list, not a photo").expect("write");
+    let mut args: Vec<&str> = vec!["--demo", "--now", "2026-11-25"];
+    args.extend(paths.iter().map(|p| p.to_str().expect("path")));
+    args.push(text.to_str().expect("path"));
+    let (code, lines, _) = decode(&args);
+    assert_eq!(code, 1, "the text file is unreadable");
+    for (i, ext) in ["webp", "gif", "bmp"].iter().enumerate() {
+        assert_eq!(lines[i]["found"], true, "{ext}: {}", lines[i]);
+        assert_eq!(lines[i]["verification"]["ok"], true, "{ext}");
+    }
+    let e = lines[3]["error"].as_str().expect("error");
+    assert!(
+        e.contains("not an image format") && e.contains("WebP"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_budget_bounds_each_image_as_the_kiosk_does() {
+    let dim = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("sample-cards/photos/pathological/dim-empty-room.jpg");
+    let card = photo("baseline-03.jpg");
+    let (code, lines, _) = decode(&[
+        "--budget",
+        "25",
+        dim.to_str().expect("path"),
+        card.to_str().expect("path"),
+    ]);
+    assert_eq!(code, 0);
+    assert_eq!(lines[0]["found"], false);
+    assert_eq!(lines[1]["found"], true);
+    // A budget stops further attempts: fewer than the same frame without one.
+    let (_, unbounded, _) = decode(&[dim.to_str().expect("path")]);
+    assert!(
+        lines[0]["attempts"].as_u64() < unbounded[0]["attempts"].as_u64(),
+        "{} vs {}",
+        lines[0],
+        unbounded[0]
+    );
+    for bad in ["0", "-5", "soon", "NaN"] {
+        let flag = format!("--budget={bad}");
+        let (code, _, err) = decode(&[&flag, card.to_str().expect("path")]);
+        assert_eq!(code, 2, "{bad}");
+        assert!(err.contains("milliseconds"), "{bad}: {err}");
+    }
+}

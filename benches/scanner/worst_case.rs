@@ -45,11 +45,9 @@ fn images_below(dir: &Path) -> Vec<PathBuf> {
         let p = e.path();
         if p.is_dir() {
             out.extend(images_below(&p));
-        } else if p
-            .extension()
-            .and_then(|x| x.to_str())
-            .is_some_and(|x| ["png", "jpg", "jpeg"].contains(&x.to_ascii_lowercase().as_str()))
-        {
+        } else if p.extension().and_then(|x| x.to_str()).is_some_and(|x| {
+            ["png", "jpg", "jpeg", "webp", "gif", "bmp"].contains(&x.to_ascii_lowercase().as_str())
+        }) {
             out.push(p);
         }
     }

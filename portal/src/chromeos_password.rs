@@ -45,6 +45,12 @@ pub enum KeyError {
         source: std::io::Error,
     },
     #[error(
+        "{0} does not exist: make the ChromeOS password key with \
+         `quickcard-portal chromeos-password keygen --key {0}`, or correct \
+         saml.chromeos_password_key_file"
+    )]
+    Missing(String),
+    #[error(
         "{0} already exists. A new ChromeOS password key changes every child's ChromeOS password \
          (and their Chromebooks' local profiles are then lost): keep the existing key, or move it \
          away first if that is really wanted"
@@ -116,9 +122,15 @@ impl PasswordKey {
     /// Reads a key file, refusing one that group or others may read or write.
     pub fn load(path: &Path) -> Result<PasswordKey, KeyError> {
         let name = path.display().to_string();
-        let io = |source| KeyError::Io {
-            path: name.clone(),
-            source,
+        let io = |source: std::io::Error| {
+            if source.kind() == std::io::ErrorKind::NotFound {
+                KeyError::Missing(name.clone())
+            } else {
+                KeyError::Io {
+                    path: name.clone(),
+                    source,
+                }
+            }
         };
         #[cfg(unix)]
         {
@@ -360,6 +372,8 @@ mod tests {
             std::fs::set_permissions(&junk, std::fs::Permissions::from_mode(0o600)).unwrap();
         }
         let e = PasswordKey::load(&junk).unwrap_err();
+        assert!(e.to_string().contains("chromeos-password keygen"), "{e}");
+        let e = PasswordKey::load(&dir.path().join("none.key")).unwrap_err();
         assert!(e.to_string().contains("chromeos-password keygen"), "{e}");
         assert!(!format!("{key:?}").contains(&b64(key.0.as_ref())));
     }

@@ -518,7 +518,8 @@ pub struct SignInForm {
     pub relay_state: String,
     /// The `NameID`: the user's primary Google e-mail.
     pub email: String,
-    /// The user's ChromeOS password for the Credentials Passing API (see `portal/API.md`).
+    /// The user's ChromeOS password for the Credentials Passing API (see `portal/API.md`);
+    /// empty unless Chrome Verified Access attested the Chromebook.
     pub password: String,
 }
 
@@ -701,9 +702,12 @@ async fn signin_exchange(
             .detail(format!("{}; {context}", e.message));
         return Err(refuse(entry, e).await);
     };
-    // Derived, never stored: see crate::chromeos_password.
-    let password =
-        crate::chromeos_password::chromeos_password(&idp.password_key, &holder.id, generation);
+    // Derived, never stored: see crate::chromeos_password. It opens the child's Chromebook
+    // profile, so only a sign-in from a Chromebook that Verified Access vouched for gets it;
+    // any other sign-in goes on without it (ChromeOS then asks for no saved password).
+    let password = pending.device_id.is_some().then(|| {
+        crate::chromeos_password::chromeos_password(&idp.password_key, &holder.id, generation)
+    });
     tracing::info!(user = %holder.id, sp = %pending.issuer, "Chromebook sign-in");
     let mut session = exchange::reply(
         &state,
@@ -724,7 +728,7 @@ async fn signin_exchange(
             saml_response: signed.base64(),
             relay_state: signed.relay_state().unwrap_or("").to_string(),
             email: name_id.as_str().to_string(),
-            password: password.expose().to_string(),
+            password: password.map(|p| p.expose().to_string()).unwrap_or_default(),
         },
     }))
 }

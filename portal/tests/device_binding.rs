@@ -11,171 +11,32 @@
 //! TPM-signed answer and Google's own checks of it (see docs/chromebook-admin.md).
 
 mod common;
+mod google_standin;
 
-use std::collections::{HashMap, HashSet};
 use std::io::Write as _;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use axum::Json;
-use axum::extract::State;
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::post;
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::STANDARD;
 use common::*;
 use quickcard::{Claims, Flags, Role};
 use quickcard_portal::ManualClock;
 use quickcard_portal::config::Config;
-use quickcard_portal::device_binding::VerifiedAccessConfig;
 use quickcard_portal::idp::{SamlConfig, ServiceProviderEntry};
 use quickcard_portal::store;
-use rsa::pkcs1v15::{Signature, VerifyingKey};
-use rsa::pkcs8::DecodePrivateKey;
-use rsa::signature::Verifier;
-use serde_json::{Value, json};
-use sha2::Sha256;
+use serde_json::json;
 
 const SP: &str = "https://sp.example.edu/saml";
 const ACS: &str = "https://sp.example.edu/acs";
-const CUSTOMER: &str = "C0district";
-const TOKEN: &str = "ya29.stand-in-token";
 const ROSTER: &str = "\
 sourced_id,given_name,family_name,role,school_id,school_name,class_id,class_name,grade,email
 stu-maya,Maya,Lopez,student,sch-lincoln,Lincoln Elementary,cls-1,Room 1,01,
 stu-wes,Wes,Tern,student,sch-west,West Primary,cls-w,West 1,02,
 ";
 
-/// Google's side, as documented.
-#[derive(Clone)]
-struct Google {
-    public: rsa::RsaPublicKey,
-    token_uri: String,
-    issued: Arc<Mutex<HashSet<String>>>,
-    used: Arc<Mutex<HashSet<String>>>,
-    /// Devices the stand-in knows: the answer's device name → its customer id.
-    customers: Arc<HashMap<String, String>>,
-    verify_calls: Arc<Mutex<Vec<Value>>>,
-}
-
-fn bearer_ok(h: &HeaderMap) -> bool {
-    h.get("authorization").and_then(|v| v.to_str().ok()) == Some(&format!("Bearer {TOKEN}"))
-}
-
-async fn token(State(g): State<Google>, body: String) -> (StatusCode, Json<Value>) {
-    let form: HashMap<String, String> = body
-        .split('&')
-        .filter_map(|p| p.split_once('='))
-        .map(|(k, v)| (k.to_string(), percent_decode(v)))
-        .collect();
-    let refuse = |m: &str| (StatusCode::BAD_REQUEST, Json(json!({"error": m})));
-    if form.get("grant_type").map(String::as_str)
-        != Some("urn:ietf:params:oauth:grant-type:jwt-bearer")
-    {
-        return refuse("unsupported_grant_type");
-    }
-    let Some(jwt) = form.get("assertion") else {
-        return refuse("invalid_request");
-    };
-    let parts: Vec<&str> = jwt.split('.').collect();
-    let [h, c, s] = parts[..] else {
-        return refuse("invalid_grant");
-    };
-    let sig = Signature::try_from(URL_SAFE_NO_PAD.decode(s).unwrap().as_slice()).unwrap();
-    let key = VerifyingKey::<Sha256>::new(g.public.clone());
-    if key.verify(format!("{h}.{c}").as_bytes(), &sig).is_err() {
-        return refuse("invalid_grant: bad signature");
-    }
-    let header: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).unwrap()).unwrap();
-    let claims: Value = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(c).unwrap()).unwrap();
-    if header["alg"] != "RS256"
-        || claims["aud"] != g.token_uri.as_str()
-        || claims["iss"] != "quickcard@district-project.iam.gserviceaccount.com"
-        || claims["scope"] != "https://www.googleapis.com/auth/verifiedaccess"
-        || claims["exp"].as_i64().unwrap() <= claims["iat"].as_i64().unwrap()
-    {
-        return refuse("invalid_grant: claims");
-    }
-    (
-        StatusCode::OK,
-        Json(json!({"access_token": TOKEN, "expires_in": 3599, "token_type": "Bearer"})),
-    )
-}
-
-async fn generate(State(g): State<Google>, h: HeaderMap) -> (StatusCode, Json<Value>) {
-    if !bearer_ok(&h) {
-        return (StatusCode::UNAUTHORIZED, Json(json!({})));
-    }
-    let mut issued = g.issued.lock().unwrap();
-    let c = STANDARD.encode(format!("challenge-{}", issued.len()));
-    issued.insert(c.clone());
-    (StatusCode::OK, Json(json!({ "challenge": c })))
-}
-
-async fn verify(
-    State(g): State<Google>,
-    h: HeaderMap,
-    Json(body): Json<Value>,
-) -> (StatusCode, Json<Value>) {
-    if !bearer_ok(&h) {
-        return (StatusCode::UNAUTHORIZED, Json(json!({})));
-    }
-    g.verify_calls.lock().unwrap().push(body.clone());
-    let bad = || {
-        (
-            StatusCode::BAD_REQUEST,
-            Json(json!({"error": {"code": 400, "message": "Invalid challenge response"}})),
-        )
-    };
-    // The stand-in device signs as "<device>|<challenge>".
-    let Some(answer) = body["challengeResponse"]
-        .as_str()
-        .and_then(|a| STANDARD.decode(a).ok())
-        .and_then(|a| String::from_utf8(a).ok())
-    else {
-        return bad();
-    };
-    let Some((device, challenge)) = answer.split_once('|') else {
-        return bad();
-    };
-    if body["expectedIdentity"] != "example.edu"
-        || !g.issued.lock().unwrap().contains(challenge)
-        || !g.used.lock().unwrap().insert(challenge.to_string())
-    {
-        return bad();
-    }
-    let Some(customer) = g.customers.get(device) else {
-        return bad();
-    };
-    (
-        StatusCode::OK,
-        Json(json!({
-            "devicePermanentId": device,
-            "customerId": customer,
-            "attestedDeviceId": format!("adid-{device}"),
-            "keyTrustLevel": "CHROME_OS_VERIFIED_MODE",
-        })),
-    )
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%' && i + 2 < b.len() + 1 {
-            out.push(u8::from_str_radix(&s[i + 1..i + 3], 16).unwrap());
-            i += 3;
-        } else {
-            out.push(if b[i] == b'+' { b' ' } else { b[i] });
-            i += 1;
-        }
-    }
-    String::from_utf8(out).unwrap()
-}
-
 struct World {
     server: Server,
-    google: Google,
+    google: google_standin::Google,
     http: reqwest::Client,
     clock: ManualClock,
     _dirs: (tempfile::TempDir, TestDb),
@@ -189,59 +50,14 @@ impl World {
             .duration_since(std::time::UNIX_EPOCH)
             .unwrap()
             .as_secs();
-        // The IdP's key, and a second RSA key as the Google service account's.
         let (key_file, cert_file) = (dir.path().join("idp.key"), dir.path().join("idp.crt"));
         quickcard_saml::IdpKey::generate("test IdP", now - 3600)
             .unwrap()
             .save(&key_file, &cert_file)
             .unwrap();
-        let (sa_pem_file, sa_crt) = (dir.path().join("sa.key"), dir.path().join("sa.crt"));
-        quickcard_saml::IdpKey::generate("service account", now - 3600)
-            .unwrap()
-            .save(&sa_pem_file, &sa_crt)
-            .unwrap();
-        let sa_pem = std::fs::read_to_string(&sa_pem_file).unwrap();
-        let public = rsa::RsaPrivateKey::from_pkcs8_pem(&sa_pem)
-            .unwrap()
-            .to_public_key();
-
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base = format!("http://{}", listener.local_addr().unwrap());
-        let google = Google {
-            public,
-            token_uri: format!("{base}/token"),
-            issued: Arc::default(),
-            used: Arc::default(),
-            customers: Arc::new(
-                [
-                    ("5CD-LINCOLN-01".to_string(), CUSTOMER.to_string()),
-                    ("5CD-ELSEWHERE".to_string(), "C0another".to_string()),
-                ]
-                .into(),
-            ),
-            verify_calls: Arc::default(),
-        };
-        let app = axum::Router::new()
-            .route("/token", post(token))
-            .route("/v2/challenge:generate", post(generate))
-            .route("/v2/challenge:verify", post(verify))
-            .with_state(google.clone());
-        tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-
-        let sa_file = dir.path().join("service-account.json");
-        let mut f = std::fs::File::create(&sa_file).unwrap();
-        write!(
-            f,
-            "{}",
-            json!({
-                "type": "service_account",
-                "client_email": "quickcard@district-project.iam.gserviceaccount.com",
-                "private_key_id": "k1",
-                "private_key": sa_pem,
-                "token_uri": google.token_uri,
-            })
-        )
-        .unwrap();
+        let (google, mut va) = google_standin::start(dir.path()).await;
+        // The enrolled domain Google is asked about defaults to google_domain.
+        va.expected_identity = None;
 
         let mut saml = SamlConfig {
             key_file: Some(key_file),
@@ -252,12 +68,7 @@ impl World {
                 acs_url: ACS.into(),
             }],
             name_id_rule: Some("{sourced_id}@students.example.edu".into()),
-            verified_access: Some(VerifiedAccessConfig {
-                customer_id: CUSTOMER.into(),
-                service_account_key_file: sa_file,
-                expected_identity: None,
-                api_url: base,
-            }),
+            verified_access: Some(va),
             networks: [("sch-lincoln".to_string(), vec!["127.0.0.0/8".to_string()])].into(),
             generated_password_key: Some(Arc::new(
                 quickcard_portal::chromeos_password::PasswordKey::generate(),
@@ -326,17 +137,7 @@ impl World {
     /// Plays the Chromebook: starts a sign-in, takes the challenge redirect, answers it as
     /// `device` (None: a browser that does not answer). Returns the final response.
     async fn sign_in_start(&self, n: u32, device: Option<&str>) -> reqwest::Response {
-        let r = self.get(&self.sso_url(n), None).await;
-        assert_eq!(r.status(), 302, "{:?}", r.text().await);
-        let challenge = r.headers()["x-verified-access-challenge"]
-            .to_str()
-            .unwrap()
-            .to_string();
-        let next = r.headers()["location"].to_str().unwrap().to_string();
-        assert!(next.ends_with("&qc_attest=1"), "{next}");
-        assert!(self.google.issued.lock().unwrap().contains(&challenge));
-        let answer = device.map(|d| STANDARD.encode(format!("{d}|{challenge}")));
-        self.get(&next, answer.as_deref()).await
+        google_standin::attested_get(&self.http, &self.sso_url(n), device).await
     }
 
     async fn audited(&self, result: &str) -> Vec<store::AuditRow> {
@@ -391,6 +192,8 @@ async fn an_attested_district_chromebook_signs_in_and_the_audit_names_it() {
     let x = w.exchange(&id, "stu-maya", "sch-lincoln").await;
     assert_eq!(x.status, 200, "{x:?}");
     assert_eq!(x.body["sign_in"]["email"], "stu-maya@students.example.edu");
+    // Attested: the ChromeOS password is handed over (the unattested case: `signin.rs`).
+    assert_eq!(x.body["sign_in"]["password"].as_str().unwrap().len(), 43);
     let ok = w.audited("ok").await;
     assert_eq!(ok.len(), 1);
     assert!(

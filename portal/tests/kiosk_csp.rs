@@ -72,6 +72,8 @@ async fn the_kiosk_page_may_talk_only_to_its_portal_and_post_only_to_the_acs_url
             acs_url: "https://sp.example.org/saml/acs".into(),
         }],
         name_id_rule: Some("{sourced_id}@students.example.edu".into()),
+        // This test is about the page's policy, not where a sign-in comes from.
+        accept_unbound_signin_risk: true,
         ..SamlConfig::default()
     });
     let clock = ManualClock::new(now);

@@ -317,8 +317,13 @@ async fn whole_flow(db: TestDb) {
             .unwrap()
             .starts_with("https://www.google.com/a/example.edu/ServiceLogin")
     );
-    let password = form["password"].as_str().unwrap().to_string();
-    assert_eq!(password.len(), 43, "{password}");
+    // These Chromebooks are on the school's network but not attested by Verified Access: the
+    // sign-in works, the ChromeOS password is withheld (`signin_identity.rs` has the attested
+    // sign-ins that get it).
+    assert_eq!(
+        form["password"], "",
+        "no ChromeOS password without attestation"
+    );
     let xml = xml_of(&form);
     let not_on_or_after = attr_of(&xml, "<saml:Conditions", "NotOnOrAfter");
     assert_eq!(
@@ -436,11 +441,11 @@ async fn whole_flow(db: TestDb) {
     assert_eq!(c.code(), "signin_used");
     assert_eq!(w.audited("signin_used").await.len(), 1);
 
-    // The ChromeOS password is stable for the user and differs between users; never audited.
+    // A second sign-in of the same child works the same way.
     let id2 = w.start().await;
     let r2 = w.exchange(&id2, &maya, None).await;
     assert_eq!(r2.status, 200, "{r2:?}");
-    assert_eq!(r2.body["sign_in"]["password"], password.as_str());
+    assert_eq!(r2.body["sign_in"]["password"], "");
     let (status, _) = w.sp.post(&w.http, &r2.body["sign_in"]).await;
     assert_eq!(status, StatusCode::OK);
 
@@ -470,7 +475,7 @@ async fn whole_flow(db: TestDb) {
     assert_eq!(r.status, 200, "{r:?}");
     assert_eq!(r.body["second_factor_used"], true);
     assert_eq!(r.body["sign_in"]["email"], "Kenji.Ito@example.edu");
-    assert_ne!(r.body["sign_in"]["password"], password.as_str());
+    assert_eq!(r.body["sign_in"]["password"], "");
     let (status, text) = w.sp.post(&w.http, &r.body["sign_in"]).await;
     assert_eq!(status, StatusCode::OK);
     assert!(
@@ -482,9 +487,7 @@ async fn whole_flow(db: TestDb) {
     assert_eq!(ok_rows.len(), 3);
     assert!(ok_rows[0].detail.contains("stu-maya@students.example.edu"));
     assert!(ok_rows[0].card_id.is_some());
-    for row in w.audit().await {
-        assert!(!row.detail.contains(&password), "password in the audit log");
-    }
+    assert!(ok_rows[0].detail.contains("a device that was not attested"));
     // No portal session is made for a Chromebook sign-in.
     assert_eq!(
         store::live_sessions_of(&w.server.state.db, "stu-maya", w.now() as i64)

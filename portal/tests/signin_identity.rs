@@ -8,6 +8,7 @@
 #![cfg(feature = "saml")]
 
 mod common;
+mod google_standin;
 
 use std::io::Write as _;
 use std::sync::Arc;
@@ -74,15 +75,9 @@ fn card(user: &str, issued: u64) -> String {
 async fn sign_in(server: &Server, n: &mut u32, now: u64, card: &str) -> Reply {
     *n += 1;
     let http = client();
-    let r = http
-        .get(format!(
-            "{}{}",
-            server.url,
-            sso_query(&format!("_r{n}"), now)
-        ))
-        .send()
-        .await
-        .unwrap();
+    // From an attested district Chromebook: only such a sign-in gets a ChromeOS password.
+    let url = format!("{}{}", server.url, sso_query(&format!("_r{n}"), now));
+    let r = google_standin::attested_get(&http, &url, Some(google_standin::DISTRICT_DEVICE)).await;
     assert_eq!(r.status(), 303, "{:?}", r.text().await);
     let loc = r.headers()["location"].to_str().unwrap().to_string();
     let id = loc.rsplit_once("request=").unwrap().1.to_string();
@@ -184,8 +179,7 @@ async fn idp_server(
         }],
         schools: vec!["sch-lincoln".into()],
         name_id_rule: Some("{sourced_id}@students.example.edu".into()),
-        // These tests are about who signs in, not where the sign-in comes from.
-        accept_unbound_signin_risk: true,
+        verified_access: Some(google_standin::start(dir).await.1),
         ..SamlConfig::default()
     };
     tweak(&mut saml);

@@ -7,7 +7,8 @@ use super::clock::{Clock, SystemClock};
 use super::frame::Frame;
 use super::source::{FrameSource, SourceError};
 
-/// Frames from files (PNG or JPEG), decoded when they are due, optionally looping and paced.
+/// Frames from image files (PNG, JPEG, WebP, GIF, BMP), decoded when they are due, optionally
+/// looping and paced.
 pub struct ReplaySource {
     items: Vec<Item>,
     next: usize,
@@ -41,12 +42,12 @@ fn is_image(p: &Path) -> bool {
             .and_then(|e| e.to_str())
             .map(|e| e.to_ascii_lowercase())
             .as_deref(),
-        Some("png" | "jpg" | "jpeg")
+        Some("png" | "jpg" | "jpeg" | "webp" | "gif" | "bmp")
     )
 }
 
 impl ReplaySource {
-    /// Frames from these paths; a directory adds its PNG/JPEG files in name order.
+    /// Frames from these paths; a directory adds its image files in name order.
     pub fn from_paths<P: AsRef<Path>>(paths: &[P]) -> Result<ReplaySource, SourceError> {
         let mut items = Vec::new();
         let mut name = Vec::new();
@@ -137,10 +138,38 @@ pub fn load_frame(path: &Path) -> Result<Frame, SourceError> {
         reason,
     };
     let bytes = std::fs::read(path).map_err(|e| unreadable(e.to_string()))?;
-    let img = image::load_from_memory(&bytes).map_err(|e| unreadable(e.to_string()))?;
+    let img = decode_image(&bytes).map_err(unreadable)?;
     let rgb = img.to_rgb8();
     let (w, h) = rgb.dimensions();
     Frame::from_rgb(w, h, rgb.into_raw()).ok_or_else(|| unreadable("empty image".into()))
+}
+
+/// The formats a replayed or decoded file may have (the native build's `image` features).
+pub const FORMATS: &str = "PNG, JPEG, WebP, GIF or BMP";
+
+/// Decodes one image file's bytes, by its content (not its name), within limits that keep a
+/// crafted file (a "decompression bomb") from taking the machine's memory.
+pub fn decode_image(bytes: &[u8]) -> Result<image::DynamicImage, String> {
+    let mut reader = image::ImageReader::new(std::io::Cursor::new(bytes))
+        .with_guessed_format()
+        .map_err(|e| e.to_string())?;
+    let Some(format) = reader.format() else {
+        return Err(format!(
+            "not an image format QuickCard reads (it reads {FORMATS})"
+        ));
+    };
+    let mut limits = image::Limits::default();
+    limits.max_image_width = Some(16_384);
+    limits.max_image_height = Some(16_384);
+    limits.max_alloc = Some(1 << 30);
+    reader.limits(limits);
+    reader.decode().map_err(|e| match e {
+        image::ImageError::Unsupported(u) => format!(
+            "{format:?} images cannot be read by this build ({u}); QuickCard reads {FORMATS}"
+        ),
+        image::ImageError::Limits(l) => format!("the {format:?} image is too large ({l})"),
+        e => format!("the {format:?} image is damaged or incomplete ({e})"),
+    })
 }
 
 impl FrameSource for ReplaySource {
