@@ -22,8 +22,9 @@ use std::process::Command;
 use quickcard_kiosk::scanner::{Hint, ScanConfig, ScanResult, Scanner, replay::load_frame};
 use serde::Deserialize;
 
-#[path = "scanner/worst_case.rs"]
+#[path = "scanner/dev_set.rs"]
 mod dev_set;
+#[path = "scanner/worst_case.rs"]
 mod worst_case;
 
 #[derive(Debug, Deserialize)]

@@ -11,11 +11,12 @@ cd "$(dirname "$0")/.."
 # System packages: libclang for nokhwa's bindings, poppler-utils to render PDFs in tests,
 # PostgreSQL for the portal's second database, Xvfb and friends for the kiosk's screenshots,
 # xmlsec1 + pysaml2 as the independent SAML checker and service provider, Chromium and its
-# WebDriver for the browser kiosk's tests.
+# WebDriver for the browser kiosk's tests, Python's prometheus_client as the independent
+# parser of the portal's /metrics page.
 PACKAGES=(libclang-dev pkg-config poppler-utils postgresql xvfb x11-apps imagemagick
           matchbox-window-manager mesa-vulkan-drivers fonts-dejavu-core
           xmlsec1 python3-pysaml2 openssl systemd nginx dpkg-dev
-          chromium chromium-driver)
+          chromium chromium-driver python3-prometheus-client)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -110,6 +110,31 @@ fn is_loopback_host(host: &str) -> bool {
             .is_ok_and(|ip| ip.is_loopback())
 }
 
+/// The admin PIN's Argon2 hash. A 4–6 digit PIN falls to an offline search of its hash in
+/// minutes, so the hash is kept out of every log and debug print like a secret.
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct PinHash(String);
+
+impl PinHash {
+    pub fn new(phc: impl Into<String>) -> PinHash {
+        PinHash(phc.into())
+    }
+}
+
+impl std::ops::Deref for PinHash {
+    type Target = str;
+    fn deref(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for PinHash {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PinHash([redacted])")
+    }
+}
+
 /// The enrolment record: which kiosk this is and where its credential lives.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -131,7 +156,7 @@ pub struct Config {
     #[serde(default = "default_idle")]
     pub idle_timeout_secs: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub admin_pin_hash: Option<String>,
+    pub admin_pin_hash: Option<PinHash>,
     #[serde(default = "default_launcher")]
     pub launcher: LauncherConfig,
     /// Camera index or name, `replay:DIR` for recorded frames, or `none`.

@@ -239,3 +239,15 @@ fn the_credential_comes_from_systemds_credentials_directory_when_there() {
         Err(ConfigError::NotEnrolled)
     ));
 }
+
+#[test]
+fn debug_prints_no_admin_pin_hash() {
+    let hash = hash_pin("2468", &[3; 16]).unwrap();
+    let mut cfg = Config::new("https://portal.school.example");
+    cfg.admin_pin_hash = Some(PinHash::new(hash.clone()));
+    let printed = format!("{cfg:?}");
+    assert!(!printed.contains(&hash), "{printed}");
+    assert!(printed.contains("redacted"), "{printed}");
+    // Still the same hash where it is used.
+    assert!(check_pin(cfg.admin_pin_hash.as_deref().unwrap(), "2468"));
+}

@@ -54,8 +54,9 @@ pub struct AppTile {
     pub color: String,
 }
 
-/// A session: the reply of `POST /v1/exchange` and `GET /v1/session`.
-#[derive(Debug, Clone, Deserialize)]
+/// A session: the reply of `POST /v1/exchange` and `GET /v1/session`. `Debug` leaves out
+/// the token.
+#[derive(Clone, Deserialize)]
 pub struct SessionReply {
     pub token: String,
     #[serde(default)]
@@ -101,6 +102,19 @@ impl Drop for SignInHandoff {
         self.relay_state.zeroize();
         self.email.zeroize();
         self.password.zeroize();
+    }
+}
+
+impl std::fmt::Debug for SessionReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SessionReply")
+            .field("token", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .field("user", &self.user)
+            .field("apps", &self.apps)
+            .field("second_factor_used", &self.second_factor_used)
+            .field("sign_in", &self.sign_in)
+            .finish()
     }
 }
 
@@ -172,8 +186,8 @@ pub struct KioskConfig {
     pub idle_timeout_secs: Option<u64>,
 }
 
-/// `POST /v1/kiosks/enroll`.
-#[derive(Debug, Clone, Deserialize)]
+/// `POST /v1/kiosks/enroll`. `Debug` leaves out the credential.
+#[derive(Clone, Deserialize)]
 pub struct EnrollReply {
     pub kiosk_id: String,
     pub credential: String,
@@ -183,12 +197,33 @@ pub struct EnrollReply {
     pub trust: Vec<TrustedKey>,
 }
 
-/// `POST /v1/session/apps/{id}/launch`.
-#[derive(Debug, Clone, Deserialize)]
+impl std::fmt::Debug for EnrollReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EnrollReply")
+            .field("kiosk_id", &self.kiosk_id)
+            .field("credential", &"[redacted]")
+            .field("school_id", &self.school_id)
+            .field("trust", &self.trust)
+            .finish()
+    }
+}
+
+/// `POST /v1/session/apps/{id}/launch`. The URL opens the app once, for whoever holds it:
+/// `Debug` leaves it out.
+#[derive(Clone, Deserialize)]
 pub struct LaunchReply {
     pub url: String,
     #[serde(default)]
     pub expires_at: u64,
+}
+
+impl std::fmt::Debug for LaunchReply {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LaunchReply")
+            .field("url", &"[redacted]")
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 #[derive(Debug, Deserialize)]

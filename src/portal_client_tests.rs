@@ -75,3 +75,23 @@ fn urls_must_be_http() {
     .unwrap_err();
     assert!(e.to_string().contains("http://"), "{e}");
 }
+
+#[test]
+fn debug_prints_no_token_credential_or_launch_url() {
+    let session: SessionReply = serde_json::from_str(
+        r#"{"token":"tok-SECRET-1","expires_at":5,"user":{"id":"stu-1","role":"student"}}"#,
+    )
+    .unwrap();
+    let enrol: EnrollReply =
+        serde_json::from_str(r#"{"kiosk_id":"k1","credential":"cred-SECRET-2"}"#).unwrap();
+    let launch: LaunchReply =
+        serde_json::from_str(r#"{"url":"https://portal/v1/launch/SECRET-3"}"#).unwrap();
+    let printed = format!("{session:?} {enrol:?} {launch:?}");
+    for secret in ["SECRET-1", "SECRET-2", "SECRET-3"] {
+        assert!(!printed.contains(secret), "{secret} in {printed}");
+    }
+    assert!(
+        printed.contains("stu-1") && printed.contains("k1"),
+        "{printed}"
+    );
+}

@@ -92,6 +92,10 @@ fn card_to_dashboard_to_sign_out_in_chromium() {
             "the student's app tiles are mirrored as buttons: {buttons:?}"
         );
         std::fs::write(out_dir().join("dashboard.png"), browser.screenshot().await).unwrap();
+        // Everything the page needed (boot script, style sheet, WebAssembly, scan worker,
+        // camera, portal calls) ran under its Content-Security-Policy.
+        let violations = browser.csp_violations().await;
+        assert!(violations.is_empty(), "{violations:?}");
 
         // The card was read in the scan worker; the page's own thread scanned nothing.
         let counts = browser.scan_counts().await;
@@ -330,6 +334,14 @@ fn a_page_address_naming_another_portal_sends_nothing_there() {
         assert!(
             sent.as_str().unwrap_or_default().starts_with("blocked"),
             "{sent}"
+        );
+        // Blocked by the page's policy, before any request.
+        let violations = browser.csp_violations().await;
+        assert!(
+            violations
+                .iter()
+                .any(|v| v.starts_with("connect-src") && v.contains(&other)),
+            "{violations:?}"
         );
         tokio::time::sleep(Duration::from_secs(1)).await;
         assert_eq!(

@@ -36,19 +36,26 @@ pub fn report(folder: &Path) {
     let Ok(dirs) = std::fs::read_dir(folder) else {
         return;
     };
-    let mut cats: Vec<PathBuf> = dirs.flatten().map(|e| e.path()).filter(|p| p.is_dir()).collect();
+    let mut cats: Vec<PathBuf> = dirs
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.is_dir())
+        .collect();
     cats.sort();
     if cats.is_empty() {
         return;
     }
     let mut rows: BTreeMap<String, Row> = BTreeMap::new();
+    let mut wrong: Vec<String> = Vec::new();
     let mut scanner = Scanner::new(ScanConfig::default());
     for cat in &cats {
-        let name = cat.file_name().unwrap_or_default().to_string_lossy().into_owned();
-        let zx: BTreeMap<String, Option<String>> = zxing(cat)
-            .into_iter()
-            .map(|z| (z.file, z.text))
-            .collect();
+        let name = cat
+            .file_name()
+            .unwrap_or_default()
+            .to_string_lossy()
+            .into_owned();
+        let zx: BTreeMap<String, Option<String>> =
+            zxing(cat).into_iter().map(|z| (z.file, z.text)).collect();
         let row = rows.entry(name).or_default();
         let mut files: Vec<PathBuf> = std::fs::read_dir(cat)
             .map(|d| d.flatten().map(|e| e.path()).collect())
@@ -64,7 +71,11 @@ pub fn report(folder: &Path) {
             };
             let expected = normalise(&expected);
             row.n += 1;
-            let file = img.file_name().unwrap_or_default().to_string_lossy().into_owned();
+            let file = img
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
             if zx.get(&file).cloned().flatten().map(|t| normalise(&t)) == Some(expected.clone()) {
                 row.zxing += 1;
             }
@@ -80,7 +91,13 @@ pub fn report(folder: &Path) {
             };
             match text.map(|t| normalise(&t)) {
                 Some(t) if t == expected => row.ours += 1,
-                Some(_) => row.ours_wrong += 1,
+                Some(_) => {
+                    row.ours_wrong += 1;
+                    wrong.push(format!(
+                        "{}/{file}",
+                        cat.file_name().unwrap_or_default().to_string_lossy()
+                    ));
+                }
                 None => {}
             }
         }
@@ -105,8 +122,14 @@ pub fn report(folder: &Path) {
         "| **all** | {} | {} | {} | {} |",
         all.n, all.ours, all.zxing, all.ours_wrong
     );
+    if !wrong.is_empty() {
+        println!("other text than expected: {}", wrong.join(", "));
+    }
     if all.unreadable_files > 0 {
-        println!("(files our loader could not read: {})", all.unreadable_files);
+        println!(
+            "(files our loader could not read: {})",
+            all.unreadable_files
+        );
     }
     println!(
         "A \"wrong text\" here is mostly a text in another encoding (ISO-8859-1, Shift-JIS) that \
@@ -116,7 +139,12 @@ pub fn report(folder: &Path) {
 
 fn zxing(folder: &Path) -> Vec<Zx> {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("scripts/zxing_photos.py");
-    let Ok(out) = Command::new("python3").arg(script).arg(folder).arg("1").output() else {
+    let Ok(out) = Command::new("python3")
+        .arg(script)
+        .arg(folder)
+        .arg("1")
+        .output()
+    else {
         return Vec::new();
     };
     String::from_utf8_lossy(&out.stdout)

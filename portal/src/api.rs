@@ -43,11 +43,17 @@ pub fn app(state: AppState) -> Router {
         .route("/v1/admin/audit", get(admin_audit))
         .route("/v1/admin/kiosks", post(admin_add_kiosk))
         .route("/v1/admin/kiosks/{id}/disable", post(admin_disable_kiosk))
+        .route("/metrics", get(crate::metrics::admin_metrics))
+        .merge(crate::person::routes())
         .merge(crate::web::routes())
         .merge(crate::signin::routes())
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY))
         .layer(axum::middleware::map_response(no_store_by_default))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::metrics::count,
+        ))
         .with_state(state)
 }
 
@@ -471,7 +477,7 @@ async fn open_launch(
     Ok(Redirect::to(&app.launch_url).into_response())
 }
 
-fn admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
+pub(crate) fn admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiError> {
     let Some(expected) = state.config.admin.token_sha256.as_deref() else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,

@@ -78,6 +78,9 @@ pub enum Command {
     /// Chromebook sign-in: the key ChromeOS passwords are derived from, and new passwords.
     #[command(subcommand)]
     ChromeosPassword(crate::chromeos_password::Command),
+    /// A person's data on request: export it as JSON, or erase it.
+    #[command(subcommand)]
+    Person(crate::person::Command),
 }
 
 #[derive(Debug, Default, clap::Args)]
@@ -217,6 +220,16 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
         }
         println!("  apps          {}", config.catalogue().len());
+        println!("  retention     (days; older rows are deleted hourly)");
+        for (key, days) in config.retention.periods() {
+            println!("    {key:<22} {days}");
+        }
+        match config.metrics.listen {
+            Some(addr) => {
+                println!("  metrics       /metrics with the admin token; on {addr} without")
+            }
+            None => println!("  metrics       /metrics with the admin token"),
+        }
         check_saml(&config)?;
         if let Some(dir) = &config.web_dir {
             crate::web::WebBundle::load(dir)?;
@@ -329,6 +342,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             );
             for s in &r.skipped {
                 println!("  skipped: {s}");
+            }
+            for id in &r.erased {
+                println!(
+                    "  not imported: {id} was erased at the district's request (`person erase`); \
+                     to bring them back, give them a new id in the SIS"
+                );
             }
         }
         Command::Kiosk(KioskCommand::Add { name, school }) => {
@@ -507,6 +526,11 @@ pub async fn run(cli: Cli) -> Result<()> {
                 "{}",
                 quickcard_saml::idp_metadata(&idp.idp, idp.key.certificate())
             );
+        }
+        Command::Person(cmd) => {
+            let config = load_config(&cli)?;
+            let db = open_db(&config).await?;
+            crate::person::command(&db, cmd, clock.now() as i64).await?;
         }
         Command::ChromeosPassword(crate::chromeos_password::Command::Keygen { key }) => {
             crate::chromeos_password::keygen_command(key)?;

@@ -80,6 +80,12 @@ pub struct Config {
     /// Chromebook sign-in: the portal as the district's SAML identity provider (optional).
     #[serde(default)]
     pub saml: Option<crate::idp::SamlConfig>,
+    /// How long old rows are kept before the portal deletes them (see `retention`).
+    #[serde(default)]
+    pub retention: crate::retention::RetentionConfig,
+    /// `/metrics` (see `metrics`).
+    #[serde(default)]
+    pub metrics: crate::metrics::MetricsConfig,
 }
 
 fn default_listen() -> SocketAddr {
@@ -298,6 +304,8 @@ impl Config {
         if let Some(saml) = &self.saml {
             saml.validate().map_err(ConfigError::Invalid)?;
         }
+        self.retention.validate().map_err(ConfigError::Invalid)?;
+        self.metrics.validate().map_err(ConfigError::Invalid)?;
         if let Some(h) = &self.admin.token_sha256
             && (h.len() != 64 || !h.bytes().all(|b| b.is_ascii_hexdigit()))
         {

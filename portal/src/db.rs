@@ -159,6 +159,11 @@ const SQLITE_MIGRATIONS: &[(i64, &str, &str)] = &[
         "signin_device",
         include_str!("../migrations/sqlite/0006_signin_device.sql"),
     ),
+    (
+        7,
+        "privacy",
+        include_str!("../migrations/sqlite/0007_privacy.sql"),
+    ),
 ];
 const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
     (
@@ -190,6 +195,11 @@ const POSTGRES_MIGRATIONS: &[(i64, &str, &str)] = &[
         6,
         "signin_device",
         include_str!("../migrations/postgres/0006_signin_device.sql"),
+    ),
+    (
+        7,
+        "privacy",
+        include_str!("../migrations/postgres/0007_privacy.sql"),
     ),
 ];
 

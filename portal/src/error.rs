@@ -107,6 +107,11 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
+/// The error code of a reply, kept in the response's extensions for the metrics
+/// middleware ([`crate::metrics`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ErrorCode(pub &'static str);
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry = self.extra.get("retry_after_secs").and_then(Value::as_u64);
@@ -115,6 +120,7 @@ impl IntoResponse for ApiError {
         body.insert("message".into(), json!(self.message));
         body.extend(self.extra);
         let mut resp = (self.status, axum::Json(json!({ "error": body }))).into_response();
+        resp.extensions_mut().insert(ErrorCode(self.code));
         if let Some(secs) = retry
             && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())
         {

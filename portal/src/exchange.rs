@@ -171,6 +171,10 @@ pub struct Caller<'a> {
     /// The caller's rate-limit bucket (`kiosk:ID`, `signin-ip:ADDR`) and its budget per window.
     pub bucket: String,
     pub max: u64,
+    /// Only cards that fail verification count against `bucket`; a verified card counts
+    /// against its own budget alone. For callers that share an address (a school's NAT): one
+    /// pupil sending garbage, or overusing one card, cannot use up the school's budget.
+    pub bucket_for_unverified_only: bool,
     /// Which cards the caller accepts.
     pub scope: SchoolScope<'a>,
     /// Context added to the detail of every audit row (e.g. which sign-in request).
@@ -238,6 +242,7 @@ pub async fn exchange(
         kiosk_id: Some(&kiosk.id),
         bucket: format!("kiosk:{}", kiosk.id),
         max: state.config.rate_limit.kiosk_max,
+        bucket_for_unverified_only: false,
         scope: SchoolScope::School(&kiosk.school_id),
         context: None,
         prefetched,
@@ -341,6 +346,9 @@ pub async fn check(
         .ok()
         .map(|c| format!("card:{}", c.card_id));
     let (caller_hits, card_hits) = match &card_bucket {
+        Some(card) if caller.bucket_for_unverified_only => {
+            (0, Some(state.rate.hit([card.as_str()], start).await?[0]))
+        }
         Some(card) => {
             let [k, c] = state
                 .rate
@@ -433,6 +441,17 @@ pub async fn check(
     let holder = match found {
         Some(h) if h.in_school => h,
         found => {
+            // Only a card whose holder is gone pays for this read.
+            if found.is_none() && crate::person::is_erased(&state.db, &user_id).await? {
+                let msg = "card of a person whose data was erased";
+                let err = crate::person::erased_error();
+                return Err(refuse(
+                    state,
+                    with_context(entry().flagged().detail(msg.into())),
+                    err,
+                )
+                .await);
+            }
             let msg = if found.is_some() {
                 "the user is no longer on this school's roster"
             } else {

@@ -26,11 +26,14 @@ pub mod exchange_reads;
 pub mod group;
 pub mod idp;
 pub mod key_location;
+pub mod metrics;
 pub mod name_id_domains;
+pub mod person;
 pub mod pin_attempts;
 pub mod policy;
 pub mod ratelimit;
 pub mod redact;
+pub mod retention;
 pub mod roster_import;
 pub mod secrets;
 pub mod session_writer;
@@ -84,6 +87,8 @@ pub struct Inner {
     pub reads: exchange_reads::ExchangeReads,
     /// The browser kiosk's files (`web_dir`), served at `/kiosk/`.
     pub web: Option<web::WebBundle>,
+    /// What `/metrics` shows (see [`metrics`]).
+    pub metrics: metrics::Metrics,
     /// The SAML identity provider for Chromebook sign-in (`[saml]`), when configured.
     #[cfg(feature = "saml")]
     pub saml: Option<Arc<idp::Idp>>,
@@ -125,6 +130,7 @@ impl AppState {
             clock,
             demo,
             web,
+            metrics: metrics::Metrics::new(),
             #[cfg(feature = "saml")]
             saml,
         })))
@@ -175,6 +181,22 @@ pub async fn serve(
             }
         })
     };
+    // Retention: old rows go at start-up and then hourly (see retention).
+    let retention = tokio::spawn(retention::run(state.clone()));
+    // `[metrics] listen`: the metrics page alone, on a loopback address.
+    let metrics_listener = match state.config.metrics.listen {
+        Some(addr) => {
+            let listener = tokio::net::TcpListener::bind(addr).await?;
+            tracing::info!(%addr, "metrics on /metrics (loopback only)");
+            let app = metrics::loopback_app(state.clone());
+            Some(tokio::spawn(async move {
+                if let Err(e) = axum::serve(listener, app).await {
+                    tracing::warn!(error = %e, "the metrics listener stopped");
+                }
+            }))
+        }
+        None => None,
+    };
     let checkpointer = {
         let db = state.db.clone();
         tokio::spawn(async move {
@@ -201,6 +223,10 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await;
     pruner.abort();
+    retention.abort();
+    if let Some(task) = metrics_listener {
+        task.abort();
+    }
     checkpointer.abort();
     result
 }

@@ -568,6 +568,9 @@ async fn signin_exchange(
         kiosk_id: None,
         bucket: ip_bucket(&addr),
         max: idp.settings.ip_max,
+        // A school's Chromebooks share one address: past verification only the card's own
+        // budget counts (see `Caller::bucket_for_unverified_only`).
+        bucket_for_unverified_only: true,
         scope: SchoolScope::District(&idp.settings.schools),
         context: Some(context.clone()),
         prefetched: None,

@@ -865,6 +865,8 @@ pub struct ImportReport {
     pub enrollments: u64,
     pub guardian_links: u64,
     pub skipped: Vec<String>,
+    /// On the roster but erased at the district's request (`person erase`): not imported.
+    pub erased: Vec<String>,
 }
 
 /// Replaces the roster with `snap` in one transaction: users are updated in place; users no
@@ -892,7 +894,14 @@ pub async fn import_roster(
             on_roster.insert(id);
         }
     }
-    let incoming: HashSet<&str> = snap.users.iter().map(|u| u.id.as_str()).collect();
+    // An erased person stays erased: the import reports them instead of bringing them back.
+    let erased: HashSet<String> = crate::person::erased_ids(&mut tx).await?;
+    let incoming: HashSet<&str> = snap
+        .users
+        .iter()
+        .map(|u| u.id.as_str())
+        .filter(|id| !erased.contains(*id))
+        .collect();
 
     for (id, name) in &snap.schools {
         sqlx::query(
@@ -940,6 +949,10 @@ pub async fn import_roster(
         report.users_removed += 1;
     }
     for u in &snap.users {
+        if erased.contains(&u.id) {
+            report.erased.push(u.id.clone());
+            continue;
+        }
         sqlx::query(
             "INSERT INTO users (id, role, given_name, family_name, display_name, email, username, grades, updated_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
@@ -1025,12 +1038,13 @@ pub async fn import_roster(
     audit(
         &mut tx,
         &AuditEntry::new(now, "roster_import", "ok").detail(format!(
-            "{source}: {} added, {} restored, {} updated, {} removed ({} sessions ended)",
+            "{source}: {} added, {} restored, {} updated, {} removed ({} sessions ended), {} erased not imported",
             report.users_added,
             report.users_restored,
             report.users_updated,
             report.users_removed,
-            report.sessions_ended
+            report.sessions_ended,
+            report.erased.len()
         )),
     )
     .await?;

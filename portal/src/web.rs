@@ -303,17 +303,32 @@ fn serve(state: &AppState, name: &str, headers: &HeaderMap) -> Response {
 }
 
 /// The ACS URLs of the configured service providers: where the sign-in page may post.
+/// Chrome applies `form-action` to the redirects that follow the post too, and Google's ACS
+/// answers by sending the browser on to its own sign-in hosts: with a Google service provider
+/// those hosts are allowed as well (anything posted there goes to Google, the SP itself).
 #[cfg(feature = "saml")]
 fn acs_urls(state: &AppState) -> Vec<&str> {
     state.saml.as_ref().map_or_else(Vec::new, |idp| {
-        idp.idp
+        let mut urls: Vec<&str> = idp
+            .idp
             .allow_list()
             .providers()
             .iter()
             .map(|sp| sp.acs_url())
-            .collect()
+            .collect();
+        if urls.iter().any(|u| {
+            u.starts_with("https://www.google.com/")
+                || u.starts_with("https://accounts.google.com/")
+        }) {
+            urls.extend(GOOGLE_SIGN_IN_HOSTS);
+        }
+        urls
     })
 }
+
+/// Where Google's ACS sends the Chromebook next (host-wide sources: the trailing `/`).
+#[cfg(feature = "saml")]
+const GOOGLE_SIGN_IN_HOSTS: [&str; 2] = ["https://accounts.google.com/", "https://www.google.com/"];
 
 #[cfg(not(feature = "saml"))]
 fn acs_urls(_state: &AppState) -> Vec<&str> {
@@ -363,7 +378,7 @@ fn inline_hashes(html: &str, tag: &str) -> Vec<String> {
         };
         let external = lower[start..body].contains(" src=");
         if !external {
-            let digest = Sha256::digest(html[body..end].as_bytes());
+            let digest = Sha256::digest(&html.as_bytes()[body..end]);
             let b64 = base64::engine::general_purpose::STANDARD.encode(digest.as_slice());
             hashes.push(format!("'sha256-{b64}'"));
         }

@@ -298,3 +298,29 @@ async fn kiosks_can_be_held_to_their_schools_networks() {
         }
     }
 }
+
+#[tokio::test]
+async fn garbage_from_a_schools_shared_address_does_not_block_real_cards() {
+    // A school's Chromebooks share one address (here 127.0.0.1) and its small budget.
+    let w = World::new(|s| s.ip_max = 4).await;
+    let r = w.sign_in_start(1, Some("5CD-LINCOLN-01")).await; // 2 requests
+    assert_eq!(r.status(), 303);
+    let id = pending_id(&r);
+    let mut statuses = Vec::new();
+    for _ in 0..3 {
+        let x = reply(
+            w.http
+                .post(format!("{}/v1/signin/{id}/exchange", w.server.url))
+                .json(&json!({ "card": "QC:garbage" }))
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        statuses.push(x.status.as_u16());
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    // A real card still signs in: it counts against its own budget, not the address's.
+    let x = w.exchange(&id, "stu-maya", "sch-lincoln").await;
+    assert_eq!(x.status, 200, "{x:?}");
+}

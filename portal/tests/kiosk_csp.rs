@@ -98,14 +98,18 @@ async fn the_kiosk_page_may_talk_only_to_its_portal_and_post_only_to_the_acs_url
         ["'none'"],
         "{policy:?}"
     );
-    // Exactly Google's ACS URLs for the domain and the SSO profile, and the other SP's.
+    // Exactly Google's ACS URLs for the domain and the SSO profile, the other SP's, and
+    // Google's sign-in hosts that its ACS redirects to (Chrome checks redirects after a post
+    // against form-action too).
     let mut forms = sources(&policy, "form-action").to_vec();
     forms.sort();
     assert_eq!(
         forms,
         [
+            "https://accounts.google.com/",
             "https://accounts.google.com/samlrp/acs",
             "https://sp.example.org/saml/acs",
+            "https://www.google.com/",
             "https://www.google.com/a/example.edu/acs",
         ],
         "{policy:?}"

@@ -69,7 +69,7 @@ pub struct Settings {
     /// Whether the kiosk has a credential.
     pub enrolled: bool,
     /// Argon2 PHC hash of the admin PIN that leaves kiosk mode.
-    pub admin_pin_hash: Option<String>,
+    pub admin_pin_hash: Option<crate::config::PinHash>,
     /// For messages only.
     pub portal_url: String,
     /// Clock skew allowed when checking card dates.

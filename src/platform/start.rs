@@ -295,7 +295,9 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
         settings.enrolled = true;
         settings.school_id = Some(dp.school_id.clone());
         settings.portal_url = dp.url.clone();
-        settings.admin_pin_hash = Some(hash_pin_command(DEMO_ADMIN_PIN)?);
+        settings.admin_pin_hash = Some(crate::config::PinHash::new(hash_pin_command(
+            DEMO_ADMIN_PIN,
+        )?));
         let portal = HttpPortal::new(
             &dp.url,
             Zeroizing::new(dp.kiosk_credential.clone()),

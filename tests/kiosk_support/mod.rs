@@ -331,7 +331,9 @@ impl Rig {
             portal_url: "http://portal.test".into(),
             idle_timeout_ms: 120_000,
             idle_warning_ms: 15_000,
-            admin_pin_hash: Some(quickcard_kiosk::config::hash_pin("2468", &[1; 16]).unwrap()),
+            admin_pin_hash: Some(quickcard_kiosk::config::PinHash::new(
+                quickcard_kiosk::config::hash_pin("2468", &[1; 16]).unwrap(),
+            )),
             ..Settings::default()
         }
     }

