@@ -311,7 +311,7 @@ impl Config {
     pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
         let cfg: Config = toml::from_str(text).map_err(|e| ConfigError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string(),
+            message: crate::config_keys::explain(&e.to_string(), text),
         })?;
         cfg.check(path)?;
         Ok(cfg)

@@ -251,3 +251,61 @@ fn debug_prints_no_admin_pin_hash() {
     // Still the same hash where it is used.
     assert!(check_pin(cfg.admin_pin_hash.as_deref().unwrap(), "2468"));
 }
+
+/// A key this version does not know is refused by name, with its section, the likely fix and
+/// where the settings are listed: in the top level, a table, and the launcher table.
+#[test]
+fn unknown_keys_are_named_with_their_section() {
+    let p = Path::new("kiosk.toml");
+    let base = "portal_url = \"https://portal.example\"\n";
+    for (text, line, key, place, near) in [
+        (
+            format!("{base}idle_timout_secs = 60\n"),
+            Some(2),
+            "idle_timout_secs",
+            "at the top level",
+            Some("idle_timeout_secs"),
+        ),
+        (
+            format!("{base}[enrolment]\nkiosk_id = \"k-1\"\ncredential_fil = \"cred\"\n"),
+            Some(4),
+            "credential_fil",
+            "in [enrolment]",
+            Some("credential_file"),
+        ),
+        (
+            format!(
+                "{base}[launcher]\ncommand = [\"b\", \"{{url}}\"]\nrun_as = \"apps\"\nsandbox = true\n"
+            ),
+            None,
+            "sandbox",
+            "in [launcher]",
+            None,
+        ),
+        (
+            format!("{base}[lanucher]\ncommand = []\n"),
+            Some(2),
+            "lanucher",
+            "at the top level",
+            Some("launcher"),
+        ),
+    ] {
+        let e = Config::parse(&text, p).unwrap_err().to_string();
+        assert!(e.starts_with("kiosk.toml: "), "{e}");
+        assert!(
+            e.contains(&format!("unknown key `{key}` {place}")),
+            "{text:?}: {e}"
+        );
+        if let Some(n) = line {
+            assert!(e.contains(&format!("line {n}: unknown key")), "{e}");
+        }
+        match near {
+            Some(k) => assert!(e.contains(&format!("Did you mean `{k}`?")), "{e}"),
+            None => assert!(!e.contains("Did you mean"), "{e}"),
+        }
+        assert!(
+            e.contains("remove it") && e.contains("docs/lab-technicians.md"),
+            "{e}"
+        );
+    }
+}

@@ -14,6 +14,7 @@ pub mod scanner;
 // The kiosk app: state machine + screens, portal client, config, platform edges.
 pub mod app;
 pub mod config;
+mod config_keys;
 pub mod platform;
 pub mod portal_client;
 

@@ -263,6 +263,12 @@ pub enum PortalError {
 }
 
 impl PortalError {
+    /// What an error reply (`status`, JSON `body`) of the portal means, as [`HttpPortal`]
+    /// reads it: fields it does not know (from a newer portal) are ignored.
+    pub fn from_reply(status: u16, body: &[u8]) -> PortalError {
+        api_error(status, body)
+    }
+
     /// The API error code, if the portal answered.
     pub fn code(&self) -> Option<&str> {
         match self {

@@ -95,3 +95,67 @@ fn debug_prints_no_token_credential_or_launch_url() {
         "{printed}"
     );
 }
+
+/// A portal one version newer may add fields anywhere in its replies: every reply the kiosk
+/// reads still parses, and what it knows keeps its meaning.
+#[test]
+fn replies_with_fields_this_kiosk_does_not_know_still_parse() {
+    let session: SessionReply = serde_json::from_str(
+        r##"{"token": "qcs_1", "expires_at": 1800003600, "new_top": [1, 2],
+            "user": {"id": "stu-1", "display_name": "Maya Lopez", "given_name": "Maya",
+                     "role": "student", "new_user_field": true,
+                     "avatar": {"initial": "M", "color": "#1565C0", "new_avatar_field": "x"}},
+            "apps": [{"id": "clever", "name": "Clever", "icon": "clever", "color": "#1464FF",
+                      "new_app_field": {"a": 1}}],
+            "second_factor_used": true,
+            "sign_in": {"acs_url": "https://acs.example", "saml_response": "PHNhbWw+",
+                        "email": "maya@school.example", "password": "p", "new_handoff": 1}}"##,
+    )
+    .unwrap();
+    assert_eq!(session.user.given_name, "Maya");
+    assert_eq!(session.user.avatar.color, "#1565C0");
+    assert_eq!(session.apps[0].id, "clever");
+    assert!(session.second_factor_used);
+    assert_eq!(
+        session.sign_in.as_ref().unwrap().email,
+        "maya@school.example"
+    );
+
+    let config: KioskConfig = serde_json::from_str(
+        r#"{"kiosk_id": "kio-1", "name": "LAB-1", "school_id": "sch-lincoln",
+            "trust": [{"public": "qcpk1:fb069f58f0340ed17a2ab208f48b16e3bbc79a014ab22f069b26aca3df8db464",
+                       "name": "k", "new_key_field": "x"}],
+            "revoked": [{"salt": "00", "user_hash": "ab", "issued_before": 5, "new_rev": 1}],
+            "idle_timeout_secs": 90, "clock_skew_secs": 300, "server_time": 1800000000,
+            "demo": false, "new_config_field": {"nested": []}}"#,
+    )
+    .unwrap();
+    assert_eq!(config.school_id, "sch-lincoln");
+    assert_eq!(config.trust.len(), 1);
+    assert_eq!(config.revoked[0].issued_before, 5);
+    assert_eq!(config.idle_timeout_secs, Some(90));
+
+    let enrolled: EnrollReply = serde_json::from_str(
+        r#"{"kiosk_id": "kio-1", "name": "LAB-1", "credential": "qck_x", "school_id": "sch-1",
+            "trust": [], "new_enrol_field": 1}"#,
+    )
+    .unwrap();
+    assert_eq!(enrolled.kiosk_id, "kio-1");
+
+    let launch: LaunchReply = serde_json::from_str(
+        r#"{"url": "https://portal/v1/launch/qcl_1", "expires_at": 60, "new_launch": "x"}"#,
+    )
+    .unwrap();
+    assert_eq!(launch.expires_at, 60);
+
+    assert_eq!(
+        api_error(
+            403,
+            br#"{"error": {"code": "user_erased", "message": "erased", "erased_at": 1, "more": {}}, "trace": "t"}"#
+        )
+        .code(),
+        Some("user_erased")
+    );
+    // None of the reply types may refuse fields it does not know.
+    assert!(!include_str!("portal_client.rs").contains(concat!("deny_unknown", "_fields")));
+}

@@ -275,7 +275,7 @@ impl Config {
             };
             ConfigError::Parse {
                 path: origin,
-                message: e.to_string(),
+                message: crate::config_keys::explain(&e.to_string()),
             }
         })?;
         config.validate()?;

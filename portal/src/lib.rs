@@ -17,6 +17,7 @@ pub mod chromeos_password;
 pub mod cli;
 pub mod clock;
 pub mod config;
+mod config_keys;
 pub mod db;
 pub mod demo;
 pub mod device_binding;

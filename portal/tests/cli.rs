@@ -228,3 +228,72 @@ fn demo_key_needs_the_demo_flag() {
         text(&out.stderr)
     );
 }
+
+/// A key this version does not know (misspelt, or from another version) stops the portal
+/// before it starts, and `--check-config` names the key, its section and the likely fix —
+/// in the file and in an environment override alike.
+#[test]
+fn check_config_names_unknown_keys_and_their_section() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("portal.toml");
+    let db = format!("sqlite://{}", dir.path().join("portal.db").display());
+    for (toml, key, place, near) in [
+        (
+            "[session]\nlifetime_sec = 1800\n",
+            "lifetime_sec",
+            "in [session]",
+            Some("lifetime_secs"),
+        ),
+        (
+            "listen = \"127.0.0.1:0\"\ndatabase_urll = \"sqlite://x.db\"\n",
+            "database_urll",
+            "at the top level",
+            Some("database_url"),
+        ),
+        (
+            "[retention]\naudit_days = 400\nkeep_forever = true\n",
+            "keep_forever",
+            "in [retention]",
+            None,
+        ),
+        (
+            "[policy.schools.sch-lincoln]\nrole = [\"student\"]\n",
+            "role",
+            "in [policy.schools.sch-lincoln]",
+            Some("roles"),
+        ),
+    ] {
+        std::fs::write(&config, toml).unwrap();
+        for args in [&["--check-config"][..], &["serve"][..]] {
+            let out = portal(&config, &db, args, None);
+            assert!(!out.status.success(), "{toml:?} {args:?}");
+            let e = text(&out.stderr);
+            assert!(
+                e.contains(&format!("unknown key `{key}` {place}")),
+                "{toml:?}: {e}"
+            );
+            assert!(e.contains("remove it"), "{e}");
+            if let Some(near) = near {
+                assert!(e.contains(&format!("Did you mean `{near}`?")), "{e}");
+            }
+        }
+    }
+    std::fs::write(&config, "").unwrap();
+    let out = Command::new(BIN)
+        .args(["--config"])
+        .arg(&config)
+        .arg("--check-config")
+        .env("QUICKCARD_PORTAL_DATABASE_URL", &db)
+        .env("QUICKCARD_PORTAL_LOCKOUT__MAX_FAILURE", "3")
+        .env_remove("CI")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let e = text(&out.stderr);
+    assert!(
+        e.contains("QUICKCARD_PORTAL_LOCKOUT__MAX_FAILURE")
+            && e.contains("unknown key `max_failure` in [lockout]")
+            && e.contains("Did you mean `max_failures`?"),
+        "{e}"
+    );
+}

@@ -103,6 +103,11 @@ pub enum Msg<'a> {
     UnknownKeyAdult,
     PinNotSetAdult,
     NoGoogleAccountAdult,
+    ErasedChild,
+    ErasedAdult,
+    AskAdultChild,
+    /// A refusal code this kiosk does not know, named for the grown-up.
+    AskAdultAdult(&'a str),
     ClockAdult,
     NotAllowedChild,
     NotAllowedAdult,
@@ -255,6 +260,26 @@ impl Msg<'_> {
             Msg::NoGoogleAccountAdult => s(
                 "Grown-up: QuickCard knows no Google account for this student (no e-mail on the roster and no rule for the school). Ask the district's administrator.",
                 "Adulto: QuickCard no conoce ninguna cuenta de Google de este alumno (no hay correo en la lista ni regla para la escuela). Pregunte al administrador del distrito.",
+            ),
+            Msg::ErasedChild => s(
+                "This card can't be used any more. Show it to your teacher.",
+                "Esta tarjeta ya no se puede usar. Enséñasela a tu maestra.",
+            ),
+            Msg::ErasedAdult => s(
+                "Grown-up: this person's data was erased from QuickCard at the district's request, so their cards never work again. Keep the card and give it to the school office.",
+                "Adulto: los datos de esta persona se borraron de QuickCard a pedido del distrito, así que sus tarjetas ya no funcionan. Guarde la tarjeta y entréguela a la oficina de la escuela.",
+            ),
+            Msg::AskAdultChild => s(
+                "Please ask a grown-up for help.",
+                "Pide ayuda a un adulto, por favor.",
+            ),
+            Msg::AskAdultAdult(code) => (
+                format!(
+                    "Grown-up: the portal refused this card for a reason this kiosk does not know ({code}). The portal may be newer than this kiosk: update the kiosk, or ask the district's administrator."
+                ),
+                format!(
+                    "Adulto: el portal rechazó esta tarjeta por un motivo que este quiosco no conoce ({code}). El portal puede ser más nuevo que este quiosco: actualice el quiosco o pregunte al administrador del distrito."
+                ),
             ),
             Msg::ClockAdult => s(
                 "Grown-up: the card is dated in the future. Check this computer's clock.",
@@ -414,6 +439,10 @@ pub fn every_message() -> Vec<Msg<'static>> {
         UnknownKeyAdult,
         PinNotSetAdult,
         NoGoogleAccountAdult,
+        ErasedChild,
+        ErasedAdult,
+        AskAdultChild,
+        AskAdultAdult("something_new"),
         ClockAdult,
         NotAllowedChild,
         NotAllowedAdult,

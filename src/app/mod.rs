@@ -10,6 +10,7 @@
 //! window, in `egui_kittest`'s headless harness and (later) in the browser.
 
 pub mod admin_lock;
+pub mod error_codes;
 pub mod i18n;
 pub mod pictures;
 pub mod screens;

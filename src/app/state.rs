@@ -22,10 +22,11 @@
 use std::sync::mpsc;
 use std::time::Duration;
 
-use quickcard::{CardError, TrustList, TrustedKey, VerifyOptions};
+use quickcard::{TrustList, TrustedKey, VerifyOptions};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::app::admin_lock::AdminLock;
+pub use crate::app::error_codes::{error_for_card, error_for_code};
 use crate::app::i18n::Lang;
 use crate::platform::{
     Camera, CameraEvent, Clock, Hint, Launcher, Preview, Repaint, Runtime, ScanOutcome, Storage,
@@ -151,8 +152,15 @@ pub enum ErrorKind {
     PinNotSet,
     /// The Chromebook sign-in page: the user has no Google account the portal can name.
     NoGoogleAccount,
-    /// Any other refusal of the card by the portal.
+    /// A card the kiosk cannot turn into a session for a reason of its own making (the
+    /// Chromebook sign-in could not be handed over).
     NotSchoolCard,
+    /// The person was erased at the district's request: their cards stay refused for good.
+    Erased,
+    /// A refusal code this kiosk does not know (a newer portal): a grown-up has to look.
+    AskAdult {
+        code: String,
+    },
     /// Unknown user or a role that may not use this kiosk.
     NotAllowed,
     /// Too many wrong PINs or attempts; `until_ms` on the monotonic clock.
@@ -1163,85 +1171,7 @@ fn card_key(text: &str) -> String {
     }
 }
 
-/// The screen for a card the offline check refused.
-pub fn error_for_card(e: &CardError) -> ErrorKind {
-    error_for_code(e.code())
-}
-
-/// The screen for an error code (the card codes and the portal's).
-pub fn error_for_code(code: &str) -> ErrorKind {
-    match code {
-        "expired" => ErrorKind::Expired,
-        "card_revoked" => ErrorKind::Revoked,
-        "wrong_school" | "key_not_for_school" => ErrorKind::OtherSchool,
-        "not_yet_valid" => ErrorKind::FutureCard,
-        "unknown_user" | "role_not_allowed" | "role_mismatch" => ErrorKind::NotAllowed,
-        "not_quickcard" => ErrorKind::NotQuickCard,
-        "bad_signature" => ErrorKind::Forged,
-        // A card valid for longer than the policy allows has to be printed again, like a
-        // damaged one.
-        "malformed" | "unsupported_version" | "lifetime_too_long" => ErrorKind::Damaged,
-        // A revoked key's cards are reprinted with the district's new key: the same grown-up
-        // step as for a key the kiosk does not know.
-        "unknown_key" | "key_not_valid_at_issue" | "key_revoked" => ErrorKind::UnknownKey,
-        "pin_not_set" => ErrorKind::PinNotSet,
-        "no_google_account" => ErrorKind::NoGoogleAccount,
-        _ => ErrorKind::NotSchoolCard,
-    }
-}
-
 /// Idle time for tests and the bench: a duration as milliseconds.
 pub fn ms(d: Duration) -> u64 {
     d.as_millis() as u64
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Every refusal a child can meet has its own screen (its own grown-up line), so a
-    /// forged card, a random QR code, a card from another district and an account problem
-    /// are never shown as the same thing.
-    #[test]
-    fn each_refusal_code_has_its_own_screen() {
-        let codes = [
-            ("expired", ErrorKind::Expired),
-            ("card_revoked", ErrorKind::Revoked),
-            ("wrong_school", ErrorKind::OtherSchool),
-            ("not_yet_valid", ErrorKind::FutureCard),
-            ("unknown_user", ErrorKind::NotAllowed),
-            ("not_quickcard", ErrorKind::NotQuickCard),
-            ("bad_signature", ErrorKind::Forged),
-            ("malformed", ErrorKind::Damaged),
-            ("unknown_key", ErrorKind::UnknownKey),
-            ("key_revoked", ErrorKind::UnknownKey),
-            ("lifetime_too_long", ErrorKind::Damaged),
-            ("pin_not_set", ErrorKind::PinNotSet),
-            ("no_google_account", ErrorKind::NoGoogleAccount),
-            ("something_new", ErrorKind::NotSchoolCard),
-        ];
-        for (code, kind) in codes {
-            assert_eq!(error_for_code(code), kind, "{code}");
-        }
-        // The card format's own errors land on the same screens.
-        assert_eq!(error_for_card(&CardError::BadSignature), ErrorKind::Forged);
-        assert_eq!(
-            error_for_card(&CardError::NotQuickCard),
-            ErrorKind::NotQuickCard
-        );
-        let key = quickcard::IssuerKey::from_seed([1; 32], "k")
-            .public()
-            .key_id();
-        assert_eq!(
-            error_for_card(&CardError::KeyRevoked { key, revoked_at: 0 }),
-            ErrorKind::UnknownKey
-        );
-        assert_eq!(
-            error_for_card(&CardError::LifetimeTooLong {
-                lifetime_secs: 2,
-                max_secs: 1
-            }),
-            ErrorKind::Damaged
-        );
-    }
 }

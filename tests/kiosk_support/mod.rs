@@ -159,6 +159,16 @@ impl ScriptPortal {
     pub fn reply(&self, r: Result<SessionReply, PortalError>) {
         self.exchange.lock().unwrap().push_back(r);
     }
+    /// The next exchange answers with this HTTP reply, read as the kiosk's HTTP client reads
+    /// it (a success body as a session, anything else as an error).
+    pub fn reply_http(&self, status: u16, body: &str) {
+        let r = if status == 200 {
+            Ok(serde_json::from_str::<SessionReply>(body).expect("a session reply"))
+        } else {
+            Err(PortalError::from_reply(status, body.as_bytes()))
+        };
+        self.reply(r);
+    }
     pub fn revoke(&self, user_id: &str, before: u64) {
         if let Ok(c) = &mut *self.config.lock().unwrap() {
             // As the portal sends it: a salted hash, not the id.

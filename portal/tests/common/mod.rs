@@ -124,12 +124,17 @@ pub struct Server {
 }
 
 impl Server {
-    pub async fn start(mut config: Config, clock: &ManualClock) -> Server {
+    pub async fn start(config: Config, clock: &ManualClock) -> Server {
+        Server::start_with(config, clock, false).await
+    }
+
+    /// [`Server::start`], trusting the published demo key when `demo` (as `--demo` does).
+    pub async fn start_with(mut config: Config, clock: &ManualClock, demo: bool) -> Server {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         config.listen = addr;
         config.public_url = Some(format!("http://{addr}"));
-        let state = AppState::connect(config, Arc::new(clock.clone()), false)
+        let state = AppState::connect(config, Arc::new(clock.clone()), demo)
             .await
             .unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();

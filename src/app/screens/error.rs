@@ -10,7 +10,7 @@ use crate::app::state::{Action, ErrorKind};
 use crate::app::widgets;
 
 /// Picture, child sentence and grown-up line for an error.
-pub fn texts(kind: &ErrorKind, now_ms: u64) -> (Picture, Msg<'static>, Msg<'static>) {
+pub fn texts(kind: &ErrorKind, now_ms: u64) -> (Picture, Msg<'_>, Msg<'_>) {
     match kind {
         ErrorKind::Expired => (Picture::Expired, Msg::ExpiredChild, Msg::ExpiredAdult),
         ErrorKind::Revoked => (Picture::Revoked, Msg::RevokedChild, Msg::RevokedAdult),
@@ -58,6 +58,12 @@ pub fn texts(kind: &ErrorKind, now_ms: u64) -> (Picture, Msg<'static>, Msg<'stat
             Picture::NotSchoolCard,
             Msg::NotSchoolCardChild,
             Msg::NotSchoolCardAdult,
+        ),
+        ErrorKind::Erased => (Picture::NotAllowed, Msg::ErasedChild, Msg::ErasedAdult),
+        ErrorKind::AskAdult { code } => (
+            Picture::NotAllowed,
+            Msg::AskAdultChild,
+            Msg::AskAdultAdult(code),
         ),
         ErrorKind::NotAllowed => (
             Picture::NotAllowed,

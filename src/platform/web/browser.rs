@@ -581,6 +581,8 @@ pub fn state_text(screen: &Screen) -> &'static str {
             ErrorKind::PinNotSet => "error:pin-not-set",
             ErrorKind::NoGoogleAccount => "error:no-google-account",
             ErrorKind::NotSchoolCard => "error:not-school-card",
+            ErrorKind::Erased => "error:user-erased",
+            ErrorKind::AskAdult { .. } => "error:ask-adult",
             ErrorKind::NotAllowed => "error:not-allowed",
             ErrorKind::LockedOut { .. } => "error:locked-out",
             ErrorKind::Unreachable { .. } => "error:unreachable",
