@@ -4,6 +4,7 @@
 #![cfg(feature = "saml")]
 
 mod common;
+mod google_standin;
 
 use std::io::Write as _;
 
@@ -89,8 +90,8 @@ async fn signin_config_hides_revoked_ids_and_nothing_is_cached() {
             "{sourced_id}@students.example.edu".to_string(),
         )]
         .into(),
-        // These tests are about the cards and replies, not where they come from.
-        accept_unbound_signin_risk: true,
+        // From an attested Chromebook, so that the reply carries the ChromeOS password.
+        verified_access: Some(google_standin::start(dir.path()).await.1),
         ..SamlConfig::default()
     });
     let clock = ManualClock::new(now);
@@ -111,7 +112,12 @@ async fn signin_config_hides_revoked_ids_and_nothing_is_cached() {
     };
 
     // A pending sign-in.
-    let r = http.get(url(&sso_query("_r1", now))).send().await.unwrap();
+    let r = google_standin::attested_get(
+        &http,
+        &url(&sso_query("_r1", now)),
+        Some(google_standin::DISTRICT_DEVICE),
+    )
+    .await;
     assert_eq!(r.status(), 303, "{:?}", r.text().await);
     no_store("/saml/sso 303", r.headers());
     let loc = r.headers()["location"].to_str().unwrap().to_string();
