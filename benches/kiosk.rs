@@ -9,6 +9,9 @@
 //! 2. Memory and CPU while scanning: 10 s of the scanning screen with 1280×720 frames at 30 fps
 //!    (no card), UI stepped at 60 Hz; process RSS and CPU time from /proc (this process also
 //!    holds the embedded demo portal, as the demo does).
+//!
+//! The smoke run (`cargo test`, `cargo nextest run`; `benches/harness/mod.rs`): two cards
+//! and one second of scanning.
 
 use std::sync::Arc;
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -16,14 +19,19 @@ use std::time::{Duration, Instant};
 
 use egui_kittest::Harness;
 use quickcard_kiosk::app::KioskApp;
-use quickcard_kiosk::app::state::{Kiosk, Services, Settings};
+use quickcard_kiosk::app::driver::{Kiosk, Services};
+use quickcard_kiosk::app::ports::{Clock, Launcher};
+use quickcard_kiosk::app::state::Settings;
+use quickcard_kiosk::platform::MemoryStorage;
 use quickcard_kiosk::platform::demo_frames::{backgrounds, demo_card, with_card};
 use quickcard_kiosk::platform::native::{SystemClock, ThreadCamera, TokioRuntime};
 use quickcard_kiosk::platform::start::sample_photos;
-use quickcard_kiosk::platform::{Clock, Launcher, MemoryStorage};
 use quickcard_kiosk::portal_client::{HttpPortal, RetryPolicy};
 use quickcard_kiosk::scanner::{Frame, FrameSource, ReplaySource, SourceError};
 use zeroize::Zeroizing;
+
+#[path = "harness/mod.rs"]
+mod harness;
 
 struct ChannelSource(Receiver<Frame>);
 
@@ -103,6 +111,12 @@ fn proc_stat() -> (f64, u64, u64) {
 }
 
 fn main() {
+    // Cards shown (part 1) and seconds of scanning measured (part 2).
+    let (runs, scan_secs) = match harness::mode(false) {
+        harness::Mode::Measure => (18, 10),
+        harness::Mode::Smoke => (2, 1),
+        harness::Mode::Done => return,
+    };
     let portal = quickcard_portal::demo::spawn(Default::default()).expect("demo portal");
     let runtime = Arc::new(TokioRuntime::new().unwrap());
     let now = SystemClock::new().unix_secs();
@@ -110,7 +124,6 @@ fn main() {
     let students: Vec<String> = (1001..=1009).map(|n| format!("stu-{n}")).collect();
 
     // 1. Latency.
-    let runs = 18;
     let mut ms: Vec<f64> = Vec::new();
     for i in 0..runs {
         let card = demo_card(
@@ -197,7 +210,7 @@ fn main() {
     let (cpu0, _, _) = proc_stat();
     let t0 = Instant::now();
     let mut ui_frames = 0;
-    while t0.elapsed() < Duration::from_secs(10) {
+    while t0.elapsed() < Duration::from_secs(scan_secs) {
         let f0 = Instant::now();
         h.step();
         ui_frames += 1;

@@ -24,6 +24,8 @@ use serde::Deserialize;
 
 #[path = "scanner/dev_set.rs"]
 mod dev_set;
+#[path = "harness/mod.rs"]
+mod harness;
 #[path = "scanner/worst_case.rs"]
 mod worst_case;
 
@@ -70,16 +72,17 @@ fn correct(e: &Entry, found: Option<&str>) -> bool {
 }
 
 fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    // `cargo bench` passes `--bench`. Without it (`cargo test --all-targets`) this is a smoke
-    // run: every frame once, no zxing-cpp, the worst-case table over the pathological frames
-    // only.
-    let smoke = !args.iter().any(|a| a == "--bench");
+    // The smoke run (benches/harness/mod.rs): every frame once, no zxing-cpp, the worst-case
+    // table over the pathological frames only.
+    let smoke = match harness::mode(false) {
+        harness::Mode::Measure => false,
+        harness::Mode::Smoke => true,
+        harness::Mode::Done => return,
+    };
     let repeats = if smoke { 1 } else { 5 };
     // A folder may be given instead of the default set.
-    let dir = args
-        .iter()
-        .skip(1)
+    let dir = harness::args()
+        .into_iter()
         .find(|a| !a.starts_with("--"))
         .map(PathBuf::from)
         .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("sample-cards/photos"));

@@ -1,8 +1,9 @@
 //! Browser kiosk benchmark (a bench binary, not a test):
 //! `scripts/build-web.sh && cargo bench -p quickcard-kiosk --bench web`.
 //!
-//! Needs the bundle and `chromium` + `chromium-driver`; without `--bench` (as `cargo test
-//! --all-targets` runs it) it only says so. It reports, for the README:
+//! Needs the bundle and `chromium` + `chromium-driver`, so its smoke run (one load, every 8th
+//! photo, one pass; `benches/harness/mod.rs`) is ignored like the browser tests and runs with
+//! them (`scripts/test.sh`). It reports, for the README:
 //!
 //! 1. what the page downloads, gzip, as the portal serves it (`Accept-Encoding: gzip`);
 //! 2. page load → first card read, real time, in headless Chromium on loopback with the fake
@@ -13,6 +14,8 @@
 //!    natively (the same steps, same scanner settings), on the same sample photos in the same
 //!    order, and the ratio.
 
+#[path = "harness/mod.rs"]
+mod harness;
 #[path = "../tests/web_support/mod.rs"]
 mod web_support;
 
@@ -24,23 +27,36 @@ use quickcard_portal::demo::DemoOptions;
 use serde_json::Value;
 use web_support::{Driver, photo_of, sample_photo, write_y4m};
 
-const PASSES: usize = 3;
-const LOADS: usize = 5;
+/// How much to measure: page loads per cache state, scan passes over the photos, and which
+/// photos (every `photo_step`th of the manifest).
+#[derive(Debug, Clone, Copy)]
+struct Size {
+    loads: usize,
+    passes: usize,
+    photo_step: usize,
+}
 
 fn main() {
-    if !std::env::args().any(|a| a == "--bench") {
-        println!(
-            "benches/web.rs: run with `scripts/build-web.sh && cargo bench -p quickcard-kiosk \
-             --bench web` (needs chromium-driver)"
-        );
-        return;
-    }
+    let size = match harness::mode(true) {
+        harness::Mode::Measure => Size {
+            loads: 5,
+            passes: 3,
+            photo_step: 1,
+        },
+        // Every 8th photo still has frames without a card (eight `no-code` photos in a row).
+        harness::Mode::Smoke => Size {
+            loads: 1,
+            passes: 1,
+            photo_step: 8,
+        },
+        harness::Mode::Done => return,
+    };
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
         .unwrap()
-        .block_on(run());
+        .block_on(run(size));
 }
 
 fn photos_dir() -> std::path::PathBuf {
@@ -65,7 +81,8 @@ fn photos() -> Vec<(String, bool)> {
         .collect()
 }
 
-async fn run() {
+async fn run(size: Size) {
+    let Size { loads, passes, .. } = size;
     // The bundle plus the sample photos, served together by the portal, so the page can load
     // the photos from its own origin.
     let bundle = web_support::bundle_dir();
@@ -84,7 +101,7 @@ async fn run() {
         }
         std::fs::copy(e.path(), served.path().join(&name)).unwrap();
     }
-    let photos = photos();
+    let photos: Vec<(String, bool)> = photos().into_iter().step_by(size.photo_step).collect();
     for (p, _) in &photos {
         std::fs::copy(photos_dir().join(p), served.path().join(p)).unwrap();
     }
@@ -140,7 +157,7 @@ async fn run() {
     );
     let mut cold = Vec::new();
     let mut warm = Vec::new();
-    for i in 0..LOADS {
+    for i in 0..loads {
         let browser = driver
             .browser(&card_video, &tmp.path().join(format!("profile-{i}")))
             .await;
@@ -165,7 +182,7 @@ async fn run() {
         browser.close().await;
     }
     println!(
-        "page load → first card read (ms, {LOADS} loads each): cold median {:.0} (min {:.0}, max {:.0}); warm median {:.0} (min {:.0}, max {:.0})",
+        "page load → first card read (ms, {loads} loads each): cold median {:.0} (min {:.0}, max {:.0}); warm median {:.0} (min {:.0}, max {:.0})",
         median(&mut cold.clone()),
         min(&cold),
         max(&cold),
@@ -208,7 +225,7 @@ async fn run() {
            frames.push(ctx.getImageData(0, 0, canvas.width, canvas.height));
          }}
          const out = [];
-         for (let pass = 0; pass < {PASSES}; pass++) {{
+         for (let pass = 0; pass < {passes}; pass++) {{
            for (const f of frames) {{
              const r = m.quickcard_scan_timing(f.width, f.height, f.data);
              out.push([r[0], r[1]]);
@@ -236,7 +253,7 @@ async fn run() {
         })
         .collect();
     let mut native: Vec<(f64, bool)> = Vec::new();
-    for _ in 0..PASSES {
+    for _ in 0..passes {
         for (w, h, rgba) in &frames {
             let t = std::time::Instant::now();
             let frame = Frame::from_rgba(*w, *h, rgba).unwrap();
@@ -246,7 +263,7 @@ async fn run() {
     }
     assert_eq!(web.len(), native.len());
     println!(
-        "scan per 1280×720 frame (RGBA → luma → scanner), {} photos × {PASSES} passes:",
+        "scan per 1280×720 frame (RGBA → luma → scanner), {} photos × {passes} passes:",
         photos.len()
     );
     println!(

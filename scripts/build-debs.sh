@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Debian packages quickcard-kiosk and quickcard-portal with cargo-deb and checks
-# that each holds its binary, systemd units, config files and maintainer scripts.
+# that each holds its binary, systemd units, config files and maintainer scripts, and that the
+# kiosk's binary links no part of the portal (no axum, no sqlx: the demo's embedded portal is
+# the cargo feature `demo`, left out here) and names no path of this source tree.
 #
 #   scripts/build-debs.sh            # dev profile (what CI runs: no release build)
 #   scripts/build-debs.sh --release  # optimised packages for real machines
@@ -26,12 +28,50 @@ if [ ! -e target/web/index.html ]; then
   scripts/build-web.sh
 fi
 
-echo "==> cargo build --profile $PROFILE (kiosk and portal)"
-cargo build --profile "$PROFILE" -p quickcard-kiosk -p quickcard-portal --bins
+# shellcheck source=scripts/shipped-features.sh
+. scripts/shipped-features.sh
+echo "==> cargo build --profile $PROFILE ${SHIPPED_FEATURES[*]} (kiosk and portal)"
+cargo build --profile "$PROFILE" -p quickcard-kiosk -p quickcard-portal --bins "${SHIPPED_FEATURES[@]}"
 
 OUT=target/debian
 mkdir -p "$OUT"
 status=0
+
+# portal_crates BINARY: the axum and sqlx crates whose code is in BINARY, one per line (their
+# source paths, `…/axum-0.8.9/src/…`, which panic locations carry even in a stripped binary).
+portal_crates() {
+  strings -a "$1" | grep -oE '(^|/)(axum|sqlx)(-[a-z]+)*-[0-9]+[.][0-9]+[.][0-9]+[^/]*/' \
+    | sed 's#^/##; s#/$##' | sort -u || true
+}
+
+# check_kiosk_binary BINARY: the packaged kiosk holds no part of the portal and no path of this
+# source tree (`env!("CARGO_MANIFEST_DIR")` is the demo's only).
+check_kiosk_binary() {
+  local bin="$1" bad=0 tree found
+  tree="$(cargo tree -q -p quickcard-kiosk --no-default-features --features "$KIOSK_FEATURES" \
+    -e normal --prefix none)"
+  found="$(echo "$tree" | grep -E '^(axum|sqlx|quickcard-portal)[a-z-]* ' | sort -u || true)"
+  if [ -n "$found" ]; then
+    echo "KIOSK DEPENDS ON THE PORTAL (cargo tree, features $KIOSK_FEATURES):" >&2
+    echo "$found" | sed 's/^/    /' >&2; bad=1
+  fi
+  found="$(portal_crates "$bin")"
+  if [ -n "$found" ]; then
+    echo "KIOSK BINARY CONTAINS THE PORTAL'S CRATES: $(echo "$found" | tr '\n' ' ')" >&2; bad=1
+  fi
+  # Paths into target/*/build/ are dependencies' build-script output (glutin's generated GL
+  # bindings name their file); only a build with remapped paths could drop those.
+  local root_re
+  root_re="$(printf '%s' "$PWD" | sed 's/[][\.*^$+?(){}|/]/\\&/g')"
+  found="$(grep -aoE "${root_re}[[:print:]]{0,60}" "$bin" | grep -vE "^${root_re}/target/[^/]+/build/" \
+    | sort -u || true)"
+  if [ -n "$found" ]; then
+    echo "KIOSK BINARY NAMES THE BUILD MACHINE'S SOURCE TREE ($PWD):" >&2
+    echo "$found" | head -5 | sed 's/^/    /' >&2; bad=1
+  fi
+  [ "$bad" -eq 0 ] && echo "    ok: no axum, no sqlx, no path into $PWD in the kiosk"
+  return "$bad"
+}
 
 # check_deb PACKAGE PATH...: every PATH (as dpkg-deb -c prints it, "./usr/bin/x") must be in it.
 check_deb() {
@@ -84,10 +124,24 @@ check_deb() {
           || { echo "PACKAGED CONFIG REFUSED: $f" >&2; missing=1; }
       done
       ls "$root"/usr/share/quickcard-portal/web/quickcard_kiosk_bg-*.wasm.gz >/dev/null 2>&1 \
-        || { echo "MISSING in $pkg: the browser kiosk's wasm (usr/share/quickcard-portal/web)" >&2; missing=1; } ;;
+        || { echo "MISSING in $pkg: the browser kiosk's wasm (usr/share/quickcard-portal/web)" >&2; missing=1; }
+      # The kiosk's look for the portal's crates must find them here, or it proves nothing.
+      local crates
+      crates="$(portal_crates "$root/usr/bin/$pkg")"
+      grep -q '^axum' <<<"$crates" && grep -q '^sqlx' <<<"$crates" \
+        || { echo "CHECK BROKEN: portal_crates finds no axum or sqlx in the portal itself" >&2; missing=1; } ;;
     quickcard-kiosk)
       "$root/usr/bin/$pkg" check-config --config "$root/usr/share/quickcard-kiosk/kiosk.toml" >/dev/null \
-        || { echo "PACKAGED CONFIG REFUSED: kiosk.toml" >&2; missing=1; } ;;
+        || { echo "PACKAGED CONFIG REFUSED: kiosk.toml" >&2; missing=1; }
+      check_kiosk_binary "$root/usr/bin/$pkg" || missing=1
+      # Without the demo, no config means no kiosk: it says why instead of starting one.
+      local out
+      # (No display, and a time limit: a kiosk that did start a demo must not hang the check.)
+      if out="$(env -u QUICKCARD_KIOSK_CONFIG -u DISPLAY -u WAYLAND_DISPLAY HOME="$root" \
+          XDG_CONFIG_HOME="$root" timeout 60 "$root/usr/bin/$pkg" 2>&1)" \
+          || ! grep -q "built without the demo" <<<"$out"; then
+        echo "PACKAGED KIOSK WITHOUT A CONFIG DID NOT REFUSE THE DEMO: $out" >&2; missing=1
+      fi ;;
   esac
   rm -rf "$root"
   if [ "$missing" -ne 0 ]; then status=1; else echo "    ok: binary, units, configs, maintainer scripts"; fi

@@ -25,8 +25,11 @@ if ! command -v systemd-analyze >/dev/null; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq systemd >/dev/null
 fi
 
-echo "==> cargo build -p quickcard-kiosk -p quickcard-portal"
-cargo build --quiet -p quickcard-kiosk -p quickcard-portal --bins
+# The programs as packaged (scripts/shipped-features.sh), so build-debs.sh reuses this build.
+# shellcheck source=scripts/shipped-features.sh
+. scripts/shipped-features.sh
+echo "==> cargo build -p quickcard-kiosk -p quickcard-portal ${SHIPPED_FEATURES[*]}"
+cargo build --quiet -p quickcard-kiosk -p quickcard-portal --bins "${SHIPPED_FEATURES[@]}"
 BIN="$ROOT/target/debug"
 
 TMP="$(mktemp -d)"

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # Runs every QuickCard test on a fresh Debian machine: installs the system packages the tests
-# need (when run as root or with sudo), starts a throw-away PostgreSQL on loopback for the
-# portal's tests, then runs the whole workspace's test suite.
+# need (when run as root or with sudo), runs the fast checks first (formatting, lints native
+# and wasm32, the API docs, known advisories), starts a throw-away PostgreSQL on loopback for
+# the portal's tests, then runs the whole workspace's test suite under cargo-nextest (one build
+# for every test; doc tests with `cargo test --doc`, which nextest cannot run), the fuzzers, the
+# browser tests, the deploy checks and the Debian packages. CI (.ci/run) runs exactly this.
 #
-#   ./scripts/test.sh            # everything
-#   ./scripts/test.sh -p quickcard   # extra arguments go to `cargo test`
+#   ./scripts/test.sh                # everything
+#   ./scripts/test.sh -p quickcard   # extra arguments go to `cargo nextest run` and `cargo test --doc`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,10 +36,21 @@ if ! command -v cargo >/dev/null; then
   exit 1
 fi
 
-# Fast checks first. Known advisories (RustSec) against Cargo.lock: a self-test on a local
-# database, then the real one when it can be fetched (it lives on GitHub only; without it the
-# script says so and goes on, unless QUICKCARD_REQUIRE_ADVISORY_DB=1). deny.toml lists what may
-# stay open and why.
+# Fast checks first: a mistake they catch fails the run in minutes, not after the long tests.
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+echo "==> cargo clippy (native, every target)"
+cargo clippy --workspace --all-targets -- -D warnings
+echo "==> the card format and the kiosk core build for the browser (wasm32), lint-clean"
+rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
+cargo check --quiet -p quickcard --no-default-features --target wasm32-unknown-unknown
+cargo clippy --quiet -p quickcard-kiosk --lib --no-default-features --features web \
+  --target wasm32-unknown-unknown -- -D warnings
+echo "==> cargo doc (no warnings)"
+RUSTDOCFLAGS="-D warnings" cargo doc --quiet --workspace --no-deps
+# Known advisories (RustSec) against Cargo.lock: a self-test on a local database, then the real
+# one when it can be fetched (it lives on GitHub only; without it the script says so and goes
+# on, unless QUICKCARD_REQUIRE_ADVISORY_DB=1). deny.toml lists what may stay open and why.
 echo "==> advisories: Cargo.lock against the RustSec database (cargo deny, deny.toml)"
 scripts/check-advisories.sh
 
@@ -46,23 +60,27 @@ if [ -z "${QUICKCARD_TEST_POSTGRES_URL:-}" ] && [ -x scripts/start-postgres.sh ]
   export QUICKCARD_TEST_POSTGRES_URL
 fi
 
-echo "==> cargo test --workspace"
-cargo test --workspace --all-targets "$@"
+# cargo-nextest runs each test in its own process, all binaries side by side; .config/nextest.toml
+# keeps apart the tests that must not share the machine. Installed (pinned) when missing.
+NEXTEST_VERSION=0.9.143
+if ! cargo nextest --version >/dev/null 2>&1; then
+  echo "==> installing cargo-nextest $NEXTEST_VERSION (once)"
+  cargo install --locked cargo-nextest --version "$NEXTEST_VERSION"
+fi
+echo "==> cargo nextest run --workspace --all-targets (benchmarks as smoke runs), then the doc tests"
+cargo nextest run --workspace --all-targets "$@"
 cargo test --workspace --doc "$@"
 
 echo "==> the fuzz targets: 60 s each with coverage, the format's dictionary and the sample cards as seeds"
 # Fails the run on a crash; the input is kept in quickcard/fuzz/artifacts/.
 quickcard/fuzz/run.sh 60
 
-echo "==> the card format and the kiosk core build for the browser (wasm32), lint-clean"
-rustup target add wasm32-unknown-unknown >/dev/null 2>&1 || true
-cargo check --quiet -p quickcard --no-default-features --target wasm32-unknown-unknown
-cargo clippy --quiet -p quickcard-kiosk --lib --no-default-features --features web \
-  --target wasm32-unknown-unknown -- -D warnings
-
 echo "==> the browser kiosk and the Chromebook sign-in: bundle, then headless Chromium with a fake camera against the portal (and a pysaml2 SP as Google)"
 scripts/build-web.sh
-cargo test -p quickcard-kiosk --test web_kiosk --test web_signin -- --ignored --test-threads=1
+# The ignored browser tests and the browser bench's smoke run, one at a time (test group
+# `browser`); the same arguments as above, so the same build.
+cargo nextest run --workspace --all-targets --run-ignored only \
+  -E 'binary_id(quickcard-kiosk::web_kiosk) | binary_id(quickcard-kiosk::web_signin) | binary_id(quickcard-kiosk::bench/web)'
 
 echo "==> deploy: unit files verify, example configs pass --check-config, nginx example"
 scripts/check-deploy.sh

@@ -78,7 +78,7 @@ pub struct CheckConfigArgs {
 /// `enroll`: the portal and the one-time code from its admin page.
 #[derive(Debug, Args)]
 pub struct EnrollArgs {
-    /// The portal's base URL, e.g. https://portal.school.example (http:// only to this machine)
+    /// The portal's base URL, e.g. `https://portal.school.example` (http:// only to this machine)
     #[arg(long)]
     pub portal: String,
     /// The enrolment code shown by the portal.

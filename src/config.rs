@@ -33,7 +33,6 @@
 
 use std::path::{Path, PathBuf};
 
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use quickcard::TrustedKey;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -348,7 +347,7 @@ impl Config {
             return Err(invalid("launcher", e));
         }
         if let Some(h) = &self.admin_pin_hash
-            && PasswordHash::new(h).is_err()
+            && !quickcard::util::is_pin_hash(h)
         {
             return Err(invalid(
                 "admin_pin_hash",
@@ -424,35 +423,10 @@ pub const CREDENTIAL_NAME: &str = "credential";
 /// Writes `text` to `path` with mode 0600, atomically (a temporary file, then a rename), so a
 /// crash never leaves half a file.
 pub fn write_private(path: &Path, text: &str) -> Result<(), ConfigError> {
-    use std::io::Write;
-    let err = |source| ConfigError::Write {
+    quickcard::util::replace_private(path, text.as_bytes()).map_err(|source| ConfigError::Write {
         path: path.to_path_buf(),
         source,
-    };
-    if let Some(dir) = path.parent()
-        && !dir.as_os_str().is_empty()
-    {
-        std::fs::create_dir_all(dir).map_err(err)?;
-    }
-    let tmp = path.with_extension("tmp-write");
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    {
-        let mut f = opts.open(&tmp).map_err(err)?;
-        f.write_all(text.as_bytes()).map_err(err)?;
-        f.sync_all().map_err(err)?;
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600)).map_err(err)?;
-    }
-    std::fs::rename(&tmp, path).map_err(err)
+    })
 }
 
 /// Hashes an admin PIN (Argon2id) for `admin_pin_hash`. `salt`: 16 random bytes (the caller
@@ -461,18 +435,12 @@ pub fn hash_pin(pin: &str, salt: &[u8; 16]) -> Result<String, String> {
     if pin.len() < 4 || !pin.bytes().all(|b| b.is_ascii_digit()) {
         return Err("the admin PIN must be at least 4 digits".into());
     }
-    let salt = SaltString::encode_b64(salt).map_err(|e| e.to_string())?;
-    argon2::Argon2::default()
-        .hash_password(pin.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| e.to_string())
+    quickcard::util::hash_pin(pin, salt)
 }
 
 /// Checks a PIN against its hash (constant-time comparison inside argon2).
 pub fn check_pin(hash: &str, pin: &str) -> bool {
-    PasswordHash::new(hash)
-        .and_then(|h| argon2::Argon2::default().verify_password(pin.as_bytes(), &h))
-        .is_ok()
+    quickcard::util::check_pin(pin, hash)
 }
 
 /// The default config path: `$QUICKCARD_KIOSK_CONFIG`, else `$XDG_CONFIG_HOME/quickcard/kiosk.toml`

@@ -114,6 +114,7 @@ fn plain_http_is_refused_unless_the_portal_is_on_this_machine() {
     let path = dir.path().join("kiosk.toml");
     let reply = crate::portal_client::EnrollReply {
         kiosk_id: "k-9".into(),
+        name: "LAB-9".into(),
         credential: "secret-cred".into(),
         school_id: "sch-1".into(),
         trust: vec![],
@@ -138,6 +139,7 @@ fn enrolment_writes_private_files() {
     let path = dir.path().join("q").join("kiosk.toml");
     let reply = crate::portal_client::EnrollReply {
         kiosk_id: "k-9".into(),
+        name: "LAB-9".into(),
         credential: "secret-cred".into(),
         school_id: "sch-1".into(),
         trust: vec![],
@@ -202,6 +204,7 @@ fn the_credential_comes_from_systemds_credentials_directory_when_there() {
     let path = dir.path().join("kiosk.toml");
     let reply = crate::portal_client::EnrollReply {
         kiosk_id: "k-9".into(),
+        name: "LAB-9".into(),
         credential: "cred-in-etc".into(),
         school_id: "sch-1".into(),
         trust: vec![],

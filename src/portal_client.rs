@@ -1,5 +1,6 @@
-//! The kiosk's side of the portal API (`portal/API.md`): request and reply types, and an HTTP
-//! client with timeouts and retries.
+//! The kiosk's side of the portal API (`portal/API.md`): an HTTP client with timeouts and
+//! retries, and what a failed call means ([`PortalError`]). The request and reply bodies are
+//! the contract's (`quickcard-api`, shared with the portal), re-exported here.
 //!
 //! The core talks to the portal through the [`PortalApi`] trait, whose calls return boxed
 //! futures: natively a tokio runtime drives them, in the browser `spawn_local` does, and tests
@@ -10,246 +11,30 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use quickcard::TrustedKey;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
-use zeroize::{Zeroize, Zeroizing};
+use zeroize::Zeroizing;
 
-use crate::platform::BoxFuture;
+use crate::app::ports::{BoxFuture, PortalApi};
 
-/// A user as the portal returns them after an exchange.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
-pub struct User {
-    pub id: String,
-    #[serde(default)]
-    pub display_name: String,
-    #[serde(default)]
-    pub given_name: String,
-    #[serde(default)]
-    pub role: String,
-    #[serde(default)]
-    pub avatar: Avatar,
-}
-
-/// The user's avatar: an initial on a coloured disc.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
-pub struct Avatar {
-    #[serde(default)]
-    pub initial: String,
-    /// `#RRGGBB`.
-    #[serde(default)]
-    pub color: String,
-}
-
-/// One app tile on the dashboard.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
-pub struct AppTile {
-    pub id: String,
-    pub name: String,
-    /// An icon name (`book`, `math`, `paint`, …); unknown names get a generic picture.
-    #[serde(default)]
-    pub icon: String,
-    /// `#RRGGBB`.
-    #[serde(default)]
-    pub color: String,
-}
-
-/// A session: the reply of `POST /v1/exchange` and `GET /v1/session`. `Debug` leaves out
-/// the token.
-#[derive(Clone, Deserialize)]
-pub struct SessionReply {
-    pub token: String,
-    #[serde(default)]
-    pub expires_at: u64,
-    pub user: User,
-    #[serde(default)]
-    pub apps: Vec<AppTile>,
-    #[serde(default)]
-    pub second_factor_used: bool,
-    /// On the Chromebook sign-in page: what to hand to Google.
-    #[serde(default)]
-    pub sign_in: Option<Box<SignInHandoff>>,
-}
-
-/// What the Chromebook sign-in page posts after a card was accepted: the signed SAML response
-/// for Google's ACS URL, and the user's ChromeOS password for the Credentials Passing API.
-/// Wiped when dropped; `Debug` shows neither secret.
-#[derive(Clone, Deserialize, Default)]
-pub struct SignInHandoff {
-    pub acs_url: String,
-    pub saml_response: String,
-    #[serde(default)]
-    pub relay_state: String,
-    /// The Google account (the SAML `NameID`).
-    pub email: String,
-    /// The per-user secret ChromeOS uses as this account's password on this device.
-    #[serde(default)]
-    pub password: String,
-}
-
-impl std::fmt::Debug for SignInHandoff {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SignInHandoff")
-            .field("acs_url", &self.acs_url)
-            .field("email", &self.email)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Drop for SignInHandoff {
-    fn drop(&mut self) {
-        self.saml_response.zeroize();
-        self.relay_state.zeroize();
-        self.email.zeroize();
-        self.password.zeroize();
-    }
-}
-
-impl std::fmt::Debug for SessionReply {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("SessionReply")
-            .field("token", &"[redacted]")
-            .field("expires_at", &self.expires_at)
-            .field("user", &self.user)
-            .field("apps", &self.apps)
-            .field("second_factor_used", &self.second_factor_used)
-            .field("sign_in", &self.sign_in)
-            .finish()
-    }
-}
-
-impl Drop for SessionReply {
-    fn drop(&mut self) {
-        self.token.zeroize();
-    }
-}
-
-/// A revoked card range, as the configs send it: cards of the user issued before
-/// `issued_before` are refused. The portal does not send the user id (the sign-in page's
-/// config is open to whoever starts a sign-in and must not list the district's revoked
-/// pupils): `user_hash` is SHA-256 (lower-case hex) of `salt` followed by the id, so a kiosk
-/// that reads the id off a card can still tell that the card is revoked. This is the one
-/// definition of the entry for the kiosk, the browser page and their tests.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
-pub struct Revocation {
-    /// Defaults: a config cached from an older portal (plain `user_id`s) still loads its
-    /// trust list; its revocations match nothing until the next refresh.
-    #[serde(default)]
-    pub salt: String,
-    #[serde(default)]
-    pub user_hash: String,
-    pub issued_before: u64,
-}
-
-impl Revocation {
-    /// The entry the portal would send for `user_id` with this salt.
-    pub fn new(salt: &str, user_id: &str, issued_before: u64) -> Revocation {
-        Revocation {
-            salt: salt.to_string(),
-            user_hash: salted_hash(salt, user_id),
-            issued_before,
-        }
-    }
-
-    /// Whether this entry refuses a card of `user_id` issued at `issued_at`.
-    pub fn refuses(&self, user_id: &str, issued_at: u64) -> bool {
-        issued_at < self.issued_before
-            && !self.user_hash.is_empty()
-            && salted_hash(&self.salt, user_id) == self.user_hash.to_ascii_lowercase()
-    }
-}
-
-/// Whether any of `revoked` refuses a card of `user_id` issued at `issued_at`: the offline
-/// check of the kiosk and of the browser page.
-pub fn is_revoked(revoked: &[Revocation], user_id: &str, issued_at: u64) -> bool {
-    revoked.iter().any(|r| r.refuses(user_id, issued_at))
-}
-
-fn salted_hash(salt: &str, user_id: &str) -> String {
-    use sha2::{Digest, Sha256};
-    let mut h = Sha256::new();
-    h.update(salt.as_bytes());
-    h.update(user_id.as_bytes());
-    h.finalize().iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `GET /v1/kiosk/config`.
-#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize, Default)]
-pub struct KioskConfig {
-    #[serde(default)]
-    pub school_id: String,
-    #[serde(default)]
-    pub trust: Vec<TrustedKey>,
-    #[serde(default)]
-    pub revoked: Vec<Revocation>,
-    #[serde(default)]
-    pub idle_timeout_secs: Option<u64>,
-}
-
-/// `POST /v1/kiosks/enroll`. `Debug` leaves out the credential.
-#[derive(Clone, Deserialize)]
-pub struct EnrollReply {
-    pub kiosk_id: String,
-    pub credential: String,
-    #[serde(default)]
-    pub school_id: String,
-    #[serde(default)]
-    pub trust: Vec<TrustedKey>,
-}
-
-impl std::fmt::Debug for EnrollReply {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EnrollReply")
-            .field("kiosk_id", &self.kiosk_id)
-            .field("credential", &"[redacted]")
-            .field("school_id", &self.school_id)
-            .field("trust", &self.trust)
-            .finish()
-    }
-}
-
-/// `POST /v1/session/apps/{id}/launch`. The URL opens the app once, for whoever holds it:
-/// `Debug` leaves it out.
-#[derive(Clone, Deserialize)]
-pub struct LaunchReply {
-    pub url: String,
-    #[serde(default)]
-    pub expires_at: u64,
-}
-
-impl std::fmt::Debug for LaunchReply {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("LaunchReply")
-            .field("url", &"[redacted]")
-            .field("expires_at", &self.expires_at)
-            .finish()
-    }
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorBody {
-    error: ErrorDetail,
-}
-
-#[derive(Debug, Deserialize)]
-struct ErrorDetail {
-    code: String,
-    #[serde(default)]
-    message: String,
-    #[serde(default)]
-    attempts_left: Option<u32>,
-    #[serde(default)]
-    retry_after_secs: Option<u64>,
-}
+// The request and reply bodies are the wire contract's, shared with the portal; they stay
+// importable from here.
+#[cfg(test)]
+use quickcard_api::salted_hash;
+pub use quickcard_api::{
+    AppTile, Avatar, EnrollReply, ErrorCode, KioskConfig, LaunchReply, ReplyCode, Revocation,
+    SessionReply, SignInHandoff, User, is_revoked,
+};
+use quickcard_api::{EnrollRequest, ErrorBody, ExchangeRequest};
 
 /// Why a portal call failed.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum PortalError {
-    /// The portal answered with an error (`code` from the API's list).
+    /// The portal answered with an error (`code` from the API's list, or a newer portal's).
     #[error("the portal refused ({status} {code}): {message}")]
     Api {
         status: u16,
-        code: String,
+        code: ReplyCode,
         message: String,
         attempts_left: Option<u32>,
         retry_after_secs: Option<u64>,
@@ -271,27 +56,16 @@ impl PortalError {
 
     /// The API error code, if the portal answered.
     pub fn code(&self) -> Option<&str> {
+        self.reply_code().map(ReplyCode::as_str)
+    }
+
+    /// The API error code as the contract types it, if the portal answered.
+    pub fn reply_code(&self) -> Option<&ReplyCode> {
         match self {
             PortalError::Api { code, .. } => Some(code),
             _ => None,
         }
     }
-}
-
-/// The portal calls the kiosk core makes. Futures are `'static`: they own what they need.
-pub trait PortalApi {
-    fn kiosk_config(&self) -> BoxFuture<'static, Result<KioskConfig, PortalError>>;
-    fn exchange(
-        &self,
-        card: Zeroizing<String>,
-        pin: Option<Zeroizing<String>>,
-    ) -> BoxFuture<'static, Result<SessionReply, PortalError>>;
-    fn end_session(&self, token: Zeroizing<String>) -> BoxFuture<'static, Result<(), PortalError>>;
-    fn launch(
-        &self,
-        token: Zeroizing<String>,
-        app_id: String,
-    ) -> BoxFuture<'static, Result<LaunchReply, PortalError>>;
 }
 
 /// A timer for back-off (the runtime's sleep).
@@ -419,7 +193,10 @@ impl HttpPortal {
         code: &str,
         name: &str,
     ) -> BoxFuture<'static, Result<EnrollReply, PortalError>> {
-        let body = serde_json::json!({ "code": code, "name": name });
+        let body = json_body(&EnrollRequest {
+            code: code.to_string(),
+            name: Some(name.to_string()),
+        });
         self.call(
             Method::Post,
             "/v1/kiosks/enroll".into(),
@@ -518,6 +295,11 @@ fn without_url(e: &reqwest::Error) -> String {
     }
 }
 
+/// A request body as JSON. Cannot fail: the bodies are structs of strings.
+fn json_body(body: &impl Serialize) -> serde_json::Value {
+    serde_json::to_value(body).expect("a request body serialises")
+}
+
 fn api_error(status: u16, body: &[u8]) -> PortalError {
     match serde_json::from_slice::<ErrorBody>(body) {
         Ok(b) => PortalError::Api {
@@ -557,10 +339,10 @@ impl PortalApi for HttpPortal {
         card: Zeroizing<String>,
         pin: Option<Zeroizing<String>>,
     ) -> BoxFuture<'static, Result<SessionReply, PortalError>> {
-        let mut body = serde_json::json!({ "card": card.as_str() });
-        if let Some(pin) = &pin {
-            body["pin"] = serde_json::Value::String(pin.to_string());
-        }
+        let body = json_body(&ExchangeRequest {
+            card: card.to_string(),
+            pin: pin.as_ref().map(|p| p.to_string()),
+        });
         let path = match &self.sign_in {
             Some(request) => format!("/v1/signin/{request}/exchange"),
             None => "/v1/exchange".into(),

@@ -7,7 +7,8 @@ mod kiosk_support;
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use quickcard_kiosk::app::KioskApp;
-use quickcard_kiosk::app::state::{Kiosk, Settings};
+use quickcard_kiosk::app::driver::Kiosk;
+use quickcard_kiosk::app::state::Settings;
 
 use kiosk_support::*;
 

@@ -24,9 +24,9 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use quickcard::Role;
 use quickcard_kiosk::app::KioskApp;
-use quickcard_kiosk::app::state::{Kiosk, Services};
+use quickcard_kiosk::app::driver::{Kiosk, Services};
+use quickcard_kiosk::app::ports::Launcher;
 use quickcard_kiosk::config::AppsConfig;
-use quickcard_kiosk::platform::Launcher;
 use quickcard_kiosk::platform::apps::{
     AppsLauncher, Reply, effective_uid, grant_display, user_ids, user_name,
 };

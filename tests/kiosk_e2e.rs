@@ -9,13 +9,15 @@ use std::time::{Duration, Instant};
 use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use quickcard_kiosk::app::KioskApp;
-use quickcard_kiosk::app::state::{Kiosk, Services, Settings};
+use quickcard_kiosk::app::driver::{Kiosk, Services};
+use quickcard_kiosk::app::ports::{Clock, Launcher};
+use quickcard_kiosk::app::state::Settings;
+use quickcard_kiosk::platform::MemoryStorage;
 use quickcard_kiosk::platform::demo_frames::{
     DEMO_SCHOOL, DEMO_STUDENT, demo_card, demo_sequence, photo_sequence,
 };
 use quickcard_kiosk::platform::native::{SystemClock, ThreadCamera, TokioRuntime};
 use quickcard_kiosk::platform::start::sample_photos;
-use quickcard_kiosk::platform::{Clock, Launcher, MemoryStorage};
 use quickcard_kiosk::portal_client::{HttpPortal, RetryPolicy};
 use quickcard_kiosk::scanner::ReplaySource;
 use zeroize::Zeroizing;
@@ -221,7 +223,7 @@ fn enroll_trades_a_code_for_a_credential_stored_0600_that_the_portal_accepts() {
         RetryPolicy::default(),
     )
     .unwrap();
-    use quickcard_kiosk::portal_client::PortalApi;
+    use quickcard_kiosk::app::ports::PortalApi;
     let kc = rt
         .handle()
         .block_on(client.kiosk_config())
@@ -322,7 +324,8 @@ fn a_teacher_card_needs_the_pin_and_the_portal_checks_it() {
 
 #[test]
 fn a_portal_that_is_down_is_reported_unreachable_after_retries() {
-    use quickcard_kiosk::portal_client::{PortalApi, PortalError};
+    use quickcard_kiosk::app::ports::PortalApi;
+    use quickcard_kiosk::portal_client::PortalError;
     let rt = TokioRuntime::new().unwrap();
     // A port nobody listens on.
     let port = std::net::TcpListener::bind("127.0.0.1:0")

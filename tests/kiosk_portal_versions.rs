@@ -8,8 +8,9 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use quickcard::Role;
 use quickcard_kiosk::app::KioskApp;
+use quickcard_kiosk::app::driver::Kiosk;
 use quickcard_kiosk::app::i18n::Lang;
-use quickcard_kiosk::app::state::{Kiosk, Settings};
+use quickcard_kiosk::app::state::Settings;
 
 use kiosk_support::*;
 

@@ -8,9 +8,10 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::{NodeT, Queryable};
 use quickcard::Role;
 use quickcard_kiosk::app::KioskApp;
+use quickcard_kiosk::app::driver::Kiosk;
 use quickcard_kiosk::app::i18n::Lang;
-use quickcard_kiosk::app::state::{Kiosk, Screen, Settings};
-use quickcard_kiosk::platform::Hint;
+use quickcard_kiosk::app::ports::Hint;
+use quickcard_kiosk::app::state::{Screen, Settings};
 
 use kiosk_support::*;
 

@@ -20,7 +20,7 @@ use egui_kittest::Harness;
 use egui_kittest::kittest::Queryable;
 use quickcard::Role;
 use quickcard_kiosk::app::KioskApp;
-use quickcard_kiosk::app::state::{Kiosk, Services};
+use quickcard_kiosk::app::driver::{Kiosk, Services};
 use quickcard_kiosk::platform::demo_frames::with_card;
 use quickcard_kiosk::platform::native::ThreadCamera;
 use quickcard_kiosk::scanner::camera::{CameraSource, Capture, Device};

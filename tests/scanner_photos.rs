@@ -228,8 +228,11 @@ fn a_looping_paced_replay_yields_verified_cards_over_and_over() {
     #[derive(Debug, Clone)]
     struct Manual(Arc<AtomicU64>);
     impl quickcard_kiosk::scanner::Clock for Manual {
-        fn now_ms(&self) -> f64 {
-            self.0.load(Ordering::SeqCst) as f64
+        fn now_ms(&self) -> u64 {
+            self.0.load(Ordering::SeqCst)
+        }
+        fn unix_secs(&self) -> u64 {
+            0
         }
     }
     let now = Arc::new(AtomicU64::new(0));

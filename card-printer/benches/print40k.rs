@@ -6,7 +6,9 @@
 //! same 40,000 cards go into ONE PDF (one `card-printer print` of the whole district).
 //! `PRINT40K_PART=a` or `=b` runs one part only.
 //!
-//! Run: `cargo bench -p card-printer --bench print40k` (builds with the release profile).
+//! Run: `cargo bench -p card-printer --bench print40k` (builds with the release profile). The
+//! smoke run (`cargo test`, `cargo nextest run`; `benches/harness/mod.rs`) prints a district
+//! of 2 schools × 2 classes the same way.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Instant;
@@ -16,11 +18,14 @@ use card_printer::layout::LayoutKind;
 use quickcard::IssuerKey;
 use quickcard_roster::Roster;
 
+#[path = "../../benches/harness/mod.rs"]
+mod harness;
+
 const SCHOOLS: usize = 40;
 const CLASSES: usize = 40;
 const STUDENTS: usize = 25;
 
-fn roster_csv() -> String {
+fn roster_csv(schools: usize, classes: usize) -> String {
     let given = [
         "Zoë",
         "Mateo",
@@ -61,8 +66,8 @@ fn roster_csv() -> String {
         "sourced_id,given_name,family_name,role,school_id,class_id,class_name,teacher,school_name\n",
     );
     let mut n = 0usize;
-    for sc in 0..SCHOOLS {
-        for cl in 0..CLASSES {
+    for sc in 0..schools {
+        for cl in 0..classes {
             for _ in 0..STUDENTS {
                 n += 1;
                 s.push_str(&format!(
@@ -78,6 +83,11 @@ fn roster_csv() -> String {
 }
 
 fn main() {
+    let (schools, classes) = match harness::mode(false) {
+        harness::Mode::Measure => (SCHOOLS, CLASSES),
+        harness::Mode::Smoke => (2, 2),
+        harness::Mode::Done => return,
+    };
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
     let key = IssuerKey::demo();
     let layout = LayoutKind::Letter8.layout();
@@ -89,10 +99,10 @@ fn main() {
     };
 
     let t0 = Instant::now();
-    let csv = roster_csv();
+    let csv = roster_csv(schools, classes);
     let roster = Roster::from_simple_csv_bytes("district.csv", csv.as_bytes()).unwrap();
     let t_roster = t0.elapsed();
-    assert_eq!(roster.users().len(), SCHOOLS * CLASSES * STUDENTS);
+    assert_eq!(roster.users().len(), schools * classes * STUDENTS);
 
     let part = std::env::var("PRINT40K_PART").unwrap_or_default();
     // (a) One PDF per school, schools over all cores.
@@ -105,7 +115,7 @@ fn main() {
             s.spawn(|| {
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
-                    if i >= SCHOOLS || part == "b" {
+                    if i >= schools || part == "b" {
                         break;
                     }
                     let sel = Selection {
@@ -133,6 +143,8 @@ fn main() {
     if part == "a" {
         report_a(
             threads,
+            schools,
+            roster.users().len(),
             t_roster.as_secs_f64(),
             t_schools.as_secs_f64(),
             n,
@@ -153,6 +165,8 @@ fn main() {
     if part != "b" {
         report_a(
             threads,
+            schools,
+            roster.users().len(),
             t_roster.as_secs_f64(),
             t_schools.as_secs_f64(),
             n,
@@ -169,11 +183,19 @@ fn main() {
     );
 }
 
-fn report_a(threads: usize, roster: f64, secs: f64, n: usize, b: usize) {
+fn report_a(
+    threads: usize,
+    schools: usize,
+    users: usize,
+    roster: f64,
+    secs: f64,
+    n: usize,
+    b: usize,
+) {
     println!("print40k: {threads} threads available");
-    println!("  roster parse (40000 users):              {roster:>7.2} s");
+    println!("  roster parse ({users} users):              {roster:>7.2} s");
     println!(
-        "  (a) {n} cards, {SCHOOLS} PDFs (one per school), {threads} threads: {secs:>7.2} s  {:>6.0} cards/s  {:>5.2} KB/card  ({:.1} MB total)",
+        "  (a) {n} cards, {schools} PDFs (one per school), {threads} threads: {secs:>7.2} s  {:>6.0} cards/s  {:>5.2} KB/card  ({:.1} MB total)",
         n as f64 / secs,
         b as f64 / n.max(1) as f64 / 1024.0,
         b as f64 / 1e6

@@ -9,7 +9,7 @@
 //! Layout, left to right: the QR code with its 4-module quiet zone, filling the card's height
 //! above the footer; beside it the given name (largest, bold), the full name, a role line for
 //! adults, then class, teacher, school and expiry; across the bottom "If found, please return
-//! to <school>".
+//! to `<school>`".
 
 use qrcode::EcLevel;
 use quickcard::Role;

@@ -14,6 +14,11 @@
 //! - [`cli`]: the commands.
 //!
 //! Rosters are read by `quickcard-roster`, the parser the portal shares.
+//!
+//! Data flows one way: a roster ([`quickcard_roster::Roster`]) → [`cards`] picks, orders and
+//! signs the cards → [`design`] draws each one → [`layout`] places them on sheets → [`pdf`] or
+//! [`png`](mod@png) renders → [`output`] writes the file. [`inspect`] is the way back, from a
+//! photo to the verified card.
 
 pub mod cards;
 pub mod cli;

@@ -1,6 +1,6 @@
 //! One card as a PNG image, for a lost card or to show on a screen.
 //!
-//! The same [`Drawing`](crate::design::Drawing) as on the sheets, rasterised with tiny-skia:
+//! The same [`crate::design::Drawing`] as on the sheets, rasterised with tiny-skia:
 //! QR modules without anti-aliasing (hard edges, which scanners like), text from the embedded
 //! font's glyph outlines with anti-aliasing. The PNG records its resolution, so it prints at
 //! business-card size (3.5 × 2 in).

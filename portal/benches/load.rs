@@ -8,8 +8,8 @@
 //! cargo bench -p quickcard-portal --bench load -- --secs 10 --levels 1,8,32
 //! ```
 //!
-//! Under `cargo test --all-targets` (no `--bench` argument) it runs a few hundred exchanges
-//! as a smoke test and reports nothing.
+//! Under `cargo test --all-targets` or `cargo nextest run` it runs a few hundred exchanges as
+//! a smoke test and reports nothing (the rule of every bench: `benches/harness/mod.rs`).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,6 +20,9 @@ use quickcard::{Claims, Flags, IssuerKey, Role, TrustedKey, VerifyOptions};
 use quickcard_portal::config::Config;
 use quickcard_portal::{AppState, Db, SystemClock, store};
 use serde_json::json;
+
+#[path = "../../benches/harness/mod.rs"]
+mod harness;
 
 const SCHOOL: &str = "sch-bench";
 const USERS: usize = 2000;
@@ -33,16 +36,21 @@ struct Args {
     connections: Option<u32>,
 }
 
-fn args() -> Args {
-    let a: Vec<String> = std::env::args().collect();
-    let full = a.iter().any(|x| x == "--bench");
+/// `None` when there is nothing to run (a test listing).
+fn args() -> Option<Args> {
+    let full = match harness::mode(false) {
+        harness::Mode::Measure => true,
+        harness::Mode::Smoke => false,
+        harness::Mode::Done => return None,
+    };
+    let a = harness::args();
     let val = |name: &str| {
         a.iter()
             .position(|x| x == name)
             .and_then(|i| a.get(i + 1))
             .cloned()
     };
-    Args {
+    Some(Args {
         full,
         secs: val("--secs")
             .and_then(|s| s.parse().ok())
@@ -51,7 +59,7 @@ fn args() -> Args {
             .map(|s| s.split(',').filter_map(|x| x.parse().ok()).collect())
             .unwrap_or(if full { vec![1, 4, 16, 64] } else { vec![2] }),
         connections: val("--connections").and_then(|s| s.parse().ok()),
-    }
+    })
 }
 
 fn now() -> u64 {
@@ -481,7 +489,9 @@ fn fresh_postgres(base: &str) -> String {
 }
 
 fn main() {
-    let args = args();
+    let Some(args) = args() else {
+        return;
+    };
     let key = IssuerKey::from_seed([11; 32], "bench");
     let t = now();
     let cards: Arc<Vec<String>> = Arc::new(

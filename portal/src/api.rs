@@ -1,4 +1,5 @@
-//! The HTTP API (`portal/API.md`): routes, authentication extractors and JSON shapes.
+//! The HTTP API (`portal/API.md`): routes and authentication extractors. The request and
+//! reply bodies are the wire contract's (`quickcard-api`), shared with the kiosk.
 //!
 //! Handlers stay thin: they authenticate, parse, and call [`crate::exchange`] or
 //! [`crate::store`]. Every failure is an [`ApiError`] with its own code and status.
@@ -11,17 +12,20 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
+use quickcard_api::{
+    AddKioskReply, AddKioskRequest, DisableKioskReply, EnrollReply, EnrollRequest, HealthReply,
+    KioskConfig, LaunchReply, Revocation, RevokeReply, RevokeRequest, UnlockReply,
+};
+use serde::Deserialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::exchange::{self, ExchangeRequest, SessionReply};
 use crate::ratelimit::{self, ClientAddr};
 use crate::secrets::{self, Secret, hash_token, normalise_code};
-use crate::store::{self, AuditEntry, Kiosk, SessionView};
+use crate::store::{self, AuditEntry, AuditKind, AuditResult, Kiosk, SessionView};
 
 /// Header carrying the session token on session calls.
 pub const SESSION_HEADER: &str = "quickcard-session";
@@ -69,7 +73,11 @@ async fn no_store_by_default(mut resp: Response) -> Response {
 }
 
 async fn not_found() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such endpoint")
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::NotFound,
+        "no such endpoint",
+    )
 }
 
 /// Largest request body accepted (a card is under 200 bytes).
@@ -82,7 +90,7 @@ pub(crate) fn parse<T: DeserializeOwned>(body: &Body) -> Result<T, ApiError> {
     let bytes = body.as_ref().map_err(|e| {
         ApiError::new(
             e.status(),
-            "bad_request",
+            ErrorCode::BadRequest,
             format!("request body: {}", e.body_text()),
         )
     })?;
@@ -101,12 +109,17 @@ fn bearer(headers: &HeaderMap) -> Option<&str> {
 
 async fn healthz(State(state): State<AppState>) -> Response {
     match sqlx::query("SELECT 1").execute(&state.db.pool).await {
-        Ok(_) => axum::Json(json!({"status": "ok"})).into_response(),
+        Ok(_) => axum::Json(HealthReply {
+            status: "ok".into(),
+        })
+        .into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "health check: database unreachable");
             (
                 StatusCode::SERVICE_UNAVAILABLE,
-                axum::Json(json!({"status": "database_unavailable"})),
+                axum::Json(HealthReply {
+                    status: "database_unavailable".into(),
+                }),
             )
                 .into_response()
         }
@@ -135,7 +148,7 @@ async fn admit(state: &AppState, kiosk: Kiosk) -> Result<Kiosk, ApiError> {
     if kiosk.disabled_at.is_some() {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "kiosk_disabled",
+            ErrorCode::KioskDisabled,
             "this kiosk was disabled by an administrator",
         ));
     }
@@ -185,24 +198,6 @@ impl FromRequestParts<AppState> for LiveSession {
     }
 }
 
-// No Debug: it holds an enrolment code.
-#[derive(Deserialize)]
-struct EnrollRequest {
-    code: String,
-    #[serde(default)]
-    name: Option<String>,
-}
-
-// Debug: crate::redact (no secrets in logs).
-#[derive(Serialize, Deserialize)]
-pub struct EnrollReply {
-    pub kiosk_id: String,
-    pub name: String,
-    pub credential: String,
-    pub school_id: String,
-    pub trust: Vec<quickcard::TrustedKey>,
-}
-
 async fn enroll(
     State(state): State<AppState>,
     client: ClientAddr,
@@ -237,53 +232,34 @@ async fn enroll(
                 .unwrap_or_default();
             store::audit_now(
                 &state.db,
-                &AuditEntry::new(now, "kiosk_enrol", "enrolment_code_invalid")
+                &AuditEntry::new(now, AuditKind::KioskEnrol, ErrorCode::EnrolmentCodeInvalid)
                     .flagged()
                     .detail(format!("unknown, used or expired enrolment code{named}")),
             )
             .await?;
             Err(ApiError::new(
                 StatusCode::UNAUTHORIZED,
-                "enrolment_code_invalid",
+                ErrorCode::EnrolmentCodeInvalid,
                 "the enrolment code is unknown, already used, or expired; ask for a new one",
             ))
         }
     }
 }
 
-/// A revoked card range as the configs (`/v1/kiosk/config`, `/v1/signin/{id}/config`) send
-/// it: cards of the user issued before `issued_before` are refused offline. The user id is
-/// not sent, only `user_hash`, SHA-256 (hex) of `salt` followed by the id: the sign-in
-/// page's config is open to whoever starts a sign-in, and must not list the district's
-/// revoked pupils, while a page holding a card (it reads the id on it) can still tell that the
-/// card is revoked. Each entry of each reply has a fresh random salt, so replies cannot be
-/// compared with each other or with a table of precomputed hashes.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct RevokedCard {
-    pub salt: String,
-    pub user_hash: String,
-    pub issued_before: i64,
-}
-
-impl RevokedCard {
-    /// The entry for `user_id` with the given salt.
-    pub fn new(salt: String, user_id: &str, issued_before: i64) -> RevokedCard {
-        let mut h = Sha256::new();
-        h.update(salt.as_bytes());
-        h.update(user_id.as_bytes());
-        RevokedCard {
-            user_hash: secrets::hex(&h.finalize()),
-            salt,
-            issued_before,
-        }
-    }
-}
-
 /// The configs' `revoked` list from `(user id, issued before)` rows, each with its own salt.
-pub fn revoked_cards(rows: Vec<(String, i64)>) -> Vec<RevokedCard> {
+///
+/// The user id is not sent, only a salted hash ([`Revocation`]): the sign-in page's config is
+/// open to whoever starts a sign-in, and must not list the district's revoked pupils, while a
+/// page holding a card (it reads the id on it) can still tell that the card is revoked.
+pub fn revoked_cards(rows: Vec<(String, i64)>) -> Vec<Revocation> {
     rows.into_iter()
-        .map(|(user_id, before)| RevokedCard::new(secrets::salt(), &user_id, before))
+        .map(|(user_id, before)| Revocation::new(&secrets::salt(), &user_id, unix_secs(before)))
         .collect()
+}
+
+/// A time for the wire, which has no times before 1970 (SQL's integers are signed).
+pub fn unix_secs(t: i64) -> u64 {
+    u64::try_from(t).unwrap_or(0)
 }
 
 async fn kiosk_config(
@@ -291,17 +267,18 @@ async fn kiosk_config(
     AuthedKiosk(kiosk): AuthedKiosk,
 ) -> Result<Response, ApiError> {
     let revoked = revoked_cards(store::revocations_for_school(&state.db, &kiosk.school_id).await?);
-    Ok(axum::Json(json!({
-        "kiosk_id": kiosk.id,
-        "name": kiosk.name,
-        "school_id": kiosk.school_id,
-        "trust": state.trust.keys(),
-        "revoked": revoked,
-        "idle_timeout_secs": state.config.kiosk.idle_timeout_secs,
-        "clock_skew_secs": state.config.session.clock_skew_secs,
-        "server_time": state.now(),
-        "demo": state.demo,
-    }))
+    Ok(axum::Json(KioskConfig {
+        kiosk_id: kiosk.id,
+        name: kiosk.name,
+        school_id: kiosk.school_id,
+        trust: state.trust.keys().to_vec(),
+        revoked,
+        idle_timeout_secs: Some(state.config.kiosk.idle_timeout_secs),
+        clock_skew_secs: state.config.session.clock_skew_secs,
+        server_time: unix_secs(state.now()),
+        demo: state.demo,
+        ..KioskConfig::default()
+    })
     .into_response())
 }
 
@@ -354,17 +331,21 @@ async fn kiosk_network(
     {
         crate::store::audit_now(
             &state.db,
-            &crate::store::AuditEntry::new(state.now(), "exchange", "network_not_allowed")
-                .flagged()
-                .detail(format!(
-                    "kiosk {} ({}) used from {}, outside school {}'s networks",
-                    kiosk.name, kiosk.id, client.0, kiosk.school_id
-                )),
+            &crate::store::AuditEntry::new(
+                state.now(),
+                AuditKind::Exchange,
+                ErrorCode::NetworkNotAllowed,
+            )
+            .flagged()
+            .detail(format!(
+                "kiosk {} ({}) used from {}, outside school {}'s networks",
+                kiosk.name, kiosk.id, client.0, kiosk.school_id
+            )),
         )
         .await?;
         return Err(ApiError::new(
             axum::http::StatusCode::FORBIDDEN,
-            "network_not_allowed",
+            ErrorCode::NetworkNotAllowed,
             format!(
                 "this kiosk works only on its school's network ({}); ask the district's IT team",
                 kiosk.school_id
@@ -405,12 +386,6 @@ async fn delete_session(
     }
 }
 
-#[derive(Debug, Serialize, Deserialize)]
-pub struct LaunchReply {
-    pub url: String,
-    pub expires_at: i64,
-}
-
 async fn launch(
     State(state): State<AppState>,
     Path(app_id): Path<String>,
@@ -424,7 +399,7 @@ async fn launch(
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
-                "unknown_app",
+                ErrorCode::UnknownApp,
                 "no such app for this user",
             )
         })?;
@@ -446,7 +421,7 @@ async fn launch(
             state.config.public_base(),
             token.expose()
         ),
-        expires_at,
+        expires_at: unix_secs(expires_at),
     }))
 }
 
@@ -462,7 +437,7 @@ async fn open_launch(
     let invalid = || {
         ApiError::new(
             StatusCode::GONE,
-            "launch_invalid",
+            ErrorCode::LaunchInvalid,
             "this launch link was already used, has expired, or its session ended; open the app from the kiosk again",
         )
     };
@@ -481,7 +456,7 @@ pub(crate) fn admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiErro
     let Some(expected) = state.config.admin.token_sha256.as_deref() else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
-            "admin_api_disabled",
+            ErrorCode::AdminApiDisabled,
             "the admin API is off: set admin.token_sha256 in the config",
         ));
     };
@@ -491,16 +466,10 @@ pub(crate) fn admin(state: &AppState, headers: &HeaderMap) -> Result<(), ApiErro
     } else {
         Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "admin_unauthorized",
+            ErrorCode::AdminUnauthorized,
             "missing or wrong admin token",
         ))
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct RevokeRequest {
-    #[serde(default)]
-    reason: Option<String>,
 }
 
 /// Lifts every PIN lockout of a user.
@@ -515,12 +484,16 @@ async fn admin_unlock(
     let lifted = crate::pin_attempts::unlock(&state.db, &user_id).await?;
     store::audit_now(
         &state.db,
-        &store::AuditEntry::new(now, "pin_unlock", "ok")
+        &store::AuditEntry::new(now, AuditKind::PinUnlock, AuditResult::Ok)
             .user(&user_id)
             .detail(format!("{lifted} lockouts lifted by the admin API")),
     )
     .await?;
-    Ok(axum::Json(json!({ "user_id": user_id, "lockouts_lifted": lifted })).into_response())
+    Ok(axum::Json(UnlockReply {
+        user_id,
+        lockouts_lifted: lifted,
+    })
+    .into_response())
 }
 
 async fn admin_revoke(
@@ -543,15 +516,15 @@ async fn admin_revoke(
         .ok_or_else(|| {
             ApiError::new(
                 StatusCode::NOT_FOUND,
-                "unknown_user",
+                ErrorCode::UnknownUser,
                 "no such user on the roster",
             )
         })?;
-    Ok(axum::Json(json!({
-        "user_id": user_id,
-        "issued_before": now,
-        "sessions_ended": ended,
-    }))
+    Ok(axum::Json(RevokeReply {
+        user_id,
+        issued_before: unix_secs(now),
+        sessions_ended: ended,
+    })
     .into_response())
 }
 
@@ -590,12 +563,6 @@ async fn admin_audit(
     Ok(axum::Json(json!({ "rows": rows })).into_response())
 }
 
-#[derive(Debug, Deserialize)]
-struct AddKioskRequest {
-    name: String,
-    school_id: String,
-}
-
 async fn admin_add_kiosk(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -614,11 +581,11 @@ async fn admin_add_kiosk(
         store::add_kiosk(&state.db, req.name.trim(), req.school_id.trim(), now, ttl).await?;
     Ok((
         StatusCode::CREATED,
-        axum::Json(json!({
-            "kiosk_id": id,
-            "enrolment_code": code.expose(),
-            "expires_at": now + ttl,
-        })),
+        axum::Json(AddKioskReply {
+            kiosk_id: id,
+            enrolment_code: code.expose().to_string(),
+            expires_at: unix_secs(now + ttl),
+        }),
     )
         .into_response())
 }
@@ -633,10 +600,14 @@ async fn admin_disable_kiosk(
     let [kiosk] = found.as_slice() else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
-            "unknown_kiosk",
+            ErrorCode::UnknownKiosk,
             "no such kiosk (or the name is not unique; use the id)",
         ));
     };
     let ended = store::disable_kiosk(&state.db, &kiosk.id, state.now()).await?;
-    Ok(axum::Json(json!({"kiosk_id": kiosk.id, "sessions_ended": ended})).into_response())
+    Ok(axum::Json(DisableKioskReply {
+        kiosk_id: kiosk.id.clone(),
+        sessions_ended: ended,
+    })
+    .into_response())
 }

@@ -25,7 +25,7 @@ use zeroize::Zeroizing;
 
 use crate::db::Db;
 use crate::secrets::Secret;
-use crate::store::{self, AuditEntry};
+use crate::store::{self, AuditEntry, AuditKind, AuditResult};
 
 /// The key's length: 256 bits.
 pub const KEY_LEN: usize = 32;
@@ -94,29 +94,17 @@ impl PasswordKey {
     /// Writes the key to a new file with mode 0600; refuses to overwrite an existing file
     /// (a replaced key would change every child's password).
     pub fn save(&self, path: &Path) -> Result<(), KeyError> {
-        use std::io::Write as _;
-        let io = |source| KeyError::Io {
-            path: path.display().to_string(),
-            source,
-        };
-        let mut opts = std::fs::OpenOptions::new();
-        opts.write(true).create_new(true);
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::OpenOptionsExt as _;
-            opts.mode(0o600);
-        }
-        let mut f = opts.open(path).map_err(|e| {
-            if e.kind() == std::io::ErrorKind::AlreadyExists {
+        let text = Zeroizing::new(format!("{KEY_PREFIX}{}\n", b64(self.0.as_ref())));
+        quickcard::util::write_new(path, text.as_bytes(), 0o600).map_err(|source| {
+            if source.kind() == std::io::ErrorKind::AlreadyExists {
                 KeyError::Exists(path.display().to_string())
             } else {
-                io(e)
+                KeyError::Io {
+                    path: path.display().to_string(),
+                    source,
+                }
             }
-        })?;
-        let text = Zeroizing::new(format!("{KEY_PREFIX}{}\n", b64(self.0.as_ref())));
-        f.write_all(text.as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(io)
+        })
     }
 
     /// Reads a key file, refusing one that group or others may read or write.
@@ -237,20 +225,14 @@ pub async fn bump(conn: &mut AnyConnection, user_id: &str, now: i64) -> Result<i
 /// was never on the roster. A removed user may be reset too, like a revocation.
 pub async fn reset(db: &Db, user_id: &str, now: i64, by: &str) -> Result<Option<i64>, sqlx::Error> {
     let mut tx = db.begin_write().await?;
-    let exists = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE id = $1")
-        .bind(user_id.to_string())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get::<i64, _>("n")?
-        > 0;
-    if !exists {
+    if !crate::store::user_exists(&mut tx, user_id, false).await? {
         tx.rollback().await?;
         return Ok(None);
     }
     let g = bump(&mut tx, user_id, now).await?;
     store::audit(
         &mut tx,
-        &AuditEntry::new(now, "chromeos_password_reset", "ok")
+        &AuditEntry::new(now, AuditKind::ChromeosPasswordReset, AuditResult::Ok)
             .user(user_id)
             .detail(format!(
                 "ChromeOS password changed to generation {g} by {by}"
@@ -282,13 +264,13 @@ pub enum Command {
 /// `chromeos-password keygen`: writes the key, prints the config line (never the key).
 pub fn keygen_command(path: &Path) -> anyhow::Result<()> {
     PasswordKey::generate().save(path)?;
-    println!(
+    crate::cli::outln!(
         "wrote the ChromeOS password key {} (mode 0600; never share it, keep a backup: a lost or \
          replaced key changes every child's ChromeOS password)\nconfig:\n  [saml]\n  \
          chromeos_password_key_file = {:?}",
         path.display(),
         path.display().to_string()
-    );
+    )?;
     Ok(())
 }
 
@@ -298,11 +280,11 @@ pub async fn reset_command(db: &Db, user_id: &str, now: i64) -> anyhow::Result<(
         .await
         .context("changing the ChromeOS password")?
         .ok_or_else(|| crate::PortalError::UnknownUser(user_id.to_string()))?;
-    println!(
+    crate::cli::outln!(
         "{user_id} has a new ChromeOS password (generation {g}). At the next card sign-in on a \
          Chromebook that has their profile, ChromeOS asks for the old password or makes the \
          profile anew: its local data is lost."
-    );
+    )?;
     Ok(())
 }
 

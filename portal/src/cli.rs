@@ -13,6 +13,31 @@ use crate::db::{Db, redact_url};
 use crate::secrets::{Secret, hash_pin};
 use crate::{AppState, demo, roster_import, serve, store};
 
+/// Prints one line of a command's output, as `println!` does, but a closed standard output
+/// (`quickcard-portal kiosk list | head`) becomes an error the binary ends on quietly, instead
+/// of a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => {
+        $crate::cli::write_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use outln;
+
+/// Writes one line to standard output (see [`outln!`]).
+pub(crate) fn write_line(line: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}")
+}
+
+/// Whether `e` is standard output closed by its reader: a normal end for a command whose
+/// output was piped into `head`, not a failure to report.
+pub fn is_closed_stdout(e: &anyhow::Error) -> bool {
+    e.chain().any(|c| {
+        c.downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+    })
+}
+
 #[derive(Debug, Parser)]
 #[command(
     name = "quickcard-portal",
@@ -108,7 +133,7 @@ pub enum SamlCommand {
         #[arg(long, default_value = "QuickCard SAML IdP")]
         cn: String,
     },
-    /// Print the IdP metadata XML of the configured [saml] section.
+    /// Print the IdP metadata XML of the configured `[saml]` section.
     Metadata,
 }
 
@@ -207,36 +232,38 @@ pub async fn run(cli: Cli) -> Result<()> {
     if cli.check_config {
         let config = load_config(&cli)?;
         let trust = config.trust_list(cli.demo)?;
-        println!("config ok");
-        println!("  listen        {}", config.listen);
-        println!("  database      {}", redact_url(&config.database_url));
-        println!("  trusted keys  {}", trust.keys().len());
+        outln!("config ok")?;
+        outln!("  listen        {}", config.listen)?;
+        outln!("  database      {}", redact_url(&config.database_url))?;
+        outln!("  trusted keys  {}", trust.keys().len())?;
         for k in trust.keys() {
-            println!(
+            outln!(
                 "    {} {} {}",
                 k.public.key_id(),
                 k.name,
                 if k.public.is_demo() { "(DEMO KEY)" } else { "" }
-            );
+            )?;
         }
-        println!("  apps          {}", config.catalogue().len());
-        println!("  retention     (days; older rows are deleted hourly)");
+        outln!("  apps          {}", config.catalogue().len())?;
+        outln!("  retention     (days; older rows are deleted hourly)")?;
         for (key, days) in config.retention.periods() {
-            println!("    {key:<22} {days}");
+            outln!("    {key:<22} {days}")?;
         }
         match config.metrics.listen {
             Some(addr) => {
-                println!("  metrics       /metrics with the admin token; on {addr} without")
+                outln!("  metrics       /metrics with the admin token; on {addr} without")?
             }
-            None => println!("  metrics       /metrics with the admin token"),
+            None => {
+                outln!("  metrics       /metrics with the admin token")?;
+            }
         }
         check_saml(&config)?;
         if let Some(dir) = &config.web_dir {
             crate::web::WebBundle::load(dir)?;
-            println!("  web kiosk     {} (served at /kiosk/)", dir.display());
+            outln!("  web kiosk     {} (served at /kiosk/)", dir.display())?;
         }
         if trust.is_empty() {
-            println!("  warning: no trusted keys: every card will be refused");
+            outln!("  warning: no trusted keys: every card will be refused")?;
         }
         return Ok(());
     }
@@ -325,7 +352,7 @@ pub async fn run(cli: Cli) -> Result<()> {
             let config = load_config(&cli)?;
             let db = open_db(&config).await?;
             let r = roster_import::import(&db, roster, clock.now() as i64).await?;
-            println!(
+            outln!(
                 // "restored": back on the roster after an import removed them, with the
                 // revocation, lockout and PIN they had.
                 "imported {}: {} schools, {} users added, {} restored, {} updated, {} removed ({} sessions ended), {} classes, {} enrolments, {} parent links",
@@ -339,15 +366,15 @@ pub async fn run(cli: Cli) -> Result<()> {
                 r.classes,
                 r.enrollments,
                 r.guardian_links
-            );
+            )?;
             for s in &r.skipped {
-                println!("  skipped: {s}");
+                outln!("  skipped: {s}")?;
             }
             for id in &r.erased {
-                println!(
+                outln!(
                     "  not imported: {id} was erased at the district's request (`person erase`); \
                      to bring them back, give them a new id in the SIS"
-                );
+                )?;
             }
         }
         Command::Kiosk(KioskCommand::Add { name, school }) => {
@@ -362,7 +389,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 config.public_base(),
                 code.expose()
             );
-            println!("{}", code.expose());
+            outln!("{}", code.expose())?;
         }
         Command::Kiosk(KioskCommand::Disable { kiosk }) => {
             let config = load_config(&cli)?;
@@ -374,10 +401,11 @@ pub async fn run(cli: Cli) -> Result<()> {
                 _ => bail!("several kiosks are named {kiosk:?}; give the id"),
             };
             let ended = store::disable_kiosk(&db, &k.id, clock.now() as i64).await?;
-            println!(
+            outln!(
                 "kiosk {} ({}) disabled; {ended} live sessions ended",
-                k.id, k.name
-            );
+                k.id,
+                k.name
+            )?;
         }
         Command::Kiosk(KioskCommand::List) => {
             let config = load_config(&cli)?;
@@ -386,10 +414,13 @@ pub async fn run(cli: Cli) -> Result<()> {
                 v.map(|s| quickcard::time::format_utc(s.max(0) as u64))
                     .unwrap_or_else(|| "-".into())
             };
-            println!(
+            outln!(
                 "{:<18} {:<16} {:<16} {:<9} last seen",
-                "id", "name", "school", "state"
-            );
+                "id",
+                "name",
+                "school",
+                "state"
+            )?;
             for k in store::list_kiosks(&db).await? {
                 let st = if k.disabled_at.is_some() {
                     "disabled"
@@ -398,14 +429,14 @@ pub async fn run(cli: Cli) -> Result<()> {
                 } else {
                     "pending"
                 };
-                println!(
+                outln!(
                     "{:<18} {:<16} {:<16} {:<9} {}",
                     k.id,
                     k.name,
                     k.school_id,
                     st,
                     t(k.last_seen_at)
-                );
+                )?;
             }
         }
         Command::Revoke { user, reason } => {
@@ -414,10 +445,12 @@ pub async fn run(cli: Cli) -> Result<()> {
             let user = user_id(user)?;
             let now = clock.now() as i64;
             match store::revoke(&db, &user, now, reason, "command line").await? {
-                Some(ended) => println!(
-                    "cards of {user} issued before {} are revoked; {ended} live sessions ended",
-                    quickcard::time::format_utc(now as u64)
-                ),
+                Some(ended) => {
+                    outln!(
+                        "cards of {user} issued before {} are revoked; {ended} live sessions ended",
+                        quickcard::time::format_utc(now as u64)
+                    )?;
+                }
                 None => return Err(crate::PortalError::UnknownUser(user).into()),
             }
         }
@@ -482,7 +515,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 return Err(crate::PortalError::UnknownUser(user).into());
             }
             crate::pin_attempts::unlock(&db, &user).await?;
-            println!("PIN set for {user}");
+            outln!("PIN set for {user}")?;
         }
         Command::Pin(PinCommand::Unlock { user }) => {
             let config = load_config(&cli)?;
@@ -492,19 +525,19 @@ pub async fn run(cli: Cli) -> Result<()> {
             let now = clock.now() as i64;
             store::audit_now(
                 &db,
-                &store::AuditEntry::new(now, "pin_unlock", "ok")
+                &store::AuditEntry::new(now, store::AuditKind::PinUnlock, store::AuditResult::Ok)
                     .user(&user)
                     .detail(format!("{lifted} lockouts lifted from the command line")),
             )
             .await?;
-            println!("{lifted} PIN lockouts lifted for {user}");
+            outln!("{lifted} PIN lockouts lifted for {user}")?;
         }
         #[cfg(feature = "saml")]
         Command::Saml(SamlCommand::Keygen { key, cert, cn }) => {
             let k = quickcard_saml::IdpKey::generate(cn, clock.now())?;
             k.save(key, cert)?;
             let c = k.certificate();
-            println!(
+            outln!(
                 "wrote the private key {} (mode 0600; never share it) and the certificate {}\n\
                  certificate SHA-256 {}, valid until {}\n\
                  config:\n  [saml]\n  key_file = {:?}\n  cert_file = {:?}",
@@ -514,7 +547,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 quickcard::time::format_utc(c.not_after()),
                 key.display().to_string(),
                 cert.display().to_string(),
-            );
+            )?;
         }
         #[cfg(feature = "saml")]
         Command::Saml(SamlCommand::Metadata) => {
@@ -547,7 +580,7 @@ pub async fn run(cli: Cli) -> Result<()> {
                 "put this in the config ([admin] section) and keep the token itself secret:\n  token_sha256 = \"{}\"",
                 token.hash()
             );
-            println!("{}", token.expose());
+            outln!("{}", token.expose())?;
         }
     }
     Ok(())
@@ -556,7 +589,7 @@ pub async fn run(cli: Cli) -> Result<()> {
 /// `--check-config`: the `[saml]` section, with its key and certificate loaded.
 fn check_saml(config: &Config) -> Result<()> {
     if config.saml.is_none() {
-        println!("  chromebook sign-in  off (no [saml] section)");
+        outln!("  chromebook sign-in  off (no [saml] section)")?;
         return Ok(());
     }
     #[cfg(feature = "saml")]
@@ -564,36 +597,36 @@ fn check_saml(config: &Config) -> Result<()> {
         let idp = crate::idp::Idp::load(config)?
             .ok_or_else(|| anyhow::anyhow!("the [saml] section did not load"))?;
         let cert = idp.key.certificate();
-        println!("  chromebook sign-in  SAML IdP");
-        println!("    entity id   {}", idp.idp.entity_id());
-        println!("    sign-in URL {}", idp.idp.sso_url());
+        outln!("  chromebook sign-in  SAML IdP")?;
+        outln!("    entity id   {}", idp.idp.entity_id())?;
+        outln!("    sign-in URL {}", idp.idp.sso_url())?;
         for sp in idp.idp.allow_list().providers() {
-            println!("    allows      {} -> {}", sp.entity_id(), sp.acs_url());
+            outln!("    allows      {} -> {}", sp.entity_id(), sp.acs_url())?;
         }
-        println!("    {}", idp.binding.describe());
+        outln!("    {}", idp.binding.describe())?;
         for (school, ranges) in &idp.settings.networks {
-            println!("    network     {school}: {}", ranges.join(", "));
+            outln!("    network     {school}: {}", ranges.join(", "))?;
         }
-        println!(
+        outln!(
             "    certificate SHA-256 {}, valid until {}",
             cert.sha256_fingerprint(),
             quickcard::time::format_utc(cert.not_after())
-        );
+        )?;
         if cert.not_after() < SystemClock.now() + 90 * 86_400 {
-            println!(
+            outln!(
                 "    warning: the certificate expires within 90 days: make a new one and add it to Google first"
-            );
+            )?;
         }
         if let Some(p) = &idp.settings.chromeos_password_key_file {
-            println!(
+            outln!(
                 "    ChromeOS passwords derived from the key {}",
                 p.display()
-            );
+            )?;
         }
         if !idp.settings.name_id_domains.is_set() {
-            println!(
+            outln!(
                 "    warning: saml.name_id_domains is not set: a NameID (roster e-mail) in any domain is accepted"
-            );
+            )?;
         }
         Ok(())
     }

@@ -1,42 +1,51 @@
 //! Errors: the API's machine-readable failures, and the library's own.
 //!
-//! Every API failure has a stable snake_case `code` and an HTTP status (the table is in
-//! `portal/API.md`). Internal errors are logged with their cause and answered with a generic
-//! message, so database details never reach a kiosk.
+//! Every API failure has a stable snake_case code ([`ErrorCode`], shared with the kiosk
+//! through `quickcard-api`) and an HTTP status (the table is in `portal/API.md`). Internal
+//! errors are logged with their cause and answered with a generic message, so database
+//! details never reach a kiosk.
 
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use quickcard::CardError;
-use serde_json::{Map, Value, json};
+pub use quickcard_api::ErrorCode;
+use quickcard_api::{ErrorBody, ErrorDetail};
 use thiserror::Error;
 
 /// A refusal the API sends back: `{"error": {"code", "message", ...extra}}`.
 #[derive(Debug, Clone)]
 pub struct ApiError {
     pub status: StatusCode,
-    pub code: &'static str,
-    pub message: String,
-    pub extra: Map<String, Value>,
+    /// The body's `error` object: code, message and the code's extra fields.
+    pub error: ErrorDetail<ErrorCode>,
 }
 
 impl ApiError {
-    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
+    pub fn new(status: StatusCode, code: ErrorCode, message: impl Into<String>) -> ApiError {
         ApiError {
             status,
-            code,
-            message: message.into(),
-            extra: Map::new(),
+            error: ErrorDetail::new(code, message),
         }
     }
 
-    /// Adds an extra field beside `code` and `message`.
-    pub fn with(mut self, key: &str, value: impl Into<Value>) -> ApiError {
-        self.extra.insert(key.to_string(), value.into());
+    /// The refusal's code.
+    pub fn code(&self) -> ErrorCode {
+        self.error.code
+    }
+
+    /// The refusal's message (for logs and admins).
+    pub fn message(&self) -> &str {
+        &self.error.message
+    }
+
+    /// Sets extra fields beside `code` and `message`.
+    pub fn with(mut self, extra: impl FnOnce(&mut ErrorDetail<ErrorCode>)) -> ApiError {
+        extra(&mut self.error);
         self
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::BAD_REQUEST, "bad_request", message)
+        ApiError::new(StatusCode::BAD_REQUEST, ErrorCode::BadRequest, message)
     }
 
     /// A failure of the portal itself; the cause is logged, not sent.
@@ -44,7 +53,7 @@ impl ApiError {
         tracing::error!(%cause, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
+            ErrorCode::Internal,
             "the portal had an internal error; try again",
         )
     }
@@ -57,19 +66,17 @@ impl ApiError {
             | CardError::UnsupportedVersion(_) => StatusCode::UNPROCESSABLE_ENTITY,
             _ => StatusCode::FORBIDDEN,
         };
-        let mut err = ApiError::new(status, e.code(), e.to_string());
-        match e {
-            CardError::Expired { expires_at } => err = err.with("expires_at", *expires_at),
-            CardError::NotYetValid { issued_at } => err = err.with("issued_at", *issued_at),
+        ApiError::new(status, ErrorCode::from(e), e.to_string()).with(|d| match e {
+            CardError::Expired { expires_at } => d.expires_at = Some(*expires_at),
+            CardError::NotYetValid { issued_at } => d.issued_at = Some(*issued_at),
             _ => {}
-        }
-        err
+        })
     }
 
     pub fn kiosk_unauthorized() -> ApiError {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "kiosk_unauthorized",
+            ErrorCode::KioskUnauthorized,
             "this kiosk is not enrolled (missing or unknown kiosk credential)",
         )
     }
@@ -77,7 +84,7 @@ impl ApiError {
     pub fn session_expired() -> ApiError {
         ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "session_expired",
+            ErrorCode::SessionExpired,
             "the session has ended or expired; scan the card again",
         )
     }
@@ -85,19 +92,19 @@ impl ApiError {
     pub fn rate_limited(retry_after_secs: u64) -> ApiError {
         ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
-            "rate_limited",
+            ErrorCode::RateLimited,
             "too many attempts; wait a moment",
         )
-        .with("retry_after_secs", retry_after_secs)
+        .with(|d| d.retry_after_secs = Some(retry_after_secs))
     }
 
     pub fn locked_out(retry_after_secs: u64) -> ApiError {
         ApiError::new(
             StatusCode::LOCKED,
-            "locked_out",
+            ErrorCode::LockedOut,
             "card login for this user is locked after too many wrong PINs",
         )
-        .with("retry_after_secs", retry_after_secs)
+        .with(|d| d.retry_after_secs = Some(retry_after_secs))
     }
 }
 
@@ -107,20 +114,15 @@ impl From<sqlx::Error> for ApiError {
     }
 }
 
-/// The error code of a reply, kept in the response's extensions for the metrics
+/// The reply's body, with its code also kept in the response's extensions for the metrics
 /// middleware ([`crate::metrics`]).
-#[derive(Debug, Clone, Copy)]
-pub struct ErrorCode(pub &'static str);
-
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let retry = self.extra.get("retry_after_secs").and_then(Value::as_u64);
-        let mut body = Map::new();
-        body.insert("code".into(), json!(self.code));
-        body.insert("message".into(), json!(self.message));
-        body.extend(self.extra);
-        let mut resp = (self.status, axum::Json(json!({ "error": body }))).into_response();
-        resp.extensions_mut().insert(ErrorCode(self.code));
+        let retry = self.error.retry_after_secs;
+        let code = self.error.code;
+        let body = ErrorBody { error: self.error };
+        let mut resp = (self.status, axum::Json(body)).into_response();
+        resp.extensions_mut().insert(code);
         if let Some(secs) = retry
             && let Ok(v) = HeaderValue::from_str(&secs.max(1).to_string())
         {

@@ -11,60 +11,17 @@
 
 use axum::http::StatusCode;
 use quickcard::{Role, VerifyOptions};
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::AppState;
 use crate::config::PolicyRefusal;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::pin_attempts;
 use crate::secrets::Secret;
-use crate::store::{self, AuditEntry, Kiosk};
+use crate::store::{self, AuditEntry, AuditKind, AuditResult, Kiosk};
 
-/// `POST /v1/exchange` body.
-// Debug: crate::redact (no secrets in logs).
-#[derive(Clone, Deserialize)]
-pub struct ExchangeRequest {
-    /// The card's text, `QC:…`.
-    pub card: String,
-    /// The PIN, for cards that require a second factor.
-    #[serde(default)]
-    pub pin: Option<String>,
-}
-
-/// A session as the kiosk sees it (exchange reply and `GET /v1/session`).
-// Debug: crate::redact (no secrets in logs).
-#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct SessionReply {
-    pub token: String,
-    pub expires_at: i64,
-    pub user: UserView,
-    pub apps: Vec<AppTile>,
-    pub second_factor_used: bool,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct UserView {
-    pub id: String,
-    pub display_name: String,
-    pub given_name: String,
-    pub role: Role,
-    pub avatar: Avatar,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct Avatar {
-    pub initial: String,
-    pub color: String,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct AppTile {
-    pub id: String,
-    pub name: String,
-    pub icon: String,
-    pub color: String,
-}
+// The bodies are the wire contract's, shared with the kiosk.
+pub use quickcard_api::{AppTile, Avatar, ExchangeRequest, SessionReply, User};
 
 /// Avatar backgrounds; each has at least 4.5:1 contrast with white text (WCAG AA).
 const AVATAR_COLORS: &[&str] = &[
@@ -100,8 +57,9 @@ pub fn reply(
     let schools = [school.to_string()];
     SessionReply {
         token,
-        expires_at,
-        user: UserView {
+        // Unix seconds after 1970: the wire type is unsigned, SQL's is not.
+        expires_at: u64::try_from(expires_at).unwrap_or(0),
+        user: User {
             id: user_id.to_string(),
             display_name: display_name.to_string(),
             given_name: given_name.to_string(),
@@ -120,6 +78,7 @@ pub fn reply(
             })
             .collect(),
         second_factor_used: second_factor,
+        sign_in: None,
     }
 }
 
@@ -147,16 +106,19 @@ async fn over_limit(
     Ok(())
 }
 
+/// The result of a refusal's audit row until [`refuse`] sets the refusal's own code.
+pub const REFUSED: AuditResult = AuditResult::Refused(ErrorCode::Internal);
+
 /// Audits a refused exchange and returns the refusal.
 pub async fn refuse(state: &AppState, entry: AuditEntry, err: ApiError) -> ApiError {
     let entry = AuditEntry {
-        result: err.code.to_string(),
+        result: AuditResult::Refused(err.code()),
         ..entry
     };
     if let Err(e) = store::audit_now(&state.db, &entry).await {
         return ApiError::from(e);
     }
-    tracing::info!(code = err.code, kind = entry.kind, kiosk = ?entry.kiosk_id, "exchange refused");
+    tracing::info!(code = err.code().as_str(), kind = entry.kind.as_str(), kiosk = ?entry.kiosk_id, "exchange refused");
     err
 }
 
@@ -165,7 +127,7 @@ pub async fn refuse(state: &AppState, entry: AuditEntry, err: ApiError) -> ApiEr
 #[derive(Debug, Clone)]
 pub struct Caller<'a> {
     /// The audit log's `kind` (`exchange`, `chromebook_sign_in`).
-    pub kind: &'static str,
+    pub kind: AuditKind,
     /// The kiosk, for the audit log.
     pub kiosk_id: Option<&'a str>,
     /// The caller's rate-limit bucket (`kiosk:ID`, `signin-ip:ADDR`) and its budget per window.
@@ -219,7 +181,7 @@ pub struct Checked {
 
 impl Checked {
     /// The audit row of this card's holder.
-    pub fn audit(&self, caller: &Caller<'_>, result: &str) -> AuditEntry {
+    pub fn audit(&self, caller: &Caller<'_>, result: AuditResult) -> AuditEntry {
         let mut e = AuditEntry::new(self.now, caller.kind, result)
             .user(&self.holder.id)
             .card(&self.card.card_id);
@@ -238,7 +200,7 @@ pub async fn exchange(
     prefetched: Option<Prefetched>,
 ) -> Result<SessionReply, ApiError> {
     let caller = Caller {
-        kind: "exchange",
+        kind: AuditKind::Exchange,
         kiosk_id: Some(&kiosk.id),
         bucket: format!("kiosk:{}", kiosk.id),
         max: state.config.rate_limit.kiosk_max,
@@ -302,7 +264,7 @@ pub async fn check(
 ) -> Result<Checked, ApiError> {
     let now = state.now();
     let base = || {
-        let mut e = AuditEntry::new(now, caller.kind, "");
+        let mut e = AuditEntry::new(now, caller.kind, REFUSED);
         if let Some(k) = caller.kiosk_id {
             e = e.kiosk(k);
         }
@@ -368,7 +330,7 @@ pub async fn check(
                     Some(_) => "kiosk exceeded its scan rate limit".into(),
                     None => format!("{} exceeded its rate limit", caller.bucket),
                 })
-                .into_result("rate_limited"),
+                .into_result(ErrorCode::RateLimited),
         )
     })
     .await?;
@@ -397,7 +359,7 @@ pub async fn check(
         with_context(
             entry()
                 .detail("card exceeded its scan rate limit".into())
-                .into_result("rate_limited"),
+                .into_result(ErrorCode::RateLimited),
         )
     })
     .await?;
@@ -457,7 +419,7 @@ pub async fn check(
             } else {
                 "the user is not on the roster"
             };
-            let err = ApiError::new(StatusCode::FORBIDDEN, "unknown_user", msg);
+            let err = ApiError::new(StatusCode::FORBIDDEN, ErrorCode::UnknownUser, msg);
             return Err(refuse(state, with_context(entry().detail(msg.into())), err).await);
         }
     };
@@ -467,7 +429,7 @@ pub async fn check(
     {
         let err = ApiError::new(
             StatusCode::FORBIDDEN,
-            "card_revoked",
+            ErrorCode::CardRevoked,
             "this card was replaced or reported lost; use the newest card",
         );
         let detail = format!(
@@ -483,10 +445,10 @@ pub async fn check(
     if claims.role != holder.role {
         let err = ApiError::new(
             StatusCode::FORBIDDEN,
-            "role_mismatch",
+            ErrorCode::RoleMismatch,
             "this card's role is not the person's role on the roster; print a new card",
         )
-        .with("role", holder.role.as_str());
+        .with(|d| d.role = Some(holder.role));
         let detail = format!(
             "card claims role {}, the roster says {}",
             claims.role, holder.role
@@ -502,8 +464,12 @@ pub async fn check(
         let (msg, err) = match refusal {
             PolicyRefusal::Role(role) => {
                 let msg = format!("card login is not allowed for role {role} at this school");
-                let err = ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", msg.clone())
-                    .with("role", role.as_str());
+                let err = ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::RoleNotAllowed,
+                    msg.clone(),
+                )
+                .with(|d| d.role = Some(role));
                 (msg, err)
             }
             PolicyRefusal::Grade(grades) => {
@@ -511,9 +477,15 @@ pub async fn check(
                     "card login is not allowed for grade {} at this school",
                     grades.join("/")
                 );
-                let err = ApiError::new(StatusCode::FORBIDDEN, "role_not_allowed", msg.clone())
-                    .with("role", holder.role.as_str())
-                    .with("grade", grades.join(","));
+                let err = ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    ErrorCode::RoleNotAllowed,
+                    msg.clone(),
+                )
+                .with(|d| {
+                    d.role = Some(holder.role);
+                    d.grade = Some(grades.join(","));
+                });
                 (msg, err)
             }
         };
@@ -555,12 +527,12 @@ pub async fn check(
 }
 
 trait IntoResult {
-    fn into_result(self, result: &str) -> AuditEntry;
+    fn into_result(self, code: ErrorCode) -> AuditEntry;
 }
 
 impl IntoResult for AuditEntry {
-    fn into_result(mut self, result: &str) -> AuditEntry {
-        self.result = result.to_string();
+    fn into_result(mut self, code: ErrorCode) -> AuditEntry {
+        self.result = AuditResult::Refused(code);
         self
     }
 }

@@ -1,7 +1,7 @@
 //! # QuickCard portal
 //!
 //! The portal is the authority behind every kiosk: a kiosk's offline check only gives quick
-//! feedback, the portal verifies each card again ([`quickcard::verify`]) and decides. It turns a
+//! feedback, the portal verifies each card again ([`quickcard::verify()`]) and decides. It turns a
 //! card into a session, ends sessions, hands out one-time app launch URLs, keeps revocations,
 //! PIN lockouts, rate limits and the audit log — all in the database, so any number of
 //! replicas on one PostgreSQL behave as one portal.

@@ -21,6 +21,7 @@ fn main() -> std::process::ExitCode {
     };
     match rt.block_on(quickcard_portal::cli::run(cli)) {
         Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) if quickcard_portal::cli::is_closed_stdout(&e) => std::process::ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("error: {e:#}");
             std::process::ExitCode::FAILURE

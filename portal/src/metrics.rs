@@ -250,7 +250,7 @@ pub async fn count(State(state): State<AppState>, req: Request, next: Next) -> R
     let path = req.uri().path().to_string();
     let resp = next.run(req).await;
     let code = match resp.extensions().get::<ErrorCode>() {
-        Some(c) => c.0,
+        Some(c) => c.as_str(),
         None if resp.status().is_success() || resp.status().is_redirection() => "ok",
         None => "other_error",
     };

@@ -17,8 +17,8 @@ use sqlx::{Column, Row};
 
 use crate::AppState;
 use crate::db::Db;
-use crate::error::ApiError;
-use crate::store::{self, AuditEntry};
+use crate::error::{ApiError, ErrorCode};
+use crate::store::{self, AuditEntry, AuditKind, AuditResult};
 
 type Result<T> = std::result::Result<T, sqlx::Error>;
 
@@ -168,7 +168,7 @@ pub async fn export_audited(db: &Db, user_id: &str, now: i64, by: &str) -> Resul
     if data.is_some() {
         store::audit_now(
             db,
-            &AuditEntry::new(now, "person_export", "ok")
+            &AuditEntry::new(now, AuditKind::PersonExport, AuditResult::Ok)
                 .user(user_id)
                 .detail(format!("exported by {by}")),
         )
@@ -224,13 +224,7 @@ pub async fn erase(db: &Db, user_id: &str, now: i64, by: &str) -> Result<Option<
             already: true,
         }));
     }
-    let exists = sqlx::query("SELECT COUNT(*) AS n FROM users WHERE id = $1")
-        .bind(user_id.to_string())
-        .fetch_one(&mut *tx)
-        .await?
-        .try_get::<i64, _>("n")?
-        > 0;
-    if !exists {
+    if !crate::store::user_exists(&mut tx, user_id, false).await? {
         tx.rollback().await?;
         return Ok(None);
     }
@@ -261,7 +255,7 @@ pub async fn erase(db: &Db, user_id: &str, now: i64, by: &str) -> Result<Option<
         .await?;
     store::audit(
         &mut tx,
-        &AuditEntry::new(now, "person_erase", "ok")
+        &AuditEntry::new(now, AuditKind::PersonErase, AuditResult::Ok)
             .user(user_id)
             .detail(format!("erased by {by}: {deleted} rows deleted")),
     )
@@ -303,7 +297,7 @@ pub async fn is_erased(db: &Db, user_id: &str) -> Result<bool> {
 pub fn erased_error() -> ApiError {
     ApiError::new(
         StatusCode::FORBIDDEN,
-        "user_erased",
+        ErrorCode::UserErased,
         "this person's data was erased at the district's request, and their cards no longer \
          work; if they are back at school, an admin must add them under a new id and print a \
          new card",
@@ -328,7 +322,7 @@ pub enum Command {
 }
 
 fn cli_user(id: &str) -> anyhow::Result<String> {
-    crate::api::normalise_user(id).map_err(|e| anyhow::anyhow!("--user: {}", e.message))
+    crate::api::normalise_user(id).map_err(|e| anyhow::anyhow!("--user: {}", e.message()))
 }
 
 /// Runs a `person` command.
@@ -345,7 +339,7 @@ pub async fn command(db: &Db, cmd: &Command, now: i64) -> anyhow::Result<()> {
             let data = export_audited(db, &id, now, "command line")
                 .await?
                 .ok_or_else(|| missing(&id))?;
-            println!("{}", serde_json::to_string_pretty(&data)?);
+            crate::cli::outln!("{}", serde_json::to_string_pretty(&data)?)?;
         }
         Command::Erase { user } => {
             let id = cli_user(user)?;
@@ -353,16 +347,16 @@ pub async fn command(db: &Db, cmd: &Command, now: i64) -> anyhow::Result<()> {
                 .await?
                 .ok_or_else(|| missing(&id))?;
             if e.already {
-                println!(
+                crate::cli::outln!(
                     "user {id} was already erased at {}",
                     quickcard::time::format_utc(e.erased_at as u64)
-                );
+                )?;
             } else {
                 tracing::info!(user = %id, "person erased");
-                println!(
+                crate::cli::outln!(
                     "user {id} erased: {} rows deleted; their cards are refused (user_erased)",
                     e.rows_deleted
-                );
+                )?;
             }
         }
     }
@@ -380,7 +374,7 @@ pub fn routes() -> axum::Router<AppState> {
 fn no_such_user() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "unknown_user",
+        ErrorCode::UnknownUser,
         "the portal holds nothing about this user id",
     )
 }

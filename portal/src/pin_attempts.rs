@@ -21,7 +21,7 @@ use sqlx::Row;
 use crate::AppState;
 use crate::config::LockoutConfig;
 use crate::db::Db;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::exchange::{Caller, refuse};
 use crate::secrets;
 use crate::store::{self, AuditEntry};
@@ -166,7 +166,7 @@ pub async fn check_pin(
     let Some(pin) = pin.filter(|p| !p.is_empty()) else {
         let err = ApiError::new(
             StatusCode::UNAUTHORIZED,
-            "pin_required",
+            ErrorCode::PinRequired,
             "this card needs a PIN",
         );
         return Err(refused(entry.clone(), err).await);
@@ -174,7 +174,7 @@ pub async fn check_pin(
     let Some(hash) = holder.pin_hash.clone() else {
         let err = ApiError::new(
             StatusCode::FORBIDDEN,
-            "pin_not_set",
+            ErrorCode::PinNotSet,
             "this card needs a PIN but none is set for the user; ask the school office",
         );
         return Err(refused(entry.clone(), err).await);
@@ -244,8 +244,8 @@ pub async fn check_pin(
         ));
         return Err(refused(e, locked_out(until, now)).await);
     }
-    let err = ApiError::new(StatusCode::UNAUTHORIZED, "wrong_pin", "wrong PIN")
-        .with("attempts_left", (max - n).max(0));
+    let err = ApiError::new(StatusCode::UNAUTHORIZED, ErrorCode::WrongPin, "wrong PIN")
+        .with(|d| d.attempts_left = Some(u32::try_from((max - n).max(0)).unwrap_or(0)));
     let e = entry
         .clone()
         .detail(format!("wrong PIN ({n} in a row from {source})"));
@@ -257,10 +257,10 @@ fn locked_out(until: i64, now: i64) -> ApiError {
     if until >= LOCKED_UNTIL_UNLOCKED {
         ApiError::new(
             StatusCode::LOCKED,
-            "locked_out",
+            ErrorCode::LockedOut,
             "too many wrong PINs here: a teacher or an administrator must unlock this card",
         )
-        .with("until_unlocked", true)
+        .with(|d| d.until_unlocked = Some(true))
     } else {
         ApiError::locked_out((until - now).max(1) as u64)
     }

@@ -1,7 +1,8 @@
 //! `Debug` for the portal's types that hold secrets (credentials, tokens, PINs and their
 //! hashes, enrolment codes, ChromeOS passwords): those fields print as `[redacted]`, the rest
 //! as usual. A derived `Debug` would put them into any log line or panic message that formats
-//! the value with `{:?}`. The secrets' own types (`Secret`, the keys) redact themselves.
+//! the value with `{:?}`. The secrets' own types (`Secret`, the keys) redact themselves, and
+//! so do the wire's request and reply bodies (`quickcard-api`); the tests here check both.
 
 use std::fmt;
 
@@ -71,30 +72,16 @@ redacted_debug!(SessionView, "SessionView" {
     token_hash
 });
 redacted_debug!(crate::api::LiveSession, "LiveSession" { kiosk, session; token });
-redacted_debug!(crate::api::EnrollReply, "EnrollReply" {
-    kiosk_id, name, school_id, trust;
-    credential
-});
-redacted_debug!(crate::exchange::ExchangeRequest, "ExchangeRequest" { card; pin });
-redacted_debug!(crate::exchange::SessionReply, "SessionReply" {
-    expires_at, user, apps, second_factor_used;
-    token
-});
 redacted_debug!(crate::demo::Prepared, "Prepared" {
     state, kiosk_id, school_id, import;
     kiosk_credential, enrolment_code, admin_token
-});
-#[cfg(feature = "saml")]
-redacted_debug!(crate::signin::SignInForm, "SignInForm" {
-    acs_url, relay_state, email;
-    saml_response, password
 });
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::exchange::{Avatar, ExchangeRequest, SessionReply, UserView};
     use crate::secrets::Secret;
+    use quickcard_api::{Avatar, EnrollReply, ExchangeRequest, SessionReply, SignInHandoff, User};
 
     const SECRET: &str = "s3cr3t-VALUE-that-must-not-print";
 
@@ -183,7 +170,7 @@ mod tests {
             "EnrollReply",
             format!(
                 "{:?}",
-                crate::api::EnrollReply {
+                EnrollReply {
                     kiosk_id: "k".into(),
                     name: "n".into(),
                     credential: s(),
@@ -202,10 +189,10 @@ mod tests {
                 }
             ),
         );
-        let reply = SessionReply {
+        let mut reply = SessionReply {
             token: s(),
             expires_at: 0,
-            user: UserView {
+            user: User {
                 id: "u".into(),
                 display_name: "A B".into(),
                 given_name: "A".into(),
@@ -217,29 +204,19 @@ mod tests {
             },
             apps: Vec::new(),
             second_factor_used: false,
+            sign_in: None,
         };
         hidden("SessionReply", format!("{reply:?}"));
-        #[cfg(feature = "saml")]
-        {
-            let form = crate::signin::SignInForm {
-                acs_url: "https://sp/acs".into(),
-                saml_response: s(),
-                relay_state: String::new(),
-                email: "a@d.example".into(),
-                password: s(),
-            };
-            hidden("SignInForm", format!("{form:?}"));
-            hidden(
-                "SignInReply",
-                format!(
-                    "{:?}",
-                    crate::signin::SignInReply {
-                        session: reply,
-                        sign_in: form
-                    }
-                ),
-            );
-        }
+        let form = SignInHandoff {
+            acs_url: "https://sp/acs".into(),
+            saml_response: s(),
+            relay_state: String::new(),
+            email: "a@d.example".into(),
+            password: s(),
+        };
+        hidden("SignInHandoff", format!("{form:?}"));
+        reply.sign_in = Some(Box::new(form));
+        hidden("SessionReply with its sign-in", format!("{reply:?}"));
         // The secrets' own types.
         let secret = Secret::token("qcs_");
         let dbg = format!("{secret:?}");

@@ -7,8 +7,6 @@
 
 use std::fmt;
 
-use argon2::Argon2;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
@@ -27,15 +25,7 @@ pub fn salt() -> String {
     hex(&random_bytes::<16>())
 }
 
-pub fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        s.push(DIGITS[(b >> 4) as usize] as char);
-        s.push(DIGITS[(b & 15) as usize] as char);
-    }
-    s
-}
+pub use quickcard::util::hex;
 
 fn base64url(bytes: &[u8]) -> String {
     use base64::Engine as _;
@@ -132,22 +122,12 @@ pub fn hash_pin(pin: &str) -> Result<String, PinError> {
     if !(4..=12).contains(&pin.len()) || !pin.bytes().all(|b| b.is_ascii_digit()) {
         return Err(PinError::Format);
     }
-    let salt =
-        SaltString::encode_b64(&random_bytes::<16>()).map_err(|e| PinError::Hash(e.to_string()))?;
-    Argon2::default()
-        .hash_password(pin.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| PinError::Hash(e.to_string()))
+    quickcard::util::hash_pin(pin, &random_bytes::<16>()).map_err(PinError::Hash)
 }
 
 /// Whether `pin` matches the stored argon2 hash (argon2's own comparison is constant time).
 pub fn verify_pin(pin: &str, stored: &str) -> bool {
-    match PasswordHash::new(stored) {
-        Ok(parsed) => Argon2::default()
-            .verify_password(pin.as_bytes(), &parsed)
-            .is_ok(),
-        Err(_) => false,
-    }
+    quickcard::util::check_pin(pin, stored)
 }
 
 #[cfg(test)]

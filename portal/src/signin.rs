@@ -22,25 +22,24 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use quickcard_api::{KioskConfig, SignInHandoff};
 use quickcard_saml::{
     BuildError, EmailNameId, RequestError, ResponseIds, SignIn, build_response, idp_metadata,
     parse_authn_request, parse_redirect_query,
 };
-use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use crate::AppState;
-use crate::api::parse as parse_body;
-use crate::error::ApiError;
+use crate::api::{parse as parse_body, unix_secs};
+use crate::error::{ApiError, ErrorCode};
 use crate::exchange::{self, Caller, ExchangeRequest, SchoolScope, SessionReply};
 use crate::idp::Idp;
 use crate::secrets::{Secret, hash_token};
 use crate::signin_device;
-use crate::store::{self, AuditEntry, PendingSignIn};
+use crate::store::{self, AuditEntry, AuditKind, AuditResult, PendingSignIn};
 use quickcard_saml::html_escape as escape;
 
 /// The audit log's `kind` for everything of a Chromebook sign-in.
-pub const AUDIT_KIND: &str = "chromebook_sign_in";
+pub const AUDIT_KIND: AuditKind = AuditKind::ChromebookSignIn;
 
 /// The sign-in routes (merged into [`crate::app`]).
 pub fn routes() -> Router<AppState> {
@@ -63,7 +62,11 @@ const NOT_CONFIGURED: &str =
     "Chromebook sign-in is not set up on this portal (its config has no [saml] section)";
 
 fn not_configured_json() -> ApiError {
-    ApiError::new(StatusCode::NOT_FOUND, "saml_not_configured", NOT_CONFIGURED)
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        ErrorCode::SamlNotConfigured,
+        NOT_CONFIGURED,
+    )
 }
 
 fn not_configured_text() -> Response {
@@ -180,7 +183,7 @@ async fn ip_hit(state: &AppState, idp: &Idp, addr: &str) -> Result<(), ApiError>
         if hits == idp.settings.ip_max + 1 {
             store::audit_now(
                 &state.db,
-                &AuditEntry::new(state.now(), AUDIT_KIND, "rate_limited")
+                &AuditEntry::new(state.now(), AUDIT_KIND, ErrorCode::RateLimited)
                     .flagged()
                     .detail(format!("{addr} exceeded the sign-in rate limit")),
             )
@@ -236,9 +239,9 @@ fn too_many(e: ApiError) -> Response {
         e.status,
         "Too many sign-ins from this network",
         "Wait a minute and start the sign-in again.",
-        e.code,
+        e.code().as_str(),
     );
-    if let Some(v) = e.extra.get("retry_after_secs")
+    if let Some(v) = e.error.retry_after_secs
         && let Ok(v) = HeaderValue::from_str(&v.to_string())
     {
         page.headers_mut().insert(header::RETRY_AFTER, v);
@@ -258,7 +261,7 @@ async fn start_sign_in(
             e.status,
             "The portal could not start the sign-in",
             "Try again in a moment. If this keeps happening, tell the district's IT team.",
-            e.code,
+            e.code().as_str(),
         )
     };
     let now = state.now();
@@ -285,8 +288,9 @@ async fn start_sign_in(
                     | RequestError::BadXml(_)
             );
             if !garbage {
-                let mut entry = AuditEntry::new(now, AUDIT_KIND, &format!("saml_{}", e.code()))
-                    .detail(format!("sign-in request refused: {e}; from {addr}"));
+                let mut entry =
+                    AuditEntry::new(now, AUDIT_KIND, AuditResult::SamlRequest(e.code()))
+                        .detail(format!("sign-in request refused: {e}; from {addr}"));
                 if flagged {
                     entry = entry.flagged();
                 }
@@ -333,7 +337,7 @@ async fn start_sign_in(
     if !stored {
         store::audit_now(
             &state.db,
-            &AuditEntry::new(now, AUDIT_KIND, "signin_replayed")
+            &AuditEntry::new(now, AUDIT_KIND, AuditResult::SigninReplayed)
                 .flagged()
                 .detail(format!(
                     "AuthnRequest {} of {} was already used once; refused; from {addr}",
@@ -371,22 +375,8 @@ fn saml_request_param(query: &str) -> Option<String> {
 }
 
 fn percent_decode(s: &str) -> Option<String> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let h = std::str::from_utf8(b.get(i + 1..i + 3)?).ok()?;
-                out.push(u8::from_str_radix(h, 16).ok()?);
-                i += 2;
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).ok()
+    let bytes = quickcard::util::percent_decode(s, quickcard::util::BadEscape::Refuse)?;
+    String::from_utf8(bytes).ok()
 }
 
 /// `GET /saml/metadata`
@@ -434,7 +424,7 @@ enum Lookup {
 fn signin_unknown() -> ApiError {
     ApiError::new(
         StatusCode::NOT_FOUND,
-        "signin_unknown",
+        ErrorCode::SigninUnknown,
         "no such sign-in request; start the sign-in again on the Chromebook",
     )
 }
@@ -442,7 +432,7 @@ fn signin_unknown() -> ApiError {
 fn signin_used() -> ApiError {
     ApiError::new(
         StatusCode::GONE,
-        "signin_used",
+        ErrorCode::SigninUsed,
         "this sign-in request was already answered; start the sign-in again on the Chromebook",
     )
 }
@@ -450,7 +440,7 @@ fn signin_used() -> ApiError {
 fn signin_expired(why: &str) -> ApiError {
     ApiError::new(
         StatusCode::GONE,
-        "signin_expired",
+        ErrorCode::SigninExpired,
         format!("{why}; start the sign-in again on the Chromebook"),
     )
 }
@@ -490,45 +480,21 @@ async fn signin_config(
     // Salted hashes, not user ids: anyone who starts a sign-in reads this reply.
     let revoked =
         crate::api::revoked_cards(store::revocations_for_schools(&state.db, schools).await?);
-    Ok(axum::Json(json!({
-        "kiosk_id": "",
-        "name": "Chromebook sign-in",
-        "school_id": "",
-        "schools": schools,
-        "trust": state.trust.keys(),
-        "revoked": revoked,
-        "idle_timeout_secs": state.config.kiosk.idle_timeout_secs,
-        "clock_skew_secs": state.config.session.clock_skew_secs,
-        "server_time": state.now(),
-        "demo": state.demo,
-        "expires_at": p.expires_at,
-        "service_provider": p.issuer,
-    }))
+    Ok(axum::Json(KioskConfig {
+        kiosk_id: String::new(),
+        name: "Chromebook sign-in".into(),
+        school_id: String::new(),
+        schools: Some(schools.clone()),
+        trust: state.trust.keys().to_vec(),
+        revoked,
+        idle_timeout_secs: Some(state.config.kiosk.idle_timeout_secs),
+        clock_skew_secs: state.config.session.clock_skew_secs,
+        server_time: unix_secs(state.now()),
+        demo: state.demo,
+        expires_at: Some(unix_secs(p.expires_at)),
+        service_provider: Some(p.issuer.clone()),
+    })
     .into_response())
-}
-
-/// What the sign-in page posts to the ACS URL, and the ChromeOS password it passes on.
-// Debug: crate::redact (no secrets in logs).
-#[derive(Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct SignInForm {
-    pub acs_url: String,
-    /// The `SAMLResponse` form value (base64 of the signed XML), posted as is.
-    pub saml_response: String,
-    /// The `RelayState` form value; empty when the request had none (then post none).
-    pub relay_state: String,
-    /// The `NameID`: the user's primary Google e-mail.
-    pub email: String,
-    /// The user's ChromeOS password for the Credentials Passing API (see `portal/API.md`);
-    /// empty unless Chrome Verified Access attested the Chromebook.
-    pub password: String,
-}
-
-/// The reply of a successful sign-in exchange.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
-pub struct SignInReply {
-    #[serde(flatten)]
-    pub session: SessionReply,
-    pub sign_in: SignInForm,
 }
 
 /// `POST /v1/signin/{request}/exchange`
@@ -537,15 +503,17 @@ async fn signin_exchange(
     ClientAddr(addr): ClientAddr,
     Path(request): Path<String>,
     body: crate::api::Body,
-) -> Result<axum::Json<SignInReply>, ApiError> {
+) -> Result<axum::Json<SessionReply>, ApiError> {
     let idp = idp(&state).cloned().ok_or_else(not_configured_json)?;
     let pending = match lookup(&state, &request).await {
         Ok(Lookup::Usable(p)) => p,
         Ok(Lookup::Refused(p, e)) => {
             ip_hit(&state, &idp, &addr).await?;
-            let entry = AuditEntry::new(state.now(), AUDIT_KIND, e.code).detail(format!(
+            let entry = AuditEntry::new(state.now(), AUDIT_KIND, e.code()).detail(format!(
                 "card exchange for AuthnRequest {} of {} refused: {}; from {addr}",
-                p.request_id, p.issuer, e.message
+                p.request_id,
+                p.issuer,
+                e.message()
             ));
             return Err(exchange::refuse(&state, entry, e).await);
         }
@@ -578,9 +546,9 @@ async fn signin_exchange(
     let checked = exchange::check(&state, &caller, req).await?;
     if let Err(e) = signin_device::check_exchange_network(&idp, &checked.school, &addr) {
         let entry = checked
-            .audit(&caller, "")
+            .audit(&caller, exchange::REFUSED)
             .flagged()
-            .detail(format!("{}; {context}", e.message));
+            .detail(format!("{}; {context}", e.message()));
         return Err(exchange::refuse(&state, entry, e).await);
     }
     let now = checked.now;
@@ -592,7 +560,7 @@ async fn signin_exchange(
     let no_account = |why: String| {
         ApiError::new(
             StatusCode::FORBIDDEN,
-            "no_google_account",
+            ErrorCode::NoGoogleAccount,
             format!("no Google account is known for this user: {why}; ask the district's IT team"),
         )
     };
@@ -608,16 +576,16 @@ async fn signin_exchange(
             Err(err) => {
                 let e = no_account(err.to_string());
                 let entry = checked
-                    .audit(&caller, "")
-                    .detail(format!("{}; {context}", e.message));
+                    .audit(&caller, exchange::REFUSED)
+                    .detail(format!("{}; {context}", e.message()));
                 return Err(refuse(entry, e).await);
             }
         },
         Err(why) => {
             let e = no_account(why.0);
             let entry = checked
-                .audit(&caller, "")
-                .detail(format!("{}; {context}", e.message));
+                .audit(&caller, exchange::REFUSED)
+                .detail(format!("{}; {context}", e.message()));
             return Err(refuse(entry, e).await);
         }
     };
@@ -638,8 +606,8 @@ async fn signin_exchange(
                 signin_expired(&format!("this sign-in request is no longer valid ({err})"))
             };
             let entry = checked
-                .audit(&caller, "")
-                .detail(format!("{}; {context}", e.message));
+                .audit(&caller, exchange::REFUSED)
+                .detail(format!("{}; {context}", e.message()));
             return Err(refuse(entry, e).await);
         }
     };
@@ -669,8 +637,8 @@ async fn signin_exchange(
         Err(BuildError::RequestExpired { .. }) => {
             let e = signin_expired("this sign-in request has expired");
             let entry = checked
-                .audit(&caller, "")
-                .detail(format!("{}; {context}", e.message));
+                .audit(&caller, exchange::REFUSED)
+                .detail(format!("{}; {context}", e.message()));
             return Err(refuse(entry, e).await);
         }
         Err(e) => {
@@ -680,7 +648,7 @@ async fn signin_exchange(
         }
     };
 
-    let ok = checked.audit(&caller, "ok").detail(format!(
+    let ok = checked.audit(&caller, AuditResult::Ok).detail(format!(
         "signed in to {} as {} (AuthnRequest {}, response valid until {}); key {} ({}), role {}{}; from {addr}, {device}",
         pending.issuer,
         name_id.as_str(),
@@ -701,8 +669,8 @@ async fn signin_exchange(
             None => signin_unknown(),
         };
         let entry = checked
-            .audit(&caller, "")
-            .detail(format!("{}; {context}", e.message));
+            .audit(&caller, exchange::REFUSED)
+            .detail(format!("{}; {context}", e.message()));
         return Err(refuse(entry, e).await);
     };
     // Derived, never stored: see crate::chromeos_password. It opens the child's Chromebook
@@ -724,16 +692,14 @@ async fn signin_exchange(
         checked.second_factor,
     );
     session.apps.clear();
-    Ok(axum::Json(SignInReply {
-        session,
-        sign_in: SignInForm {
-            acs_url: signed.acs_url().to_string(),
-            saml_response: signed.base64(),
-            relay_state: signed.relay_state().unwrap_or("").to_string(),
-            email: name_id.as_str().to_string(),
-            password: password.map(|p| p.expose().to_string()).unwrap_or_default(),
-        },
-    }))
+    session.sign_in = Some(Box::new(SignInHandoff {
+        acs_url: signed.acs_url().to_string(),
+        saml_response: signed.base64(),
+        relay_state: signed.relay_state().unwrap_or("").to_string(),
+        email: name_id.as_str().to_string(),
+        password: password.map(|p| p.expose().to_string()).unwrap_or_default(),
+    }));
+    Ok(axum::Json(session))
 }
 
 #[cfg(test)]

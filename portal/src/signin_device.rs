@@ -7,10 +7,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 use crate::idp::Idp;
 use crate::signin::{AUDIT_KIND, error_page};
-use crate::store::{self, AuditEntry};
+use crate::store::{self, AuditEntry, AuditResult};
 use crate::verified_access::{CHALLENGE_HEADER, RESPONSE_HEADER};
 
 /// Added to the sign-in URL when the portal has sent its challenge, so that a device that does
@@ -45,7 +45,7 @@ fn without_marker(query: &str) -> (String, bool) {
 async fn refuse(
     state: &AppState,
     addr: &str,
-    result: &str,
+    result: AuditResult,
     detail: String,
     page: (StatusCode, &str, &str),
 ) -> Start {
@@ -55,8 +55,8 @@ async fn refuse(
     if let Err(e) = store::audit_now(&state.db, &entry).await {
         tracing::error!(error = %e, "audit write failed");
     }
-    tracing::warn!(%addr, result, "sign-in start refused");
-    Start::Respond(error_page(page.0, page.1, page.2, result))
+    tracing::warn!(%addr, %result, "sign-in start refused");
+    Start::Respond(error_page(page.0, page.1, page.2, &result.to_string()))
 }
 
 /// The checks at `/saml/sso`, before the `AuthnRequest` is read.
@@ -72,7 +72,7 @@ pub(crate) async fn check_start(
         return refuse(
             state,
             addr,
-            "network_not_allowed",
+            ErrorCode::NetworkNotAllowed.into(),
             "sign-in started outside every school's network ranges".into(),
             (
                 StatusCode::FORBIDDEN,
@@ -102,7 +102,7 @@ pub(crate) async fn check_start(
                 refuse(
                     state,
                     addr,
-                    "device_not_attested",
+                    AuditResult::DeviceNotAttested,
                     format!("device attestation failed: {e}"),
                     (
                         StatusCode::FORBIDDEN,
@@ -120,7 +120,7 @@ pub(crate) async fn check_start(
         return refuse(
             state,
             addr,
-            "device_not_attested",
+            AuditResult::DeviceNotAttested,
             "the device did not answer the Verified Access challenge (not a managed \
              Chromebook, or DeviceWebBasedAttestationAllowedUrls does not list the portal)"
                 .into(),
@@ -177,7 +177,7 @@ pub(crate) fn check_exchange_network(idp: &Idp, school: &str, addr: &str) -> Res
     }
     Err(ApiError::new(
         StatusCode::FORBIDDEN,
-        "network_not_allowed",
+        ErrorCode::NetworkNotAllowed,
         format!(
             "this card's school ({school}) does not sign in from this network; use the card at \
              its own school"

@@ -32,7 +32,7 @@ use sha2::{Digest, Sha256};
 use thiserror::Error;
 
 use crate::AppState;
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorCode};
 
 /// Where the page lives on the portal.
 pub const MOUNT: &str = "/kiosk/";
@@ -123,7 +123,7 @@ impl WebBundle {
         let header = |t: String| HeaderValue::from_str(&t).expect("hex is a valid header value");
         let mut files = HashMap::new();
         for (name, body) in raw {
-            let tag = hex(&Sha256::digest(&body)[..12]);
+            let tag = quickcard::util::hex(&Sha256::digest(&body)[..12]);
             let gzip = twins
                 .remove(&name)
                 .map(|gz| (Bytes::from(gz), header(format!("\"{tag}-gz\""))));
@@ -206,7 +206,7 @@ impl WebBundle {
         let Some(file) = self.files.get(name) else {
             return ApiError::new(
                 StatusCode::NOT_FOUND,
-                "not_found",
+                ErrorCode::NotFound,
                 format!("the browser kiosk has no file {name:?}"),
             )
             .into_response();
@@ -234,7 +234,7 @@ impl WebBundle {
                 // the page unprotected.
                 return ApiError::new(
                     StatusCode::INTERNAL_SERVER_ERROR,
-                    "bad_policy",
+                    ErrorCode::BadPolicy,
                     "the browser kiosk's Content-Security-Policy is not a valid header; check \
                      the ACS URLs of the [saml] service providers",
                 )
@@ -294,7 +294,7 @@ fn serve(state: &AppState, name: &str, headers: &HeaderMap) -> Response {
         Some(bundle) => bundle.respond(name, headers, &bundle.policy(acs_urls(state))),
         None => ApiError::new(
             StatusCode::NOT_FOUND,
-            "no_web_kiosk",
+            ErrorCode::NoWebKiosk,
             "this portal serves no browser kiosk: build it with scripts/build-web.sh and set \
              web_dir in the portal's config",
         )
@@ -445,10 +445,6 @@ fn cache_policy(name: &str) -> &'static str {
     } else {
         REVALIDATE
     }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

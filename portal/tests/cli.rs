@@ -297,3 +297,34 @@ fn check_config_names_unknown_keys_and_their_section() {
         "{e}"
     );
 }
+
+/// `quickcard-portal kiosk list | head`: a reader that stops early ends the command quietly,
+/// with success and no panic, as every Unix tool does.
+#[test]
+fn output_into_a_closed_pipe_is_a_quiet_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("portal.toml");
+    std::fs::write(
+        &config,
+        format!("[[trust]]\npublic = \"{}\"\n", common::issuer().public()),
+    )
+    .unwrap();
+    let db = format!("sqlite://{}", dir.path().join("portal.db").display());
+    // The reading end is closed before the command writes its first line.
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(BIN)
+        .arg("--config")
+        .arg(&config)
+        .arg("--check-config")
+        .env("QUICKCARD_PORTAL_DATABASE_URL", &db)
+        .env_remove("CI")
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let err = text(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert!(out.status.success(), "{err}");
+}

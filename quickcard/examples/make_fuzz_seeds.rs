@@ -10,11 +10,8 @@ use std::fs;
 use std::path::PathBuf;
 
 use ed25519_dalek::{Signature, VerifyingKey};
+use quickcard::util::hex;
 use quickcard::{IssuerKey, base45};
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
 
 fn escape(ws: &[u8]) -> String {
     ws.iter()

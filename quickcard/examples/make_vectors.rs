@@ -29,7 +29,14 @@ fn recode(text: &str, edit: impl FnOnce(&mut Vec<u8>)) -> String {
 }
 
 fn main() {
-    let root = PathBuf::from(std::env::args().nth(1).unwrap_or("sample-cards".into()));
+    generate(&PathBuf::from(
+        std::env::args().nth(1).unwrap_or("sample-cards".into()),
+    ));
+}
+
+/// Writes `keys/` and `vectors/` under `root`. `tests/vectors.rs` includes this file and calls
+/// this, so the committed files are checked against the generator without a `cargo run`.
+pub fn generate(root: &Path) {
     let keys_dir = root.join("keys");
     fs::create_dir_all(&keys_dir).unwrap();
     let demo = IssuerKey::demo();

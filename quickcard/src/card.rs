@@ -193,6 +193,6 @@ impl UnverifiedCard {
             .chain_update(&self.body)
             .chain_update(self.signature)
             .finalize();
-        d[..8].iter().map(|b| format!("{b:02x}")).collect()
+        crate::util::hex(&d[..8])
     }
 }

@@ -7,7 +7,6 @@
 
 use std::fmt;
 use std::fs;
-use std::io::Write;
 use std::path::Path;
 use std::str::FromStr;
 
@@ -15,6 +14,8 @@ use ed25519_dalek::{Signature, Signer, SigningKey, VerifyingKey};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use thiserror::Error;
+
+use crate::util::hex;
 
 /// Text prefix of a public key.
 pub const PUBLIC_KEY_PREFIX: &str = "qcpk1:";
@@ -51,10 +52,6 @@ pub enum KeyError {
     BadSecretKey,
     #[error("{0} is not a valid Ed25519 public key")]
     InvalidPoint(String),
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Exactly `2 * N` hex digits. Digit by digit rather than `u8::from_str_radix` on pairs, which
@@ -346,28 +343,16 @@ impl IssuerKey {
 }
 
 fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
-    let err = |source| KeyError::Io {
-        path: path.display().to_string(),
-        source,
-    };
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut file = opts.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
+    crate::util::write_new(path, bytes, mode).map_err(|source| {
+        if source.kind() == std::io::ErrorKind::AlreadyExists {
             KeyError::Exists(path.display().to_string())
         } else {
-            err(e)
+            KeyError::Io {
+                path: path.display().to_string(),
+                source,
+            }
         }
-    })?;
-    file.write_all(bytes).map_err(err)?;
-    file.sync_all().map_err(err)
+    })
 }
 
 #[cfg(test)]

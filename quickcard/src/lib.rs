@@ -10,7 +10,9 @@
 //!   Base45 text that fits a version-6 QR code at error-correction level M;
 //! - [`keys`]: issuer key files (secret 0600, never printed) and public keys as text;
 //! - [`verify`](mod@verify): fully offline checks against a trust list, with one precise error per
-//!   failure.
+//!   failure;
+//! - [`util`]: helpers every QuickCard program shares (hex, percent-decoding, owner-only files,
+//!   PIN hashes with the `pin` feature), kept here once.
 //!
 //! It depends on no GUI, network or database crate, and compiles for `wasm32-unknown-unknown`
 //! (without the default `keygen` feature) for the browser kiosk.
@@ -37,6 +39,7 @@ pub mod card;
 pub mod claims;
 pub mod keys;
 pub mod time;
+pub mod util;
 pub mod verify;
 
 pub use card::{PREFIX, UnverifiedCard, VERSION, decode, sign};

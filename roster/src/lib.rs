@@ -11,6 +11,10 @@
 //! - **A file: the simple CSV** — one row per user (and class), for schools without an SIS
 //!   export. See [`simple`] for its columns.
 //!
+//! Data flows one way: the files → `table` (a CSV reader that names file and line in every
+//! error) → [`oneroster`] or [`simple`] (rows into users, schools and classes) → a checked
+//! [`Roster`], or one `RosterError`.
+//!
 //! Reading is all or nothing: any bad row (missing id, unknown role, duplicate id, text that is
 //! not UTF-8, a reference to a school or class that is not there, a torn row) is a
 //! [`RosterError`] naming the file and line, and no [`Roster`] is returned.

@@ -7,7 +7,7 @@
 //! digits and checks nothing. A right PIN clears the count. A lock that only grows to
 //! 10 minutes still lets the technician in the same morning after a child played with the pad.
 //!
-//! Time is the kiosk's monotonic clock (the injected [`Clock`](crate::platform::Clock)), so
+//! Time is the kiosk's monotonic clock (the injected [`Clock`](crate::app::ports::Clock)), so
 //! changing the wall clock does not open the pad, and tests move time by hand.
 
 /// Wrong PINs in a row that lock the pad.

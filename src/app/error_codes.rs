@@ -1,40 +1,67 @@
 //! Which screen each refusal code gets: the card format's own codes (the kiosk's offline
-//! check) and the portal's (`portal/API.md`).
+//! check) and the portal's (`portal/API.md`, the contract's [`ErrorCode`]).
+//!
+//! Every known code is matched by name, with no catch-all: a code added to the contract is a
+//! compile error here until someone has chosen its screen, instead of silently becoming
+//! "not a school card".
 //!
 //! A portal may be a version newer than the kiosk and send a code the kiosk has never heard
 //! of. Such a code gets the "ask a grown-up" screen, which names the code for the adult: it is
 //! not the card's fault as far as the kiosk can tell, so it must not say "not a school card".
 
 use quickcard::CardError;
+use quickcard_api::{ErrorCode, ReplyCode};
 
 use crate::app::state::ErrorKind;
 
 /// The screen for a card the offline check refused.
 pub fn error_for_card(e: &CardError) -> ErrorKind {
-    error_for_code(e.code())
+    error_for_known(ErrorCode::from(e))
 }
 
-/// The screen for an error code (the card codes and the portal's).
+/// The screen for an error code as sent (the card codes and the portal's).
 pub fn error_for_code(code: &str) -> ErrorKind {
+    error_for(&ReplyCode::from(code))
+}
+
+/// The screen for a refusal of the portal.
+pub fn error_for(code: &ReplyCode) -> ErrorKind {
     match code {
-        "expired" => ErrorKind::Expired,
-        "card_revoked" => ErrorKind::Revoked,
-        "wrong_school" | "key_not_for_school" => ErrorKind::OtherSchool,
-        "not_yet_valid" => ErrorKind::FutureCard,
-        "unknown_user" | "role_not_allowed" | "role_mismatch" => ErrorKind::NotAllowed,
-        "not_quickcard" => ErrorKind::NotQuickCard,
-        "bad_signature" => ErrorKind::Forged,
+        ReplyCode::Known(c) => error_for_known(*c),
+        ReplyCode::Unknown(other) => ErrorKind::AskAdult {
+            code: printable_code(other),
+        },
+    }
+}
+
+fn error_for_known(code: ErrorCode) -> ErrorKind {
+    use ErrorCode::*;
+    match code {
+        Expired => ErrorKind::Expired,
+        CardRevoked => ErrorKind::Revoked,
+        WrongSchool | KeyNotForSchool => ErrorKind::OtherSchool,
+        NotYetValid => ErrorKind::FutureCard,
+        UnknownUser | RoleNotAllowed | RoleMismatch => ErrorKind::NotAllowed,
+        NotQuickCard => ErrorKind::NotQuickCard,
+        BadSignature => ErrorKind::Forged,
         // A card valid for longer than the policy allows has to be printed again, like a
         // damaged one.
-        "malformed" | "unsupported_version" | "lifetime_too_long" => ErrorKind::Damaged,
+        Malformed | UnsupportedVersion | LifetimeTooLong => ErrorKind::Damaged,
         // A revoked key's cards are reprinted with the district's new key: the same grown-up
         // step as for a key the kiosk does not know.
-        "unknown_key" | "key_not_valid_at_issue" | "key_revoked" => ErrorKind::UnknownKey,
-        "pin_not_set" => ErrorKind::PinNotSet,
-        "no_google_account" => ErrorKind::NoGoogleAccount,
-        "user_erased" => ErrorKind::Erased,
-        other => ErrorKind::AskAdult {
-            code: printable_code(other),
+        UnknownKey | KeyNotValidAtIssue | KeyRevoked => ErrorKind::UnknownKey,
+        PinNotSet => ErrorKind::PinNotSet,
+        NoGoogleAccount => ErrorKind::NoGoogleAccount,
+        UserErased => ErrorKind::Erased,
+        // The exchange flow answers these itself (PIN pad, waiting, the kiosk or sign-in
+        // refused, retrying); the rest are not about the card (a wrong setup of the kiosk, the
+        // portal or the network). Should one reach a screen, the grown-up line names it.
+        PinRequired | WrongPin | LockedOut | RateLimited | KioskUnauthorized | KioskDisabled
+        | SessionExpired | UnknownApp | LaunchInvalid | EnrolmentCodeInvalid | AdminApiDisabled
+        | AdminUnauthorized | UnknownKiosk | SamlNotConfigured | SigninUnknown | SigninExpired
+        | SigninUsed | NetworkNotAllowed | NoWebKiosk | BadPolicy | NotFound | BadRequest
+        | Internal => ErrorKind::AskAdult {
+            code: code.as_str().to_string(),
         },
     }
 }
@@ -96,6 +123,15 @@ mod tests {
             }),
             ErrorKind::Damaged
         );
+    }
+
+    /// The card format's codes never ask a grown-up: each has its own screen.
+    #[test]
+    fn every_card_code_has_its_screen() {
+        for &c in ErrorCode::ALL.iter().filter(|c| c.is_card_error()) {
+            let kind = error_for_code(c.as_str());
+            assert!(!matches!(kind, ErrorKind::AskAdult { .. }), "{c}: {kind:?}");
+        }
     }
 
     /// A newer portal's code is neither "not a school card" nor a crash: the grown-up screen,

@@ -1,27 +1,52 @@
 //! The kiosk app: what a child sees, as one egui app that builds natively and for the browser.
 //!
-//! - [`state`]: the state machine (every state and transition in one place);
-//! - [`screens`]: one file per screen, drawing from the state and returning [`state::Action`]s;
+//! Data flows one way:
+//!
+//! ```text
+//! scanner ──frames read──► platform camera ──CameraEvent──┐
+//!                                                          ▼
+//!   screens ──Action──► driver ──Input──► core (+ flows) ──Effect──► driver ──► ports
+//!      ▲                  ▲                                                      ▲
+//!      └──── state ◄──────┘◄──────── Input (portal replies, launcher answers) ◄──┘
+//!                                                                platform implements
+//! ```
+//!
+//! - [`ports`]: the traits the core needs from outside (portal, runtime, clock, camera,
+//!   launcher, storage); [`crate::platform`] implements them, tests fake them;
+//! - [`state`]: what the screens draw (screens, errors, session, settings) and the
+//!   [`Action`]s they hand back;
+//! - [`core`]: the pure state machine, `handle(Input) -> Vec<Effect>`, with its flows in
+//!   [`flow`] (config sync, card, session, admin);
+//! - [`driver`]: [`Kiosk`], which runs the effects through the ports and
+//!   feeds their results back as inputs;
+//! - [`error_codes`] and [`admin_lock`]: which screen each refusal code gets; the admin
+//!   pad's lock;
+//! - [`screens`]: one file per screen, drawing from the state and returning actions;
 //! - [`i18n`]: every sentence in English and Spanish;
 //! - [`pictures`] and [`widgets`]: the painted pictures, colours, big buttons.
 //!
-//! [`KioskApp`] glues them to egui: each frame it lets the core [`tick`](state::Kiosk::tick),
+//! [`KioskApp`] glues them to egui: each frame it lets the driver [`tick`](driver::Kiosk::tick),
 //! draws the current screen and hands the actions back. It runs the same inside eframe's
-//! window, in `egui_kittest`'s headless harness and (later) in the browser.
+//! window, in `egui_kittest`'s headless harness and in the browser.
 
 pub mod admin_lock;
+pub mod core;
+pub mod driver;
 pub mod error_codes;
+pub mod flow;
 pub mod i18n;
 pub mod pictures;
+pub mod ports;
 pub mod screens;
 pub mod state;
 pub mod widgets;
 
 use eframe::egui::{self, RichText, Ui};
 
+use crate::app::driver::Kiosk;
 use crate::app::i18n::Msg;
 use crate::app::screens::View;
-use crate::app::state::{Action, Kiosk, Screen};
+use crate::app::state::{Action, Screen};
 
 /// The egui side of the kiosk.
 pub struct KioskApp {
@@ -159,7 +184,7 @@ impl KioskApp {
                 }
                 match &screen {
                     Screen::NotReady(why) => screens::not_ready::show(ui, &mut v, why),
-                    Screen::Scanning { hint } => screens::scanning::show(ui, &mut v, *hint),
+                    Screen::Scanning { hint } => screens::scanning::show(ui, &mut v, hint.as_ref()),
                     Screen::Checking { .. } => screens::checking::show(ui, &mut v),
                     Screen::PinPad { pin, wrong } => {
                         screens::pin_pad::show(ui, &mut v, pin.len(), *wrong)

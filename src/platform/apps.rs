@@ -26,8 +26,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::app::ports::Launcher;
 use crate::config::AppsConfig;
-use crate::platform::Launcher;
 
 /// Set on every process of a session, so that the end of a session finds processes that left
 /// the browser's process group too.

@@ -148,7 +148,7 @@ struct PhotoEntry {
 const DEMO_CATEGORIES: [&str; 4] = ["baseline", "large", "perspective", "rotation"];
 
 /// The sample photos of `subject`'s card (a roster id, normalised like the card does) from
-/// `photos/manifest.json`, in [`DEMO_CATEGORIES`] order, with the card's text. `None` when
+/// `photos/manifest.json`, in `DEMO_CATEGORIES` order, with the card's text. `None` when
 /// the manifest is missing or unreadable, or has no such card.
 pub fn card_photos(photos: &Path, subject: &str) -> Option<(String, Vec<Frame>)> {
     let subject = quickcard::Subject::parse(subject).ok()?.to_string();

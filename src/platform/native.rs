@@ -7,10 +7,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc::{Receiver, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::Duration;
 
+use crate::app::ports::{BoxFuture, Camera, CameraEvent, Launcher, Repaint, Runtime, Storage};
 use crate::platform::scan_bridge::{outcome_of, preview_of};
-use crate::platform::{BoxFuture, Camera, CameraEvent, Clock, Launcher, Repaint, Runtime, Storage};
 use crate::scanner::{FrameSource, ScanConfig, Scanner, SourceError};
 
 /// A tokio runtime with one worker thread: portal calls run there, never on the UI thread.
@@ -58,37 +58,9 @@ impl Runtime for Arc<TokioRuntime> {
     }
 }
 
-/// The system clock.
-#[derive(Debug, Clone, Copy)]
-pub struct SystemClock {
-    start: Instant,
-}
-
-impl SystemClock {
-    pub fn new() -> SystemClock {
-        SystemClock {
-            start: Instant::now(),
-        }
-    }
-}
-
-impl Default for SystemClock {
-    fn default() -> Self {
-        SystemClock::new()
-    }
-}
-
-impl Clock for SystemClock {
-    fn unix_secs(&self) -> u64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-    }
-    fn now_ms(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
-    }
-}
+/// The system clock: the scanner's, which already reads both the monotonic and the wall
+/// clock.
+pub use crate::scanner::SystemClock;
 
 /// Opens launch URLs with a configured command (`["xdg-open", "{url}"]`). The command runs
 /// detached; a thread reaps it so no zombie is left.

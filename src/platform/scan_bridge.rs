@@ -1,28 +1,21 @@
 //! From the scanner's answer to what the kiosk core needs: one mapping shared by the native
 //! camera worker and the browser's sampled camera, so both targets behave alike.
 
-use crate::platform::{Hint, Preview, ScanOutcome};
-use crate::scanner::{self, Frame, ScanResult};
+use crate::app::ports::{Preview, ScanOutcome};
+use crate::scanner::{Frame, ScanResult};
 
 /// Widest preview sent to the UI.
 pub const PREVIEW_MAX_WIDTH: u32 = 640;
 
-/// The scanner's result as the core sees it. Foreign QR codes go to the core as text, so the
-/// offline check refuses them with its "not a school card" screen.
+/// The scanner's result as the core sees it. A foreign QR code stays the scanner's
+/// [`NotQuickCard`](crate::scanner::Hint::NotQuickCard) hint: the core shows "not a school
+/// card" for it without decoding it again.
 pub fn outcome_of(r: ScanResult) -> ScanOutcome {
     match r {
         ScanResult::Card(found) => {
             ScanOutcome::Card(String::from_utf8_lossy(&found.bytes).into_owned())
         }
-        ScanResult::Hint(h) => match h {
-            scanner::Hint::NoCode => ScanOutcome::Hint(Hint::NoCode),
-            scanner::Hint::ComeCloser => ScanOutcome::Hint(Hint::ComeCloser),
-            scanner::Hint::TooDark => ScanOutcome::Hint(Hint::TooDark),
-            scanner::Hint::TooBright => ScanOutcome::Hint(Hint::TooBright),
-            scanner::Hint::HoldStill => ScanOutcome::Hint(Hint::HoldStill),
-            scanner::Hint::SeenNotReadable => ScanOutcome::Hint(Hint::ShowAllOfIt),
-            scanner::Hint::NotQuickCard { text, .. } => ScanOutcome::Card(text),
-        },
+        ScanResult::Hint(h) => ScanOutcome::Hint(h),
     }
 }
 

@@ -14,14 +14,17 @@ use anyhow::Context;
 use zeroize::Zeroizing;
 
 use crate::app::KioskApp;
+use crate::app::driver::{Kiosk, Services};
 use crate::app::i18n::Lang;
-use crate::app::state::{Kiosk, Services, Settings};
+use crate::app::ports::{Camera, CameraEvent, Launcher, Repaint, Storage};
+use crate::app::state::Settings;
 use crate::config::{self, Config, LauncherConfig};
+#[cfg(feature = "demo")]
+use crate::platform::MemoryStorage;
 use crate::platform::apps::{AppsLauncher, browser_env_from, grant_own_display};
 use crate::platform::native::{
     CommandLauncher, FileStorage, SystemClock, ThreadCamera, TokioRuntime,
 };
-use crate::platform::{Camera, CameraEvent, Launcher, MemoryStorage, Repaint, Storage};
 use crate::portal_client::{HttpPortal, RetryPolicy};
 use crate::scanner::{FrameSource, ReplaySource};
 
@@ -80,9 +83,10 @@ pub fn state_dir() -> PathBuf {
         .join("quickcard-kiosk")
 }
 
-/// Sample photos shipped with the source tree (the demo's replay).
 /// The browser kiosk's bundle for the demo: `QUICKCARD_WEB_BUNDLE`, else `target/web` of the
-/// source tree (what `scripts/build-web.sh` writes), when it is there.
+/// source tree (what `scripts/build-web.sh` writes), when it is there. The demo runs from its
+/// source tree, so it may name it; the packaged kiosk (no `demo` feature) must not.
+#[cfg(feature = "demo")]
 pub fn demo_web_bundle() -> Option<PathBuf> {
     let dir = std::env::var_os("QUICKCARD_WEB_BUNDLE")
         .map(PathBuf::from)
@@ -96,11 +100,13 @@ pub fn demo_web_bundle() -> Option<PathBuf> {
 
 /// The demo's port, so the browser kiosk's address is the same every time (another free port
 /// when it is taken).
+#[cfg(feature = "demo")]
 pub const DEMO_PORT: u16 = 8470;
 
 /// Starts the embedded demo portal; it also serves the browser kiosk when the bundle is built,
 /// and says where to open it.
-fn spawn_demo_portal() -> anyhow::Result<quickcard_portal::demo::DemoPortal> {
+#[cfg(feature = "demo")]
+fn spawn_demo_portal() -> anyhow::Result<DemoPortal> {
     let web = demo_web_bundle();
     let options = |port| quickcard_portal::demo::DemoOptions {
         port,
@@ -125,6 +131,8 @@ fn spawn_demo_portal() -> anyhow::Result<quickcard_portal::demo::DemoPortal> {
     Ok(dp)
 }
 
+/// Sample photos shipped with the source tree (the demo's replay).
+#[cfg(feature = "demo")]
 pub fn sample_photos() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("sample-cards")
@@ -175,8 +183,9 @@ pub fn camera_present() -> bool {
 /// The camera-less demo's frames: classroom photos, then photos of `subject`'s sample card
 /// from `sample-cards/photos/`. Staff cards ask for the PIN, and so do users the photo set has
 /// no usable card of: for them a card is made now and drawn onto the photos instead.
+#[cfg(feature = "demo")]
 pub fn demo_source(fps: f64, subject: &str) -> anyhow::Result<Box<dyn FrameSource + Send>> {
-    use crate::platform::Clock;
+    use crate::app::ports::Clock;
     use crate::platform::demo_frames::{DEMO_SCHOOL, demo_card, demo_sequence, photo_sequence};
     use quickcard::Role;
     let now = SystemClock::new().unix_secs();
@@ -200,6 +209,12 @@ pub fn demo_source(fps: f64, subject: &str) -> anyhow::Result<Box<dyn FrameSourc
         .looping(true)
         .rate(Some(fps));
     Ok(Box::new(src))
+}
+
+/// Never called: a build without the demo refuses demo mode before it picks frames.
+#[cfg(not(feature = "demo"))]
+fn demo_source(_fps: f64, _subject: &str) -> anyhow::Result<Box<dyn FrameSource + Send>> {
+    Err(no_demo())
 }
 
 /// A camera that only reports why there is none.
@@ -256,6 +271,71 @@ pub fn enroll_command(
     Ok(cfg)
 }
 
+/// The embedded demo portal; dropping it stops it.
+#[cfg(feature = "demo")]
+pub type DemoPortal = quickcard_portal::demo::DemoPortal;
+/// A build without the demo has no demo portal.
+#[cfg(not(feature = "demo"))]
+#[derive(Debug)]
+pub enum DemoPortal {}
+
+/// What `prepare` chose between the demo and the config: the portal client, the camera
+/// setting, the launcher, the storage and (demo) the embedded portal.
+type Chosen = (
+    HttpPortal,
+    String,
+    LauncherConfig,
+    Box<dyn Storage>,
+    Option<DemoPortal>,
+);
+
+/// The demo's portal, launcher and storage: the portal runs in this process.
+#[cfg(feature = "demo")]
+fn demo_services(settings: &mut Settings) -> anyhow::Result<Chosen> {
+    let dp = spawn_demo_portal()?;
+    settings.demo = true;
+    settings.enrolled = true;
+    settings.school_id = Some(dp.school_id.clone());
+    settings.portal_url = dp.url.clone();
+    settings.admin_pin_hash = Some(crate::config::PinHash::new(hash_pin_command(
+        DEMO_ADMIN_PIN,
+    )?));
+    let portal = HttpPortal::new(
+        &dp.url,
+        Zeroizing::new(dp.kiosk_credential.clone()),
+        TokioRuntime::sleeper(),
+        RetryPolicy::default(),
+    )?;
+    eprintln!(
+        "QuickCard demo: portal at {} (school {}), admin PIN {DEMO_ADMIN_PIN}",
+        dp.url, dp.school_id
+    );
+    Ok((
+        portal,
+        "0".into(),
+        // The demo opens apps as whoever runs it, in their own browser.
+        LauncherConfig::Command(vec!["xdg-open".into(), "{url}".into()]),
+        Box::new(MemoryStorage::default()),
+        Some(dp),
+    ))
+}
+
+#[cfg(not(feature = "demo"))]
+fn demo_services(_settings: &mut Settings) -> anyhow::Result<Chosen> {
+    Err(no_demo())
+}
+
+/// Why a kiosk built without the demo (the Debian package) does not start one.
+#[cfg(not(feature = "demo"))]
+fn no_demo() -> anyhow::Error {
+    anyhow::anyhow!(
+        "this kiosk is built without the demo, so it needs a config file (--config FILE, \
+         $QUICKCARD_KIOSK_CONFIG or {}): enrol it with \
+         `quickcard-kiosk enroll --portal URL --code CODE`",
+        config::default_path().display()
+    )
+}
+
 /// Everything decided at start-up.
 pub struct Prepared {
     pub settings: Settings,
@@ -263,7 +343,7 @@ pub struct Prepared {
     pub locked: bool,
     pub fullscreen: bool,
     /// Keeps the embedded demo portal running.
-    pub demo_portal: Option<quickcard_portal::demo::DemoPortal>,
+    pub demo_portal: Option<DemoPortal>,
     pub runtime: Arc<TokioRuntime>,
 }
 
@@ -282,36 +362,9 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
     let config_path = args.config.clone().unwrap_or_else(config::default_path);
     let demo = args.demo || (!explicit && !config_path.exists());
     let mut settings = Settings::default();
-    let (portal, camera_setting, launcher, storage, demo_portal): (
-        HttpPortal,
-        String,
-        LauncherConfig,
-        Box<dyn Storage>,
-        Option<quickcard_portal::demo::DemoPortal>,
-    ) = if demo {
+    let (portal, camera_setting, launcher, storage, demo_portal): Chosen = if demo {
         tracing::info!("no config at {}: starting the demo", config_path.display());
-        let dp = spawn_demo_portal()?;
-        settings.demo = true;
-        settings.enrolled = true;
-        settings.school_id = Some(dp.school_id.clone());
-        settings.portal_url = dp.url.clone();
-        settings.admin_pin_hash = Some(crate::config::PinHash::new(hash_pin_command(
-            DEMO_ADMIN_PIN,
-        )?));
-        let portal = HttpPortal::new(
-            &dp.url,
-            Zeroizing::new(dp.kiosk_credential.clone()),
-            TokioRuntime::sleeper(),
-            RetryPolicy::default(),
-        )?;
-        (
-            portal,
-            "0".into(),
-            // The demo opens apps as whoever runs it, in their own browser.
-            LauncherConfig::Command(vec!["xdg-open".into(), "{url}".into()]),
-            Box::new(MemoryStorage::default()),
-            Some(dp),
-        )
+        demo_services(&mut settings)?
     } else {
         let cfg = Config::load(&config_path)?;
         let credential = match cfg.load_credential(&config_path) {
@@ -471,12 +524,6 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         runtime,
         ..
     } = prepared;
-    if let Some(dp) = &demo_portal {
-        eprintln!(
-            "QuickCard demo: portal at {} (school {}), admin PIN {DEMO_ADMIN_PIN}",
-            dp.url, dp.school_id
-        );
-    }
     let result = eframe::run_native(
         "QuickCard kiosk",
         options,
@@ -510,6 +557,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(feature = "demo")]
     fn the_camera_less_demo_replays_the_sample_photos_of_the_chosen_card() {
         // The default demo user has photos of their card in the sample set: 12 classroom
         // frames, 10 card frames, 12 classroom frames.

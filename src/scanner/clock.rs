@@ -8,9 +8,21 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-/// Milliseconds since some fixed start.
-pub trait Clock: Send {
-    fn now_ms(&self) -> f64;
+/// Time, passed in so tests control it: the one clock trait of the kiosk crate. The app core
+/// reads it through [`crate::app::ports::Clock`] (the same trait); the scanner needs only the
+/// monotonic side, for its per-frame budget.
+pub trait Clock {
+    /// Monotonic whole milliseconds since some fixed start (timers, idle sign-out).
+    fn now_ms(&self) -> u64;
+
+    /// Wall-clock time, Unix seconds (card validity dates).
+    fn unix_secs(&self) -> u64;
+
+    /// Monotonic milliseconds with their fraction, for the scanner's budget of a few
+    /// milliseconds per frame. Clocks that only count whole milliseconds keep the default.
+    fn precise_ms(&self) -> f64 {
+        self.now_ms() as f64
+    }
 
     /// The scanner has just finished one decode attempt. Real clocks ignore it;
     /// [`AttemptClock`] advances by a fixed step.
@@ -46,7 +58,18 @@ impl Default for SystemClock {
 }
 
 impl Clock for SystemClock {
-    fn now_ms(&self) -> f64 {
+    fn now_ms(&self) -> u64 {
+        self.start.elapsed().as_millis() as u64
+    }
+
+    fn unix_secs(&self) -> u64 {
+        web_time::SystemTime::now()
+            .duration_since(web_time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+
+    fn precise_ms(&self) -> f64 {
         self.start.elapsed().as_secs_f64() * 1000.0
     }
 
@@ -88,8 +111,13 @@ impl AttemptClock {
 }
 
 impl Clock for AttemptClock {
-    fn now_ms(&self) -> f64 {
-        self.now_ms.load(Ordering::Relaxed) as f64
+    fn now_ms(&self) -> u64 {
+        self.now_ms.load(Ordering::Relaxed)
+    }
+
+    /// The scanner never reads the wall clock; this one stands at the epoch.
+    fn unix_secs(&self) -> u64 {
+        0
     }
 
     fn attempt(&self) {

@@ -327,7 +327,7 @@ pub fn fits(g: &[Finder; 3]) -> bool {
 const MIN_MATCH: f32 = 0.7;
 
 /// A code's three finders when the spotter saw only two of them: for the first pair of the
-/// given finders (strongest first) that could be one code's, the third where [`complete`]
+/// given finders (strongest first) that could be one code's, the third where `complete`
 /// finds its remains. Corner finder first, for [`redraw`].
 pub fn complete_pair(bits: &[bool], w: usize, h: usize, fs: &[Finder]) -> Option<[Finder; 3]> {
     for (i, a) in fs.iter().enumerate() {

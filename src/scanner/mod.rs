@@ -113,7 +113,7 @@ struct Memory {
 /// The decoding pipeline. Keep one per camera: it remembers where the last code was.
 pub struct Scanner {
     config: ScanConfig,
-    clock: Box<dyn Clock>,
+    clock: Box<dyn Clock + Send>,
     memory: Option<Memory>,
     stats: ScanStats,
     total_panics: u64,
@@ -143,7 +143,7 @@ impl Scanner {
     }
 
     /// A scanner on the given clock (tests pass a fake one).
-    pub fn with_clock(config: ScanConfig, clock: Box<dyn Clock>) -> Scanner {
+    pub fn with_clock(config: ScanConfig, clock: Box<dyn Clock + Send>) -> Scanner {
         Scanner {
             config,
             clock,
@@ -174,11 +174,11 @@ impl Scanner {
 
     /// Looks for a code in one frame. Never panics, whatever the frame holds.
     pub fn scan(&mut self, frame: &Frame) -> ScanResult {
-        let t0 = self.clock.now_ms();
+        let t0 = self.clock.precise_ms();
         self.stats = ScanStats::default();
         let (w, h) = (frame.width as usize, frame.height as usize);
         if frame.luma.len() != w * h || w < 21 || h < 21 {
-            self.stats.ms = self.clock.now_ms() - t0;
+            self.stats.ms = self.clock.precise_ms() - t0;
             return ScanResult::Hint(Hint::NoCode);
         }
         let full = Gray::new(w, h, frame.luma.clone());
@@ -238,7 +238,7 @@ impl Scanner {
                 ScanResult::Hint(diagnose(&full, &global, &seen))
             }
         };
-        self.stats.ms = self.clock.now_ms() - t0;
+        self.stats.ms = self.clock.precise_ms() - t0;
         result
     }
 }
@@ -277,7 +277,7 @@ impl Run<'_> {
             return true;
         }
         match self.budget {
-            Some(b) => self.stats.attempts >= 2 && self.clock.now_ms() - self.t0 > b,
+            Some(b) => self.stats.attempts >= 2 && self.clock.precise_ms() - self.t0 > b,
             None => false,
         }
     }
@@ -290,7 +290,7 @@ impl Run<'_> {
             decoded = p.decoded.len(),
             unreadable_grids = p.grids_seen.len(),
             panicked = p.panicked,
-            ms = self.clock.now_ms() - self.t0,
+            ms = self.clock.precise_ms() - self.t0,
             "scan attempt"
         );
         if p.panicked {

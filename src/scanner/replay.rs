@@ -15,7 +15,7 @@ pub struct ReplaySource {
     looping: bool,
     /// Milliseconds between frames; `None` = every poll yields the next frame.
     interval_ms: Option<f64>,
-    clock: Box<dyn Clock>,
+    clock: Box<dyn Clock + Send>,
     last_at: Option<f64>,
     name: String,
 }
@@ -117,7 +117,7 @@ impl ReplaySource {
     }
 
     /// The clock that paces [`rate`](ReplaySource::rate).
-    pub fn with_clock(mut self, clock: Box<dyn Clock>) -> ReplaySource {
+    pub fn with_clock(mut self, clock: Box<dyn Clock + Send>) -> ReplaySource {
         self.clock = clock;
         self
     }
@@ -182,7 +182,7 @@ impl FrameSource for ReplaySource {
             }
         }
         if let Some(iv) = self.interval_ms {
-            let now = self.clock.now_ms();
+            let now = self.clock.precise_ms();
             if let Some(last) = self.last_at
                 && now - last < iv
             {

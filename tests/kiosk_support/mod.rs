@@ -1,4 +1,4 @@
-//! Test doubles at the kiosk's edges (the platform traits): a manual clock, an inline
+//! Test doubles at the kiosk's edges (the ports in `app::ports`): a manual clock, an inline
 //! runtime, a scripted camera, a recording launcher and a scripted portal. The kiosk core,
 //! screens and strings under test are the real ones.
 #![allow(dead_code)]
@@ -12,13 +12,14 @@ use std::task::{Context, Waker};
 use std::time::Duration;
 
 use quickcard::{Claims, Flags, IssuerKey, Role, TrustedKey};
-use quickcard_kiosk::app::state::{Services, Settings};
-use quickcard_kiosk::platform::{
-    BoxFuture, Camera, CameraEvent, Clock, Hint, Launcher, MemoryStorage, Runtime, ScanOutcome,
+use quickcard_kiosk::app::driver::Services;
+use quickcard_kiosk::app::ports::{
+    BoxFuture, Camera, CameraEvent, Clock, Hint, Launcher, PortalApi, Runtime, ScanOutcome,
 };
+use quickcard_kiosk::app::state::Settings;
+use quickcard_kiosk::platform::MemoryStorage;
 use quickcard_kiosk::portal_client::{
-    AppTile, Avatar, KioskConfig, LaunchReply, PortalApi, PortalError, Revocation, SessionReply,
-    User,
+    AppTile, Avatar, KioskConfig, LaunchReply, PortalError, Revocation, SessionReply, User,
 };
 use zeroize::Zeroizing;
 
@@ -150,6 +151,7 @@ impl ScriptPortal {
                 trust,
                 revoked: vec![],
                 idle_timeout_secs: None,
+                ..Default::default()
             }))),
         }
     }
@@ -262,7 +264,7 @@ pub fn maya_session() -> SessionReply {
             id: "stu-maya".into(),
             display_name: "Maya Lopez".into(),
             given_name: "Maya".into(),
-            role: "student".into(),
+            role: Role::Student,
             avatar: Avatar {
                 initial: "M".into(),
                 color: "#7C3AED".into(),

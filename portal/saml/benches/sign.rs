@@ -1,7 +1,8 @@
 //! How long the IdP's cryptographic steps take: key generation (once per district), parsing
 //! an AuthnRequest and building + signing a Response (once per sign-in: two RSA-2048
 //! signatures). A plain bench binary (`harness = false`): `cargo bench -p quickcard-saml`,
-//! or in the dev profile `cargo test -p quickcard-saml --bench sign -- --bench`.
+//! or in the dev profile `cargo test -p quickcard-saml --bench sign -- --bench`. The smoke run
+//! (`cargo test`, `cargo nextest run`; `benches/harness/mod.rs`) does each step a few times.
 
 use std::io::Write as _;
 use std::time::Instant;
@@ -9,7 +10,16 @@ use std::time::Instant;
 use base64::Engine as _;
 use quickcard_saml::*;
 
+#[path = "../../../benches/harness/mod.rs"]
+mod harness;
+
 fn main() {
+    // Requests parsed and responses signed.
+    let (parses, signs) = match harness::mode(false) {
+        harness::Mode::Measure => (2000, 200),
+        harness::Mode::Smoke => (20, 2),
+        harness::Mode::Done => return,
+    };
     let now = 1_795_000_000;
     let t = Instant::now();
     let key = IdpKey::generate("QuickCard bench", now).unwrap();
@@ -35,7 +45,7 @@ fn main() {
     enc.write_all(xml.as_bytes()).unwrap();
     let b64 = base64::engine::general_purpose::STANDARD.encode(enc.finish().unwrap());
 
-    let n = 2000;
+    let n = parses;
     let t = Instant::now();
     for _ in 0..n {
         std::hint::black_box(parse_authn_request(&b64, Some("rs"), &cfg, now).unwrap());
@@ -51,7 +61,7 @@ fn main() {
         authn_instant: now,
         attributes: vec![],
     };
-    let n = 200;
+    let n = signs;
     let t = Instant::now();
     let mut size = 0;
     for _ in 0..n {

@@ -7,7 +7,6 @@
 //! [`IdpKey`]'s `Debug` prints only the certificate fingerprint.
 
 use std::fs;
-use std::io::Write as _;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -333,16 +332,7 @@ fn x509_time(secs: u64) -> Result<Time, KeyError> {
 }
 
 fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
-    let mut opts = fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt as _;
-        opts.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let mut f = opts.open(path).map_err(|source| {
+    quickcard::util::write_new(path, bytes, mode).map_err(|source| {
         if source.kind() == std::io::ErrorKind::AlreadyExists {
             KeyError::Exists(path.display().to_string())
         } else {
@@ -351,17 +341,7 @@ fn write_new(path: &Path, bytes: &[u8], mode: u32) -> Result<(), KeyError> {
                 source,
             }
         }
-    })?;
-    let res = f.write_all(bytes).and_then(|()| f.sync_all());
-    if let Err(source) = res {
-        drop(f);
-        let _ = fs::remove_file(path);
-        return Err(KeyError::Io {
-            path: path.display().to_string(),
-            source,
-        });
-    }
-    Ok(())
+    })
 }
 
 #[cfg(test)]

@@ -208,26 +208,9 @@ pub fn parse_redirect_query(
 }
 
 fn percent_decode(s: &str) -> Result<String, RequestError> {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = b
-                    .get(i + 1..i + 3)
-                    .and_then(|h| std::str::from_utf8(h).ok())
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                    .ok_or(RequestError::BadQuery("bad percent escape"))?;
-                out.push(hex);
-                i += 2;
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8(out).map_err(|_| RequestError::BadQuery("not UTF-8"))
+    let bytes = quickcard::util::percent_decode(s, quickcard::util::BadEscape::Refuse)
+        .ok_or(RequestError::BadQuery("bad percent escape"))?;
+    String::from_utf8(bytes).map_err(|_| RequestError::BadQuery("not UTF-8"))
 }
 
 /// Checks an HTTP-Redirect `AuthnRequest`: `saml_request` is the (already URL-decoded)

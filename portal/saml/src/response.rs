@@ -131,11 +131,7 @@ impl ResponseIds {
             OsRng
                 .try_fill_bytes(&mut b)
                 .map_err(|e| BuildError::Random(e.to_string()))?;
-            let mut s = String::from("_");
-            for x in b {
-                s.push_str(&format!("{x:02x}"));
-            }
-            Ok(s)
+            Ok(format!("_{}", quickcard::util::hex(&b)))
         };
         Ok(ResponseIds {
             response_id: id()?,

@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """A SAML 2.0 service provider on loopback, configured the way Google Workspace is, for the
-end-to-end tests of QuickCard's Chromebook sign-in (issue 10).
+end-to-end tests of QuickCard's Chromebook sign-in.
 
 Usage (the IdP is a running QuickCard portal with a [saml] section, or `serve --demo
 --saml-sp-entity ENTITY --saml-acs http://127.0.0.1:PORT/acs`):

@@ -1,4 +1,4 @@
-//! One file per screen. Each draws from the [`Kiosk`](crate::app::state::Kiosk) it is given and
+//! One file per screen. Each draws from the [`Kiosk`](crate::app::driver::Kiosk) it is given and
 //! reports button presses as [`Action`]s; none of them changes state itself, talks to the
 //! network or knows which platform it runs on.
 
@@ -23,7 +23,7 @@ use crate::app::widgets;
 /// What every screen gets.
 #[allow(missing_debug_implementations)]
 pub struct View<'a> {
-    pub kiosk: &'a crate::app::state::Kiosk,
+    pub kiosk: &'a crate::app::driver::Kiosk,
     pub lang: Lang,
     pub time: f64,
     /// The camera preview texture, when there is one.

@@ -8,11 +8,11 @@ use eframe::egui::{
 use super::View;
 use crate::app::i18n::Msg;
 use crate::app::pictures::Picture;
+use crate::app::ports::Hint;
 use crate::app::widgets;
-use crate::platform::Hint;
 
 /// The picture and sentence for a hint.
-pub fn hint_text(h: Option<Hint>) -> (Picture, Msg<'static>) {
+pub fn hint_text(h: Option<&Hint>) -> (Picture, Msg<'static>) {
     match h {
         None => (Picture::ShowCard, Msg::ShowCard),
         Some(Hint::NoCode) => (Picture::ShowCard, Msg::HintNoCode),
@@ -20,12 +20,12 @@ pub fn hint_text(h: Option<Hint>) -> (Picture, Msg<'static>) {
         Some(Hint::TooDark) => (Picture::TooDark, Msg::HintTooDark),
         Some(Hint::TooBright) => (Picture::TooBright, Msg::HintTooBright),
         Some(Hint::HoldStill) => (Picture::HoldStill, Msg::HintHoldStill),
-        Some(Hint::ShowAllOfIt) => (Picture::ShowAll, Msg::HintShowAll),
-        Some(Hint::NotQuickCard) => (Picture::NotSchoolCard, Msg::HintNotQuickCard),
+        Some(Hint::SeenNotReadable) => (Picture::ShowAll, Msg::HintShowAll),
+        Some(Hint::NotQuickCard { .. }) => (Picture::NotSchoolCard, Msg::HintNotQuickCard),
     }
 }
 
-pub fn show(ui: &mut Ui, v: &mut View<'_>, hint: Option<Hint>) {
+pub fn show(ui: &mut Ui, v: &mut View<'_>, hint: Option<&Hint>) {
     let (pic, msg) = hint_text(hint);
     let sentence = v.t(msg);
     let avail = ui.available_size();

@@ -118,7 +118,7 @@ pub(super) fn random_id() -> String {
         b[..8].copy_from_slice(&(t as u64).to_le_bytes());
         b[8..].copy_from_slice(&std::process::id().to_le_bytes());
     }
-    b.iter().map(|x| format!("{x:02x}")).collect()
+    quickcard::util::hex(&b)
 }
 
 /// The profile root: made (0700) when missing; must be this user's and closed to others, so

@@ -46,8 +46,11 @@ use super::page::{self, Facing, Mode, PageStart};
 use super::sampled::{SampledCamera, ScanTimes};
 use super::worker::{self, WorkerChannel};
 use crate::app::KioskApp;
-use crate::app::state::{ErrorKind, Kiosk, Screen, Services, Settings};
-use crate::platform::{BoxFuture, Camera, CameraEvent, Clock, Launcher, Repaint, Runtime, Storage};
+use crate::app::driver::{Kiosk, Services};
+use crate::app::ports::{
+    BoxFuture, Camera, CameraEvent, Clock, Launcher, Repaint, Runtime, Storage,
+};
+use crate::app::state::{ErrorKind, Screen, Settings};
 use crate::portal_client::{HttpPortal, RetryPolicy, SignInHandoff, Sleeper};
 use crate::scanner::{Frame, FrameSource, SourceError};
 

@@ -7,7 +7,7 @@
 //!
 //! - [`offthread`] (every target, tested natively):
 //!   [`OffThreadCamera`](offthread::OffThreadCamera) is the core's
-//!   [`Camera`](crate::platform::Camera) on the page: it grabs frames on the UI thread and has
+//!   [`Camera`](crate::app::ports::Camera) on the page: it grabs frames on the UI thread and has
 //!   them scanned elsewhere through a [`ScanChannel`](offthread::ScanChannel), one frame in
 //!   flight at a time, so a slow frame never stalls drawing.
 //! - [`sampled`] (every target, tested natively): [`SampledCamera`](sampled::SampledCamera)

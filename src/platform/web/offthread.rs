@@ -23,8 +23,8 @@ use std::rc::Rc;
 use web_time::Instant;
 
 use super::sampled::{SampledCamera, ScanPlace, ScanTimes};
+use crate::app::ports::{Camera, CameraEvent, Clock, Preview};
 use crate::platform::scan_bridge::outcome_of;
-use crate::platform::{Camera, CameraEvent, Clock, Preview};
 use crate::scanner::{FoundCode, FrameSource, Hint, Point, ScanResult, Scanner, SourceError};
 
 /// Least time between two frames sent to the worker: up to 10 scans a second. The UI thread

@@ -4,7 +4,7 @@ use std::cell::Cell;
 use std::collections::VecDeque;
 
 use super::*;
-use crate::platform::ScanOutcome;
+use crate::app::ports::ScanOutcome;
 use crate::platform::scan_bridge::preview_of;
 use crate::scanner::{Frame, ReplaySource, ScanConfig};
 
@@ -234,10 +234,13 @@ fn nothing_is_sent_while_the_worker_starts_or_the_screen_does_not_scan() {
     r.cam.set_active(true);
     assert!(r.at(1100).is_none());
     r.answer();
-    // A foreign QR code goes to the core as text (it shows "not a school card").
+    // A foreign QR code goes to the core as the scanner's hint (it shows "not a school card").
     match r.at(1150) {
         Some(CameraEvent::Scanned { outcome, .. }) => {
-            assert_eq!(outcome, ScanOutcome::Card("hello".into()))
+            assert!(
+                matches!(outcome, ScanOutcome::Hint(Hint::NotQuickCard { ref text, .. }) if text == "hello"),
+                "{outcome:?}"
+            )
         }
         other => panic!("unexpected {other:?}"),
     }

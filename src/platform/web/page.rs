@@ -226,29 +226,9 @@ fn is_loopback(url: &str) -> bool {
 
 /// Percent-decoding of one query component (`+` is a space); bad escapes stay as written.
 fn decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < b.len() => {
-                let hex = std::str::from_utf8(&b[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok());
-                match hex {
-                    Some(v) => {
-                        out.push(v);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            c => out.push(c),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let bytes = quickcard::util::percent_decode(s, quickcard::util::BadEscape::Keep)
+        .expect("bad escapes are kept, never refused");
+    String::from_utf8_lossy(&bytes).into_owned()
 }
 
 #[cfg(test)]

@@ -14,8 +14,8 @@ use std::rc::Rc;
 
 use web_time::Instant;
 
+use crate::app::ports::{Camera, CameraEvent, Clock};
 use crate::platform::scan_bridge::{outcome_of, preview_of};
-use crate::platform::{Camera, CameraEvent, Clock};
 use crate::scanner::{FrameSource, ScanConfig, Scanner, SourceError};
 
 /// Default gap between two scanned frames: about 6 scans a second, each within the scanner's
@@ -228,7 +228,7 @@ mod tests {
     use std::cell::Cell;
 
     use super::*;
-    use crate::platform::ScanOutcome;
+    use crate::app::ports::{Hint, ScanOutcome};
     use crate::scanner::Frame;
 
     /// A clock the test moves by hand.
@@ -349,10 +349,13 @@ mod tests {
         assert!(cam.poll().is_none());
         assert_eq!(pulls.get(), 0);
         cam.set_active(true);
-        // A foreign QR code goes to the core as text (it shows "not a school card").
+        // A foreign QR code goes to the core as the scanner's hint (it shows "not a school card").
         match cam.poll() {
             Some(CameraEvent::Scanned { outcome, .. }) => {
-                assert_eq!(outcome, ScanOutcome::Card("hello".into()))
+                assert!(
+                    matches!(outcome, ScanOutcome::Hint(Hint::NotQuickCard { ref text, .. }) if text == "hello"),
+                    "{outcome:?}"
+                )
             }
             other => panic!("unexpected {other:?}"),
         }

@@ -34,7 +34,7 @@ use web_sys::{
 
 use super::browser::js_text;
 use super::offthread::{ChannelState, Reply, Rgba, ScanChannel, decode_result, encode_result};
-use crate::platform::Repaint;
+use crate::app::ports::Repaint;
 use crate::platform::scan_bridge::preview_of;
 use crate::scanner::{Frame, ScanConfig, Scanner};
 
@@ -231,7 +231,7 @@ fn on_message(inbox: &mut Inbox, data: &JsValue) {
                     .ok()
                     .map(|b| Uint8Array::new(&b).to_vec())
                     .filter(|rgb| rgb.len() == width * height * 3 && !rgb.is_empty())
-                    .map(|rgb| crate::platform::Preview { width, height, rgb });
+                    .map(|rgb| crate::app::ports::Preview { width, height, rgb });
                 Reply::Scanned {
                     result,
                     preview,
