@@ -26,6 +26,9 @@ use serde::Deserialize;
 mod dev_set;
 #[path = "harness/mod.rs"]
 mod harness;
+// The photo generator's own category list, in the order it writes the set.
+#[path = "../examples/make_photos/categories.rs"]
+mod photo_categories;
 #[path = "scanner/worst_case.rs"]
 mod worst_case;
 
@@ -170,23 +173,7 @@ fn main() {
         "| category | frames | rqrr pipeline read | zxing-cpp read | read ratio | rqrr median ms | rqrr p95 ms | zxing median ms | zxing p95 ms | time ratio (median) |"
     );
     println!("|---|---|---|---|---|---|---|---|---|---|");
-    let order = [
-        "baseline",
-        "perspective",
-        "rotation",
-        "tiny",
-        "large",
-        "motion-blur",
-        "focus-blur",
-        "noise",
-        "low-light",
-        "uneven-light",
-        "glare",
-        "jpeg",
-        "finger",
-        "foreign",
-        "no-code",
-    ];
+    let order = photo_categories::CATEGORIES;
     let mut tot = Cat::default();
     for name in order.iter().map(|s| s.to_string()).chain(
         cats.keys()

@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use quickcard_portal::demo::{DemoOptions, DemoPortal};
-use quickcard_portal::idp::DemoSaml;
+use quickcard_portal::config::idp::DemoSaml;
 use serde_json::{Value, json};
 use web_support::{Browser, Driver, free_port, photo_of, runtime, sample_photo, write_y4m};
 

@@ -142,16 +142,10 @@ pub fn is_revoked(revoked: &[Revocation], user_id: &str, issued_at: u64) -> bool
 
 /// SHA-256 of `salt` then `user_id`, lower-case hex.
 pub fn salted_hash(salt: &str, user_id: &str) -> String {
-    use std::fmt::Write;
     let mut h = Sha256::new();
     h.update(salt.as_bytes());
     h.update(user_id.as_bytes());
-    h.finalize()
-        .iter()
-        .fold(String::with_capacity(64), |mut s, b| {
-            let _ = write!(s, "{b:02x}");
-            s
-        })
+    quickcard::util::hex(&h.finalize())
 }
 
 #[cfg(test)]

@@ -18,10 +18,10 @@ use std::thread::JoinHandle;
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::db::store::{self, ImportReport};
+use crate::domain::secrets::{Secret, hash_pin, hash_token};
 use crate::error::PortalError;
-use crate::secrets::{Secret, hash_pin, hash_token};
-use crate::store::{self, ImportReport};
-use crate::{AppState, roster_import, serve};
+use crate::{AppState, domain::roster_import, serve};
 
 /// The PIN the demo sets for teachers, staff and administrators (second-factor cards).
 pub const DEMO_PIN: &str = "1234";
@@ -56,7 +56,7 @@ pub struct DemoOptions {
     /// The clock; `None`: the system clock.
     pub clock: Option<Arc<dyn Clock>>,
     /// Chromebook sign-in: act as the SAML IdP of this service provider (key made in memory).
-    pub saml: Option<crate::idp::DemoSaml>,
+    pub saml: Option<crate::config::idp::DemoSaml>,
 }
 
 impl Default for DemoOptions {
@@ -93,7 +93,7 @@ pub struct DemoPortal {
 
 impl std::fmt::Debug for DemoPortal {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let hidden = crate::redact::Redacted;
+        let hidden = crate::domain::redact::Redacted;
         f.debug_struct("DemoPortal")
             .field("url", &self.url)
             .field("kiosk_id", &self.kiosk_id)
@@ -128,7 +128,7 @@ impl Drop for DemoPortal {
 }
 
 /// What [`prepare`] set up.
-// Debug: crate::redact (no secrets in logs).
+// Debug: crate::domain::redact (no secrets in logs).
 pub struct Prepared {
     pub state: AppState,
     pub kiosk_id: String,
@@ -233,7 +233,7 @@ pub fn spawn(opts: DemoOptions) -> Result<DemoPortal, PortalError> {
                     config.listen = addr;
                     config.public_url = Some(format!("http://{addr}"));
                     let clock = opts.clock.unwrap_or_else(|| Arc::new(SystemClock));
-                    crate::idp::apply_demo(&mut config, opts.saml.as_ref(), clock.now())?;
+                    crate::config::idp::apply_demo(&mut config, opts.saml.as_ref(), clock.now())?;
                     let prepared =
                         prepare(config, opts.roster, &opts.kiosk_name, opts.school_id, clock)
                             .await?;

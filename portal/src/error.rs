@@ -115,7 +115,7 @@ impl From<sqlx::Error> for ApiError {
 }
 
 /// The reply's body, with its code also kept in the response's extensions for the metrics
-/// middleware ([`crate::metrics`]).
+/// middleware (`http::metrics`).
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let retry = self.error.retry_after_secs;
@@ -152,5 +152,5 @@ pub enum PortalError {
     #[error("no kiosk {0:?} (give its id or name; `quickcard-portal kiosk list` shows them)")]
     UnknownKiosk(String),
     #[error("browser kiosk: {0}")]
-    Web(#[from] crate::web::WebError),
+    Web(#[from] crate::http::web::WebError),
 }

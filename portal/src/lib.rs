@@ -6,67 +6,45 @@
 //! PIN lockouts, rate limits and the audit log — all in the database, so any number of
 //! replicas on one PostgreSQL behave as one portal.
 //!
-//! - [`app`] builds the HTTP API (documented in `portal/API.md`) over an [`AppState`];
-//! - [`serve`] runs it on a listener until a shutdown signal;
+//! The modules, in the order a request passes through them:
+//!
+//! - `http` (private): the routes of the API (`portal/API.md`), the browser kiosk's files, the
+//!   Chromebook sign-in pages and `/metrics`; it turns requests into calls of the domain and
+//!   the domain's answers and [`ApiError`]s into replies;
+//! - [`domain`]: the decisions: the card exchange and its PIN step, the policy, the app
+//!   catalogue, the ChromeOS password, device binding, a person's data, retention, the roster
+//!   import and how secrets are made and compared;
+//! - [`db`]: the database pool and migrations, every query ([`db::store`], one file per table),
+//!   and the machinery that groups many requests' reads and writes into one round trip;
+//! - [`config`]: the TOML config with its sections and checks.
+//!
+//! Data flows one way: `http` → [`domain`] → [`db`], each reading [`config`]. Outside callers
+//! use the facade:
+//!
+//! - [`app`] builds the HTTP API over an [`AppState`]; [`serve`] runs it on a listener until a
+//!   shutdown signal;
 //! - [`demo::spawn`] starts a complete in-process demo portal for the kiosk's demo and tests;
 //! - [`cli`] holds the `quickcard-portal` commands (the binary is a thin `main.rs`).
 
-pub mod api;
-pub mod catalogue;
-pub mod chromeos_password;
 pub mod cli;
 pub mod clock;
 pub mod config;
-mod config_keys;
 pub mod db;
 pub mod demo;
-pub mod device_binding;
+pub mod domain;
 pub mod error;
-pub mod exchange;
-pub mod exchange_reads;
-pub mod group;
-pub mod idp;
-pub mod key_location;
-pub mod metrics;
-pub mod name_id_domains;
-pub mod person;
-pub mod pin_attempts;
-pub mod policy;
-pub mod ratelimit;
-pub mod redact;
-pub mod retention;
-pub mod roster_import;
-pub mod secrets;
-pub mod session_writer;
-/// Chromebook sign-in routes (the SAML identity provider); see the module docs.
-#[cfg(feature = "saml")]
-pub mod signin;
-#[cfg(feature = "saml")]
-mod signin_device;
-pub mod store;
-/// Chrome Verified Access (device attestation on the sign-in path).
-#[cfg(feature = "saml")]
-pub mod verified_access;
-pub mod web;
-/// Without the `saml` feature there are no sign-in routes (every path answers 404).
-#[cfg(not(feature = "saml"))]
-pub mod signin {
-    /// No routes.
-    pub fn routes() -> axum::Router<crate::AppState> {
-        axum::Router::new()
-    }
-}
+mod http;
 
 use std::future::Future;
 use std::sync::Arc;
 
 use quickcard::TrustList;
 
-pub use api::app;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use config::Config;
 pub use db::{Db, DbKind};
 pub use error::{ApiError, PortalError};
+pub use http::api::app;
 
 /// Everything a request handler needs. Cheap to clone (one `Arc`).
 #[derive(Debug, Clone)]
@@ -77,22 +55,22 @@ pub struct Inner {
     pub db: Db,
     pub config: Config,
     pub trust: TrustList,
-    pub apps: Vec<catalogue::App>,
+    pub apps: Vec<domain::catalogue::App>,
     pub clock: Arc<dyn Clock>,
     pub demo: bool,
-    /// Kiosk and card scan counters, counted in groups (see [`ratelimit`]).
-    pub rate: ratelimit::RateCounter,
-    /// Session starts, committed in groups (see [`session_writer::SessionWriter`]).
-    pub sessions: session_writer::SessionWriter,
-    /// What exchanges read, read in groups (see [`exchange_reads`]).
-    pub reads: exchange_reads::ExchangeReads,
+    /// Kiosk and card scan counters, counted in groups (see [`db::ratelimit`]).
+    pub rate: db::ratelimit::RateCounter,
+    /// Session starts, committed in groups (see [`db::session_writer::SessionWriter`]).
+    pub sessions: db::session_writer::SessionWriter,
+    /// What exchanges read, read in groups (see [`db::exchange_reads`]).
+    pub reads: db::exchange_reads::ExchangeReads,
     /// The browser kiosk's files (`web_dir`), served at `/kiosk/`.
-    pub web: Option<web::WebBundle>,
-    /// What `/metrics` shows (see [`metrics`]).
-    pub metrics: metrics::Metrics,
+    pub web: Option<http::web::WebBundle>,
+    /// What `/metrics` shows (see `http::metrics`).
+    pub metrics: http::metrics::Metrics,
     /// The SAML identity provider for Chromebook sign-in (`[saml]`), when configured.
     #[cfg(feature = "saml")]
-    pub saml: Option<Arc<idp::Idp>>,
+    pub saml: Option<Arc<config::idp::Idp>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -114,15 +92,15 @@ impl AppState {
         let trust = config.trust_list(demo)?;
         let apps = config.catalogue();
         let web = match &config.web_dir {
-            Some(dir) => Some(web::WebBundle::load(dir)?),
+            Some(dir) => Some(http::web::WebBundle::load(dir)?),
             None => None,
         };
         #[cfg(feature = "saml")]
-        let saml = idp::Idp::load(&config)?.map(Arc::new);
-        let sessions = session_writer::SessionWriter::new(db.clone());
+        let saml = config::idp::Idp::load(&config)?.map(Arc::new);
+        let sessions = db::session_writer::SessionWriter::new(db.clone());
         Ok(AppState(Arc::new(Inner {
-            rate: ratelimit::RateCounter::new(db.clone()),
-            reads: exchange_reads::ExchangeReads::new(db.clone()),
+            rate: db::ratelimit::RateCounter::new(db.clone()),
+            reads: db::exchange_reads::ExchangeReads::new(db.clone()),
             sessions,
             db,
             config,
@@ -131,7 +109,7 @@ impl AppState {
             clock,
             demo,
             web,
-            metrics: metrics::Metrics::new(),
+            metrics: http::metrics::Metrics::new(),
             #[cfg(feature = "saml")]
             saml,
         })))
@@ -176,20 +154,20 @@ pub async fn serve(
             loop {
                 tick.tick().await;
                 let before = state.now() - 2 * state.config.rate_limit.window_secs as i64;
-                if let Err(e) = store::prune_rate_buckets(&state.db, before).await {
+                if let Err(e) = db::store::prune_rate_buckets(&state.db, before).await {
                     tracing::warn!(error = %e, "could not prune rate-limit windows");
                 }
             }
         })
     };
     // Retention: old rows go at start-up and then hourly (see retention).
-    let retention = tokio::spawn(retention::run(state.clone()));
+    let retention = tokio::spawn(domain::retention::run(state.clone()));
     // `[metrics] listen`: the metrics page alone, on a loopback address.
     let metrics_listener = match state.config.metrics.listen {
         Some(addr) => {
             let listener = tokio::net::TcpListener::bind(addr).await?;
             tracing::info!(%addr, "metrics on /metrics (loopback only)");
-            let app = metrics::loopback_app(state.clone());
+            let app = http::metrics::loopback_app(state.clone());
             Some(tokio::spawn(async move {
                 if let Err(e) = axum::serve(listener, app).await {
                     tracing::warn!(error = %e, "the metrics listener stopped");
@@ -216,7 +194,7 @@ pub async fn serve(
             }
         })
     };
-    // The peer address is the per-address rate-limit key (crate::ratelimit::ClientAddr).
+    // The peer address is the per-address rate-limit key (crate::db::ratelimit::ClientAddr).
     let result = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),

@@ -5,7 +5,7 @@ mod common;
 
 use common::{ClockExt, T0, TestDb, World, reply};
 use quickcard::{Flags, IssuerKey, Role, TrustedKey};
-use quickcard_portal::store;
+use quickcard_portal::db::store;
 use serde_json::json;
 
 fn hex_sha256(s: &str) -> String {
@@ -768,10 +768,13 @@ async fn reimport_updates_and_removes_users(db: TestDb) {
         .collect::<Vec<_>>()
         .join("\n");
     std::fs::write(w.roster_path(), roster).unwrap();
-    let report =
-        quickcard_portal::roster_import::import(&w.server.state.db, &w.roster_path(), T0 as i64)
-            .await
-            .unwrap();
+    let report = quickcard_portal::domain::roster_import::import(
+        &w.server.state.db,
+        &w.roster_path(),
+        T0 as i64,
+    )
+    .await
+    .unwrap();
     assert_eq!(report.users_removed, 1);
     assert_eq!(report.sessions_ended, 1);
     assert_eq!(report.users_added, 0);
@@ -785,9 +788,13 @@ async fn reimport_updates_and_removes_users(db: TestDb) {
     // A broken roster changes nothing.
     std::fs::write(w.roster_path(), "sourced_id,given_name\nx,y\n").unwrap();
     assert!(
-        quickcard_portal::roster_import::import(&w.server.state.db, &w.roster_path(), T0 as i64)
-            .await
-            .is_err()
+        quickcard_portal::domain::roster_import::import(
+            &w.server.state.db,
+            &w.roster_path(),
+            T0 as i64
+        )
+        .await
+        .is_err()
     );
     assert_eq!(
         w.exchange(&w.card("stu-ben", Role::Student, "sch-lincoln"))
@@ -837,7 +844,7 @@ async fn role_and_grade_policy(db: TestDb) {
 }
 
 async fn admin_api_needs_its_token(db: TestDb) {
-    let token = quickcard_portal::secrets::Secret::token("qca_");
+    let token = quickcard_portal::domain::secrets::Secret::token("qca_");
     let hash = token.hash();
     let w = World::with(db, move |c| c.admin.token_sha256 = Some(hash)).await;
     let card = w.card("stu-maya", Role::Student, "sch-lincoln");
@@ -974,7 +981,7 @@ async fn demo_key_is_refused_without_demo_mode() {
 /// Every reply of the API carries `Cache-Control: no-store`: the ones with a credential, a
 /// session token, a launch link or pupils' names, and the errors too.
 async fn replies_are_never_cached(db: TestDb) {
-    let admin = quickcard_portal::secrets::Secret::token("qca_");
+    let admin = quickcard_portal::domain::secrets::Secret::token("qca_");
     let hash = admin.hash();
     let w = World::with(db, move |c| c.admin.token_sha256 = Some(hash)).await;
     let admin = admin.expose().to_string();
@@ -1106,7 +1113,7 @@ async fn made_up_launch_tokens_do_not_write(db: TestDb) {
     let audit = w.audit().await.len();
     let mut seen = Vec::new();
     for _ in 0..200 {
-        let token = quickcard_portal::secrets::Secret::token("qcl_");
+        let token = quickcard_portal::domain::secrets::Secret::token("qcl_");
         let r = reply(
             w.http
                 .get(w.url(&format!("/v1/launch/{}", token.expose())))

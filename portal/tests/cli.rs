@@ -168,7 +168,7 @@ fn admin_commands_work_on_a_database() {
     let out = portal(&config, &db, &["admin-token"], None);
     let token = text(&out.stdout).trim().to_string();
     assert!(token.starts_with("qca_"));
-    assert!(text(&out.stderr).contains(&quickcard_portal::secrets::hash_token(&token)));
+    assert!(text(&out.stderr).contains(&quickcard_portal::domain::secrets::hash_token(&token)));
 
     let out = portal(&config, &db, &["--check-config"], None);
     assert!(out.status.success(), "{}", text(&out.stderr));

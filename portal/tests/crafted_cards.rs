@@ -66,7 +66,7 @@ impl World {
 async fn a_uuid_shaped_card_subject_with_an_extra_dash_gets_an_error_reply_not_a_dropped_connection(
     db: TestDb,
 ) {
-    let admin = quickcard_portal::secrets::Secret::token("qca_");
+    let admin = quickcard_portal::domain::secrets::Secret::token("qca_");
     let hash = admin.hash();
     let keys = tempfile::tempdir().unwrap();
     let saml_dir = keys.path().to_path_buf();
@@ -137,7 +137,7 @@ async fn a_uuid_shaped_card_subject_with_an_extra_dash_gets_an_error_reply_not_a
 /// Chromebook sign-in for Lincoln, answering a made-up service provider.
 #[cfg(feature = "saml")]
 fn with_saml(c: &mut quickcard_portal::config::Config, dir: &std::path::Path) {
-    use quickcard_portal::idp::{SamlConfig, ServiceProviderEntry};
+    use quickcard_portal::config::idp::{SamlConfig, ServiceProviderEntry};
     let (key_file, cert_file) = (dir.join("idp.key"), dir.join("idp.crt"));
     quickcard_saml::IdpKey::generate("QuickCard test IdP", T0 - 3600)
         .unwrap()
@@ -147,7 +147,7 @@ fn with_saml(c: &mut quickcard_portal::config::Config, dir: &std::path::Path) {
         key_file: Some(key_file),
         // ChromeOS passwords are derived from this key (made in memory here).
         generated_password_key: Some(std::sync::Arc::new(
-            quickcard_portal::chromeos_password::PasswordKey::generate(),
+            quickcard_portal::domain::chromeos_password::PasswordKey::generate(),
         )),
         cert_file: Some(cert_file),
         service_providers: vec![ServiceProviderEntry {
@@ -169,10 +169,10 @@ const SP: &str = "https://sp.example";
 /// is stored directly (the SAML round trip itself is tested in `signin.rs`).
 #[cfg(feature = "saml")]
 async fn signin_exchange_refuses_the_crafted_card(w: &World, card: &str) {
-    use quickcard_portal::store::{self, PendingSignIn};
+    use quickcard_portal::db::store::{self, PendingSignIn};
     let id = "crafted-card-sign-in-request-0001";
     let pending = PendingSignIn {
-        id_hash: quickcard_portal::secrets::hash_token(id),
+        id_hash: quickcard_portal::domain::secrets::hash_token(id),
         issuer: SP.into(),
         request_id: "_crafted".into(),
         acs_url: format!("{SP}/acs"),

@@ -22,8 +22,8 @@ use common::*;
 use quickcard::{Claims, Flags, Role};
 use quickcard_portal::ManualClock;
 use quickcard_portal::config::Config;
-use quickcard_portal::idp::{SamlConfig, ServiceProviderEntry};
-use quickcard_portal::store;
+use quickcard_portal::config::idp::{SamlConfig, ServiceProviderEntry};
+use quickcard_portal::db::store;
 use serde_json::json;
 
 const SP: &str = "https://sp.example.edu/saml";
@@ -71,7 +71,7 @@ impl World {
             verified_access: Some(va),
             networks: [("sch-lincoln".to_string(), vec!["127.0.0.0/8".to_string()])].into(),
             generated_password_key: Some(Arc::new(
-                quickcard_portal::chromeos_password::PasswordKey::generate(),
+                quickcard_portal::domain::chromeos_password::PasswordKey::generate(),
             )),
             ..SamlConfig::default()
         };
@@ -82,7 +82,7 @@ impl World {
         let server = Server::start(cfg, &clock).await;
         let roster = dir.path().join("roster.csv");
         std::fs::write(&roster, ROSTER).unwrap();
-        quickcard_portal::roster_import::import(&server.state.db, &roster, now as i64)
+        quickcard_portal::domain::roster_import::import(&server.state.db, &roster, now as i64)
             .await
             .unwrap();
         World {
@@ -277,7 +277,7 @@ async fn kiosks_can_be_held_to_their_schools_networks() {
     // The test's kiosk calls from 127.0.0.1.
     for (range, status) in [("127.0.0.0/8", 200), ("203.0.113.0/24", 403)] {
         let w = common::World::with(sqlite_db(), |c| {
-            let mut s = quickcard_portal::idp::demo_section(SP, ACS, T0).unwrap();
+            let mut s = quickcard_portal::config::idp::demo_section(SP, ACS, T0).unwrap();
             s.networks = [("sch-lincoln".to_string(), vec![range.to_string()])].into();
             s.networks_apply_to_kiosks = true;
             c.saml = Some(s);

@@ -10,7 +10,7 @@ mod common;
 use common::{ClockExt, ROSTER, TestDb, World};
 use futures_util::future::join_all;
 use quickcard::Role;
-use quickcard_portal::store;
+use quickcard_portal::db::store;
 
 both_databases!(
     concurrent_exchanges_are_committed_in_groups_with_every_row,
@@ -30,7 +30,7 @@ async fn big_roster(w: &World) {
     }
     let path = w.roster_path();
     std::fs::write(&path, csv).unwrap();
-    quickcard_portal::roster_import::import(&w.server.state.db, &path, common::T0 as i64)
+    quickcard_portal::domain::roster_import::import(&w.server.state.db, &path, common::T0 as i64)
         .await
         .unwrap();
 }

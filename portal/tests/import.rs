@@ -5,7 +5,7 @@ mod common;
 
 use common::{ClockExt, T0, TestDb, World};
 use quickcard::{Flags, Role};
-use quickcard_portal::store::{self, AuditRow};
+use quickcard_portal::db::store::{self, AuditRow};
 use sqlx::Row;
 
 both_databases!(
@@ -32,9 +32,13 @@ async fn sample_rosters_in_both_formats(db: TestDb) {
     let clock = quickcard_portal::ManualClock::new(T0);
     let server = common::Server::start(common::config(&db), &clock).await;
     let pdb = &server.state.db;
-    let one = quickcard_portal::roster_import::import(pdb, &sample("roster-oneroster"), T0 as i64)
-        .await
-        .unwrap();
+    let one = quickcard_portal::domain::roster_import::import(
+        pdb,
+        &sample("roster-oneroster"),
+        T0 as i64,
+    )
+    .await
+    .unwrap();
     assert_eq!(one.users_added, 33, "{one:?}");
     assert_eq!(one.schools, 1);
     assert_eq!(one.classes, 3);
@@ -50,9 +54,10 @@ async fn sample_rosters_in_both_formats(db: TestDb) {
     assert_eq!(role, "parent", "OneRoster guardian is a parent");
 
     // The simple CSV of the same people updates everyone in place and removes nobody.
-    let simple = quickcard_portal::roster_import::import(pdb, &sample("roster.csv"), T0 as i64)
-        .await
-        .unwrap();
+    let simple =
+        quickcard_portal::domain::roster_import::import(pdb, &sample("roster.csv"), T0 as i64)
+            .await
+            .unwrap();
     assert_eq!(simple.users_added, 0, "{simple:?}");
     assert_eq!(simple.users_updated, 33);
     assert_eq!(simple.users_removed, 0);
@@ -65,7 +70,7 @@ async fn sample_rosters_in_both_formats(db: TestDb) {
         .await,
         33
     );
-    let audit: Vec<AuditRow> = quickcard_portal::store::audit_rows(pdb, None, 0, 100)
+    let audit: Vec<AuditRow> = quickcard_portal::db::store::audit_rows(pdb, None, 0, 100)
         .await
         .unwrap();
     assert_eq!(
@@ -157,7 +162,7 @@ async fn removed_users_keep_revocation_lockout_and_pin(db: TestDb) {
     std::fs::write(w.roster_path(), &without).unwrap();
     w.clock.advance(60);
     let removal = w.clock.now_i64();
-    let r = quickcard_portal::roster_import::import(pdb, &w.roster_path(), removal)
+    let r = quickcard_portal::domain::roster_import::import(pdb, &w.roster_path(), removal)
         .await
         .unwrap();
     assert_eq!(
@@ -195,7 +200,7 @@ async fn removed_users_keep_revocation_lockout_and_pin(db: TestDb) {
     }
     assert_eq!(w.exchange(&omar).await.code(), "unknown_user");
     // Nobody can give a removed user a PIN; their card can still be revoked.
-    let hash = quickcard_portal::secrets::hash_pin("1357").unwrap();
+    let hash = quickcard_portal::domain::secrets::hash_pin("1357").unwrap();
     assert!(
         !store::set_pin(pdb, "tch-ito", &hash, removal)
             .await
@@ -208,7 +213,7 @@ async fn removed_users_keep_revocation_lockout_and_pin(db: TestDb) {
         Some(0)
     );
     // The same export again removes nobody new.
-    let again = quickcard_portal::roster_import::import(pdb, &w.roster_path(), removal)
+    let again = quickcard_portal::domain::roster_import::import(pdb, &w.roster_path(), removal)
         .await
         .unwrap();
     assert_eq!(
@@ -220,9 +225,10 @@ async fn removed_users_keep_revocation_lockout_and_pin(db: TestDb) {
     // Back in the next export: everything they had holds again.
     std::fs::write(w.roster_path(), common::ROSTER).unwrap();
     w.clock.advance(60);
-    let back = quickcard_portal::roster_import::import(pdb, &w.roster_path(), w.clock.now_i64())
-        .await
-        .unwrap();
+    let back =
+        quickcard_portal::domain::roster_import::import(pdb, &w.roster_path(), w.clock.now_i64())
+            .await
+            .unwrap();
     assert_eq!(
         (
             back.users_added,
@@ -285,7 +291,7 @@ async fn disabled_oneroster_user_is_removed_and_restored(db: TestDb) {
     let users_csv = dir.path().join("users.csv");
     let users = std::fs::read_to_string(&users_csv).unwrap();
     let now = T0 as i64;
-    let first = quickcard_portal::roster_import::import(pdb, dir.path(), now)
+    let first = quickcard_portal::domain::roster_import::import(pdb, dir.path(), now)
         .await
         .unwrap();
     assert_eq!(first.users_added, 33, "{first:?}");
@@ -295,7 +301,7 @@ async fn disabled_oneroster_user_is_removed_and_restored(db: TestDb) {
         .await
         .unwrap()
         .unwrap();
-    let hash = quickcard_portal::secrets::hash_pin("2468").unwrap();
+    let hash = quickcard_portal::domain::secrets::hash_pin("2468").unwrap();
     assert!(store::set_pin(pdb, "tea-rivera", &hash, now).await.unwrap());
     let locked_until = now + 900;
     sqlx::query(
@@ -312,7 +318,7 @@ async fn disabled_oneroster_user_is_removed_and_restored(db: TestDb) {
     assert!(users.contains(&format!("{rivera}true,")));
     let disabled = users.replace(&format!("{rivera}true,"), &format!("{rivera}false,"));
     std::fs::write(&users_csv, disabled).unwrap();
-    let off = quickcard_portal::roster_import::import(pdb, dir.path(), now + 10)
+    let off = quickcard_portal::domain::roster_import::import(pdb, dir.path(), now + 10)
         .await
         .unwrap();
     assert_eq!(
@@ -337,7 +343,7 @@ async fn disabled_oneroster_user_is_removed_and_restored(db: TestDb) {
     assert_eq!(rows_of(pdb, "lockouts", "tea-rivera").await, 1);
 
     std::fs::write(&users_csv, &users).unwrap();
-    let on = quickcard_portal::roster_import::import(pdb, dir.path(), now + 20)
+    let on = quickcard_portal::domain::roster_import::import(pdb, dir.path(), now + 20)
         .await
         .unwrap();
     assert_eq!(

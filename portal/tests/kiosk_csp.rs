@@ -7,7 +7,7 @@ mod common;
 
 use common::*;
 use quickcard_portal::ManualClock;
-use quickcard_portal::idp::{SamlConfig, ServiceProviderEntry};
+use quickcard_portal::config::idp::{SamlConfig, ServiceProviderEntry};
 
 /// A bundle's page as `build-web.sh` writes it: inline style and boot script, module import.
 const PAGE: &str = "<!doctype html><html><head><style>body { margin: 0 }</style></head>\
@@ -62,7 +62,7 @@ async fn the_kiosk_page_may_talk_only_to_its_portal_and_post_only_to_the_acs_url
         key_file: Some(key_file),
         // ChromeOS passwords are derived from this key (made in memory here).
         generated_password_key: Some(std::sync::Arc::new(
-            quickcard_portal::chromeos_password::PasswordKey::generate(),
+            quickcard_portal::domain::chromeos_password::PasswordKey::generate(),
         )),
         cert_file: Some(cert_file),
         google_domain: Some("example.edu".into()),

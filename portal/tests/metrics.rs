@@ -9,7 +9,7 @@ use std::io::Write;
 
 use common::*;
 use quickcard::Role;
-use quickcard_portal::secrets::Secret;
+use quickcard_portal::domain::secrets::Secret;
 
 /// Every sample of a scraped page as `name{label="value",…}` → value, read by
 /// `prometheus_client.parser` (Debian's python3-prometheus-client).

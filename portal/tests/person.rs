@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use common::*;
 use quickcard::Role;
 use quickcard_portal::Db;
-use quickcard_portal::secrets::Secret;
+use quickcard_portal::domain::secrets::Secret;
 use serde_json::Value;
 use sqlx::{Column, Row};
 
@@ -143,7 +143,7 @@ async fn export_then_erase(db: TestDb) {
         .collect();
     assert!(roster.contains(EMAIL), "{roster}");
     std::fs::write(w.roster_path(), &roster).unwrap();
-    let r = quickcard_portal::roster_import::import(db, &w.roster_path(), T0 as i64)
+    let r = quickcard_portal::domain::roster_import::import(db, &w.roster_path(), T0 as i64)
         .await
         .unwrap();
     assert_eq!(r.users_updated, 7, "{r:?}");
@@ -190,7 +190,7 @@ async fn export_then_erase(db: TestDb) {
     .await;
     // A revocation whose reason an admin typed with his name in it (and it bumps the
     // ChromeOS password generation).
-    quickcard_portal::store::revoke(db, "stu-omar", T0 as i64, "lost by Omar Haddad", "test")
+    quickcard_portal::db::store::revoke(db, "stu-omar", T0 as i64, "lost by Omar Haddad", "test")
         .await
         .unwrap()
         .unwrap();
@@ -259,7 +259,7 @@ async fn export_then_erase(db: TestDb) {
         "personal data left after erasure:\n{after}"
     );
     // What stays: the id, a revocation of every card before the erasure, the erasure time.
-    let left = quickcard_portal::person::export(db, "stu-omar")
+    let left = quickcard_portal::domain::person::export(db, "stu-omar")
         .await
         .unwrap()
         .unwrap();
@@ -292,9 +292,10 @@ async fn export_then_erase(db: TestDb) {
     assert_eq!((r.status.as_u16(), r.code()), (403, "user_erased"), "{r:?}");
 
     // The next roster import still holds Omar: he is reported, not restored.
-    let r = quickcard_portal::roster_import::import(db, &w.roster_path(), w.clock.now_i64())
-        .await
-        .unwrap();
+    let r =
+        quickcard_portal::domain::roster_import::import(db, &w.roster_path(), w.clock.now_i64())
+            .await
+            .unwrap();
     assert_eq!(r.erased, vec!["stu-omar".to_string()], "{r:?}");
     assert_eq!(r.users_added + r.users_restored, 0, "{r:?}");
     assert_eq!(personal_data_in(&dump(db, kind).await), Vec::<&str>::new());
@@ -302,7 +303,7 @@ async fn export_then_erase(db: TestDb) {
     assert_eq!(r.code(), "user_erased", "{r:?}");
 
     // Erasing again changes nothing; an unknown id is a 404.
-    let again = quickcard_portal::person::erase(db, "stu-omar", w.clock.now_i64(), "test")
+    let again = quickcard_portal::domain::person::erase(db, "stu-omar", w.clock.now_i64(), "test")
         .await
         .unwrap()
         .unwrap();

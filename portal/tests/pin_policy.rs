@@ -153,7 +153,7 @@ async fn lockouts_grow_per_kiosk_and_a_person_unlocks_the_last(db: TestDb) {
     w.clock.advance(30 * 86_400);
     let r = w.exchange_with(&w.kiosk, &card, Some("246810")).await;
     assert_eq!(r.code(), "locked_out", "a month later: {r:?}");
-    let lifted = quickcard_portal::pin_attempts::unlock(&w.server.state.db, "tch-ito")
+    let lifted = quickcard_portal::domain::pin_attempts::unlock(&w.server.state.db, "tch-ito")
         .await
         .unwrap();
     assert!(lifted >= 1, "{lifted}");

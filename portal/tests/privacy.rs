@@ -64,7 +64,7 @@ async fn every_table_is_in_the_inventory(db: TestDb) {
         stale.is_empty(),
         "docs/privacy.md lists tables the schema does not have: {stale:?}"
     );
-    for t in quickcard_portal::person::exported_tables() {
+    for t in quickcard_portal::domain::person::exported_tables() {
         assert!(listed.contains(t), "{t}");
     }
 }

@@ -13,7 +13,7 @@ both_databases!(replicas_share_all_state, replicas_race_for_one_card);
 async fn replicas_share_all_state(db: TestDb) {
     let w = World::with(db, |c| {
         c.rate_limit.card_max = 6;
-        c.admin.token_sha256 = Some(quickcard_portal::secrets::hash_token("qca_test"));
+        c.admin.token_sha256 = Some(quickcard_portal::domain::secrets::hash_token("qca_test"));
     })
     .await;
     // Replica B: same config, same database, its own process state.

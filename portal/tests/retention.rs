@@ -7,8 +7,8 @@ use std::collections::BTreeSet;
 
 use common::*;
 use quickcard::Role;
-use quickcard_portal::retention::{self, RetentionConfig};
-use quickcard_portal::{Db, pin_attempts::LOCKED_UNTIL_UNLOCKED};
+use quickcard_portal::domain::retention::{self, RetentionConfig};
+use quickcard_portal::{Db, domain::pin_attempts::LOCKED_UNTIL_UNLOCKED};
 use sqlx::Row;
 
 const DAY: i64 = 86_400;

@@ -37,7 +37,7 @@ fn write_config(dir: &std::path::Path, db: &TestDb, port: u16) -> std::path::Pat
          [admin]\ntoken_sha256 = \"{}\"\n",
         db.url,
         common::issuer().public(),
-        quickcard_portal::secrets::hash_token(ADMIN)
+        quickcard_portal::domain::secrets::hash_token(ADMIN)
     );
     std::fs::write(&path, text).unwrap();
     path

@@ -21,8 +21,8 @@ use common::*;
 use quickcard::{Claims, Flags, IssuerKey, Role};
 use quickcard_portal::ManualClock;
 use quickcard_portal::config::Config;
-use quickcard_portal::idp::{SamlConfig, ServiceProviderEntry};
-use quickcard_portal::store::{self, AuditRow};
+use quickcard_portal::config::idp::{SamlConfig, ServiceProviderEntry};
+use quickcard_portal::db::store::{self, AuditRow};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use signin_support::{Sp, urlencode};
@@ -80,7 +80,7 @@ impl World {
             key_file: Some(key_file),
             // ChromeOS passwords are derived from this key (made in memory here).
             generated_password_key: Some(std::sync::Arc::new(
-                quickcard_portal::chromeos_password::PasswordKey::generate(),
+                quickcard_portal::domain::chromeos_password::PasswordKey::generate(),
             )),
             cert_file: Some(cert_file.clone()),
             service_providers: vec![
@@ -115,10 +115,10 @@ impl World {
         let server = Server::start(cfg, &clock).await;
         let roster = dir.path().join("roster.csv");
         std::fs::write(&roster, ROSTER_WITH_EMAIL).unwrap();
-        quickcard_portal::roster_import::import(&server.state.db, &roster, now as i64)
+        quickcard_portal::domain::roster_import::import(&server.state.db, &roster, now as i64)
             .await
             .unwrap();
-        let pin = quickcard_portal::secrets::hash_pin("1234").unwrap();
+        let pin = quickcard_portal::domain::secrets::hash_pin("1234").unwrap();
         assert!(
             store::set_pin(&server.state.db, "tch-ito", &pin, now as i64)
                 .await

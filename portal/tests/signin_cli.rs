@@ -10,8 +10,8 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use quickcard::{Claims, Flags, IssuerKey, Role};
+use quickcard_portal::config::idp::DemoSaml;
 use quickcard_portal::demo::{DEMO_PIN, DemoOptions, spawn};
-use quickcard_portal::idp::DemoSaml;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use signin_support::Sp;

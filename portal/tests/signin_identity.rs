@@ -17,9 +17,9 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use common::*;
 use quickcard::{Claims, Flags, Role};
-use quickcard_portal::chromeos_password::{PasswordKey, chromeos_password};
-use quickcard_portal::idp::{SamlConfig, ServiceProviderEntry};
-use quickcard_portal::{ManualClock, store};
+use quickcard_portal::config::idp::{SamlConfig, ServiceProviderEntry};
+use quickcard_portal::domain::chromeos_password::{PasswordKey, chromeos_password};
+use quickcard_portal::{ManualClock, db::store};
 use serde_json::json;
 use sqlx::{Column as _, Row as _};
 
@@ -188,7 +188,7 @@ async fn idp_server(
     let server = Server::start(cfg, &clock).await;
     let path = dir.join("roster.csv");
     std::fs::write(&path, roster).unwrap();
-    quickcard_portal::roster_import::import(&server.state.db, &path, now as i64)
+    quickcard_portal::domain::roster_import::import(&server.state.db, &path, now as i64)
         .await
         .unwrap();
     server

@@ -13,8 +13,8 @@ use base64::engine::general_purpose::STANDARD;
 use common::*;
 use quickcard::{Claims, Flags, Role};
 use quickcard_portal::ManualClock;
-use quickcard_portal::idp::{SamlConfig, ServiceProviderEntry};
-use quickcard_portal::store;
+use quickcard_portal::config::idp::{SamlConfig, ServiceProviderEntry};
+use quickcard_portal::db::store;
 use serde_json::json;
 use sha2::Digest;
 
@@ -77,7 +77,7 @@ async fn signin_config_hides_revoked_ids_and_nothing_is_cached() {
         key_file: Some(key_file),
         // ChromeOS passwords are derived from this key (made in memory here).
         generated_password_key: Some(std::sync::Arc::new(
-            quickcard_portal::chromeos_password::PasswordKey::generate(),
+            quickcard_portal::domain::chromeos_password::PasswordKey::generate(),
         )),
         cert_file: Some(cert_file),
         service_providers: vec![ServiceProviderEntry {
@@ -98,7 +98,7 @@ async fn signin_config_hides_revoked_ids_and_nothing_is_cached() {
     let server = Server::start(cfg, &clock).await;
     let roster = dir.path().join("roster.csv");
     std::fs::write(&roster, ROSTER).unwrap();
-    quickcard_portal::roster_import::import(&server.state.db, &roster, now as i64)
+    quickcard_portal::domain::roster_import::import(&server.state.db, &roster, now as i64)
         .await
         .unwrap();
     store::revoke(&server.state.db, "stu-omar", now as i64, "lost", "test")

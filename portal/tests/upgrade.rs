@@ -23,7 +23,7 @@ use common::{ClockExt, Reply, Server, client, reply};
 use quickcard::{Claims, Flags, IssuerKey, Role};
 use quickcard_portal::config::Config;
 use quickcard_portal::db::DbKind;
-use quickcard_portal::store;
+use quickcard_portal::db::store;
 use quickcard_portal::{Db, ManualClock};
 use serde_json::{Value, json};
 use sqlx::{Executor, Row};
@@ -303,10 +303,13 @@ async fn upgrade_keeps_the_data(url: &str, m: &Value) {
     let r = p.exchange(&lab1, &max, None).await;
     assert_eq!(r.code(), "unknown_user", "{r:?}");
     let roster = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sample-cards/roster-oneroster");
-    let report =
-        quickcard_portal::roster_import::import(&p.server.state.db, &roster, p.clock.now_i64())
-            .await
-            .unwrap();
+    let report = quickcard_portal::domain::roster_import::import(
+        &p.server.state.db,
+        &roster,
+        p.clock.now_i64(),
+    )
+    .await
+    .unwrap();
     assert_eq!(report.users_restored, 1, "{report:?}");
     let r = p.exchange(&lab1, &max, None).await;
     assert_eq!(r.status, 200, "{r:?}");

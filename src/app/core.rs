@@ -474,7 +474,7 @@ pub(crate) fn card_key(text: &str) -> String {
         Err(_) => {
             use sha2::{Digest, Sha256};
             let d = Sha256::digest(text.as_bytes());
-            d[..8].iter().map(|b| format!("{b:02x}")).collect()
+            quickcard::util::hex(&d[..8])
         }
     }
 }

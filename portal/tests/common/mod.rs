@@ -7,7 +7,7 @@ use std::sync::Arc;
 
 use quickcard::{Claims, Flags, IssuerKey, Role, TrustedKey};
 use quickcard_portal::config::Config;
-use quickcard_portal::store::{self, AuditRow};
+use quickcard_portal::db::store::{self, AuditRow};
 use quickcard_portal::{AppState, Db, ManualClock};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
@@ -62,7 +62,7 @@ pub async fn postgres_db() -> Option<TestDb> {
         .expect("connect to test PostgreSQL");
     let name = format!(
         "qc_test_{}",
-        &quickcard_portal::secrets::Secret::token("").hash()[..16]
+        &quickcard_portal::domain::secrets::Secret::token("").hash()[..16]
     );
     let create: &'static str = Box::leak(format!("CREATE DATABASE {name}").into_boxed_str());
     sqlx::query(create).execute(&admin.pool).await.unwrap();
@@ -228,7 +228,7 @@ impl World {
         let roster_dir = tempfile::tempdir().unwrap();
         let path = roster_dir.path().join("roster.csv");
         std::fs::write(&path, ROSTER).unwrap();
-        quickcard_portal::roster_import::import(&server.state.db, &path, T0 as i64)
+        quickcard_portal::domain::roster_import::import(&server.state.db, &path, T0 as i64)
             .await
             .unwrap();
         let mut w = World {
@@ -350,7 +350,7 @@ impl World {
     }
 
     pub async fn set_pin(&self, user: &str, pin: &str) {
-        let hash = quickcard_portal::secrets::hash_pin(pin).unwrap();
+        let hash = quickcard_portal::domain::secrets::hash_pin(pin).unwrap();
         assert!(
             store::set_pin(&self.server.state.db, user, &hash, self.clock.now_i64())
                 .await

@@ -17,7 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::routing::post;
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use quickcard_portal::device_binding::VerifiedAccessConfig;
+use quickcard_portal::domain::device_binding::VerifiedAccessConfig;
 use rsa::pkcs1v15::{Signature, VerifyingKey};
 use rsa::pkcs8::DecodePrivateKey;
 use rsa::signature::Verifier;

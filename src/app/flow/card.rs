@@ -7,10 +7,11 @@
 //! because the child is still holding it up.
 
 use quickcard::VerifyOptions;
+use quickcard_api::{ErrorCode, ReplyCode};
 use zeroize::Zeroizing;
 
 use crate::app::core::{Core, Effect, Pending, card_key};
-use crate::app::error_codes::{error_for_card, error_for_code};
+use crate::app::error_codes::{error_for, error_for_card};
 use crate::app::ports::{CameraEvent, Hint, ScanOutcome};
 use crate::app::state::{
     Action, Digits, ERROR_SCREEN_MS, ErrorKind, GOT_IT_MS, MAX_PIN, SAME_CARD_PAUSE_MS, Screen,
@@ -206,42 +207,90 @@ impl Core {
                 attempts_left,
                 retry_after_secs,
                 ..
-            } => match code.as_str() {
-                "pin_required" => {
+            } => match code {
+                ReplyCode::Known(ErrorCode::PinRequired) => {
                     self.screen = Screen::PinPad {
                         pin: Digits::default(),
                         wrong: None,
                     };
                     self.last_activity_ms = now;
                 }
-                "wrong_pin" => {
+                ReplyCode::Known(ErrorCode::WrongPin) => {
                     self.screen = Screen::PinPad {
                         pin: Digits::default(),
                         wrong: Some(*attempts_left),
                     };
                     self.last_activity_ms = now;
                 }
-                "locked_out" | "rate_limited" => {
+                ReplyCode::Known(ErrorCode::LockedOut | ErrorCode::RateLimited) => {
                     let secs = retry_after_secs.unwrap_or(60);
                     self.fail(ErrorKind::LockedOut {
                         until_ms: now + secs * 1000,
                     });
                 }
-                "kiosk_unauthorized" | "kiosk_disabled" => {
+                ReplyCode::Known(ErrorCode::KioskUnauthorized | ErrorCode::KioskDisabled) => {
                     self.pending = None;
                     self.kiosk_refused = true;
                     self.screen = self.ready_screen();
                 }
-                c if c.starts_with("signin_") => {
-                    self.pending = None;
-                    self.sign_in_expired = true;
-                    self.screen = self.ready_screen();
-                }
-                c if c.starts_with("internal") => self.unreachable(),
-                c => self.fail(error_for_code(c)),
+                ReplyCode::Known(
+                    ErrorCode::SigninUnknown | ErrorCode::SigninExpired | ErrorCode::SigninUsed,
+                ) => self.sign_in_gone(),
+                ReplyCode::Known(ErrorCode::Internal) => self.unreachable(),
+                // Every other known code gets its screen; named one by one, so that a code
+                // added to the contract is a compile error here until someone has decided
+                // whether the exchange handles it itself (like the PIN pad) or shows it.
+                ReplyCode::Known(
+                    ErrorCode::NotQuickCard
+                    | ErrorCode::Malformed
+                    | ErrorCode::UnsupportedVersion
+                    | ErrorCode::UnknownKey
+                    | ErrorCode::BadSignature
+                    | ErrorCode::KeyRevoked
+                    | ErrorCode::KeyNotValidAtIssue
+                    | ErrorCode::KeyNotForSchool
+                    | ErrorCode::LifetimeTooLong
+                    | ErrorCode::NotYetValid
+                    | ErrorCode::Expired
+                    | ErrorCode::WrongSchool
+                    | ErrorCode::UnknownUser
+                    | ErrorCode::UserErased
+                    | ErrorCode::CardRevoked
+                    | ErrorCode::RoleNotAllowed
+                    | ErrorCode::RoleMismatch
+                    | ErrorCode::PinNotSet
+                    | ErrorCode::SessionExpired
+                    | ErrorCode::UnknownApp
+                    | ErrorCode::LaunchInvalid
+                    | ErrorCode::EnrolmentCodeInvalid
+                    | ErrorCode::AdminApiDisabled
+                    | ErrorCode::AdminUnauthorized
+                    | ErrorCode::UnknownKiosk
+                    | ErrorCode::SamlNotConfigured
+                    | ErrorCode::NetworkNotAllowed
+                    | ErrorCode::NoGoogleAccount
+                    | ErrorCode::NoWebKiosk
+                    | ErrorCode::BadPolicy
+                    | ErrorCode::NotFound
+                    | ErrorCode::BadRequest,
+                ) => self.fail(error_for(code)),
+                // A newer portal's codes: its sign-in codes still end the sign-in, its
+                // internal failures still count as the portal failing, and the rest get the
+                // grown-up screen that names the code.
+                ReplyCode::Unknown(c) if c.starts_with("signin_") => self.sign_in_gone(),
+                ReplyCode::Unknown(c) if c.starts_with("internal") => self.unreachable(),
+                ReplyCode::Unknown(_) => self.fail(error_for(code)),
             },
             PortalError::Unreachable(_) | PortalError::Protocol(_) => self.unreachable(),
         }
+    }
+
+    /// The pending Chromebook sign-in is gone (expired, used or unknown): the page asks for a
+    /// new one from the Chromebook.
+    fn sign_in_gone(&mut self) {
+        self.pending = None;
+        self.sign_in_expired = true;
+        self.screen = self.ready_screen();
     }
 
     /// The portal did not answer: retry the pending card with back-off, then give up.

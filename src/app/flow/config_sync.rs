@@ -6,6 +6,7 @@
 //! next start, and stops asking when the portal refuses the kiosk itself.
 
 use quickcard::{TrustList, TrustedKey};
+use quickcard_api::{ErrorCode, ReplyCode};
 
 use crate::app::core::{Core, Effect};
 use crate::app::state::{CONFIG_REFRESH_MS, NotReady};
@@ -64,13 +65,24 @@ impl Core {
             }
             Err(e) => {
                 tracing::warn!("kiosk config: {e}");
-                if matches!(e.code(), Some("kiosk_unauthorized" | "kiosk_disabled")) {
-                    self.kiosk_refused = true;
-                } else if e.code().is_some_and(|c| c.starts_with("signin_")) {
-                    self.sign_in_expired = true;
-                } else {
-                    self.config_retry_at = now + self.config_backoff_ms;
-                    self.config_backoff_ms = (self.config_backoff_ms * 2).min(60_000);
+                match e.reply_code() {
+                    Some(ReplyCode::Known(
+                        ErrorCode::KioskUnauthorized | ErrorCode::KioskDisabled,
+                    )) => {
+                        self.kiosk_refused = true;
+                    }
+                    Some(ReplyCode::Known(
+                        ErrorCode::SigninUnknown | ErrorCode::SigninExpired | ErrorCode::SigninUsed,
+                    )) => self.sign_in_expired = true,
+                    // A newer portal's sign-in codes end the sign-in too.
+                    Some(ReplyCode::Unknown(c)) if c.starts_with("signin_") => {
+                        self.sign_in_expired = true;
+                    }
+                    // Anything else (the portal away, busy or failing) is asked again later.
+                    Some(ReplyCode::Known(_) | ReplyCode::Unknown(_)) | None => {
+                        self.config_retry_at = now + self.config_backoff_ms;
+                        self.config_backoff_ms = (self.config_backoff_ms * 2).min(60_000);
+                    }
                 }
             }
         }

@@ -6,6 +6,8 @@
 //! for the child end too. On the Chromebook sign-in page the session is handed to Google
 //! instead of showing the dashboard.
 
+use quickcard_api::{ErrorCode, ReplyCode};
+
 use crate::app::core::{Core, Effect};
 use crate::app::state::{ErrorKind, SAME_CARD_PAUSE_MS, SIGNED_OUT_MS, Screen, Session};
 use crate::portal_client::{LaunchReply, PortalError, SessionReply};
@@ -71,7 +73,14 @@ impl Core {
     pub(crate) fn on_launched(&mut self, result: Result<LaunchReply, PortalError>) {
         match result {
             Ok(reply) => self.emit(Effect::Open { url: reply.url }),
-            Err(e) if e.code() == Some("session_expired") => self.sign_out(),
+            Err(e)
+                if matches!(
+                    e.reply_code(),
+                    Some(ReplyCode::Known(ErrorCode::SessionExpired))
+                ) =>
+            {
+                self.sign_out()
+            }
             Err(e) => {
                 tracing::warn!("launch: {e}");
                 self.launch_done(true);

@@ -16,15 +16,19 @@
 //!   smooth: where the page cannot run its scan worker.
 //! - [`page`] (every target, tested natively): the page URL's query — mode (lab kiosk or
 //!   sign-in), portal address, language — parsed into a checked [`PageStart`](page::PageStart).
-//! - `browser` (wasm32 + feature `web`): `getUserMedia` frames, the clock, `localStorage`,
-//!   the launcher, a `spawn_local` runtime and the `#[wasm_bindgen(start)]` entry that runs
-//!   the app in `<canvas id="quickcard">` with eframe's `WebRunner` (glow/WebGL2).
+//! - `browser` (wasm32 + feature `web`): `getUserMedia` frames, `localStorage`, the launcher,
+//!   a `spawn_local` runtime, the page's mirror of the screen and the `#[wasm_bindgen(start)]`
+//!   entry that runs the app in `<canvas id="quickcard">` with eframe's `WebRunner`
+//!   (glow/WebGL2). Its clock is the scanner's `SystemClock`, which `web-time` serves from
+//!   `Date.now()` and `performance.now()` there.
 //! - `worker` (wasm32 + feature `web`): the scan worker, a Web Worker running this same wasm
 //!   module with one scanner, and the page's channel to it.
 
 pub mod offthread;
 pub mod page;
 pub mod sampled;
+#[cfg(test)]
+mod test_support;
 
 #[cfg(all(target_arch = "wasm32", feature = "web"))]
 pub mod browser;

@@ -6,19 +6,8 @@ use std::collections::VecDeque;
 use super::*;
 use crate::app::ports::ScanOutcome;
 use crate::platform::scan_bridge::preview_of;
-use crate::scanner::{Frame, ReplaySource, ScanConfig};
-
-#[derive(Debug, Clone, Default)]
-struct ManualClock(Rc<Cell<u64>>);
-
-impl Clock for ManualClock {
-    fn unix_secs(&self) -> u64 {
-        1_780_000_000
-    }
-    fn now_ms(&self) -> u64 {
-        self.0.get()
-    }
-}
+use crate::platform::web::test_support::{ManualClock, card_frame, unbudgeted};
+use crate::scanner::{Frame, ReplaySource};
 
 /// Replayed frames; counts pictures grabbed for the worker and frames taken inline.
 struct Source {
@@ -96,37 +85,6 @@ impl ScanChannel for Channel {
         r.restarts.push(why.into());
         r.sent.clear();
     }
-}
-
-/// Every attempt runs: the default budget is wall-clock time, and this crate's tests are
-/// unoptimised on busy machines.
-fn unbudgeted() -> Scanner {
-    Scanner::new(ScanConfig {
-        budget_ms: None,
-        ..ScanConfig::default()
-    })
-}
-
-fn card_frame(text: &str) -> Frame {
-    let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
-    let modules = code.width();
-    let colors = code.to_colors();
-    let (scale, quiet) = (8usize, 4usize);
-    let side = (modules + 2 * quiet) * scale;
-    let (w, h) = (640usize, 480usize);
-    let mut luma = vec![255u8; w * h];
-    let (ox, oy) = ((w - side) / 2, (h - side) / 2);
-    for (i, c) in colors.iter().enumerate() {
-        if *c == qrcode::Color::Dark {
-            let (mx, my) = (i % modules + quiet, i / modules + quiet);
-            for dy in 0..scale {
-                for dx in 0..scale {
-                    luma[(oy + my * scale + dy) * w + ox + mx * scale + dx] = 0;
-                }
-            }
-        }
-    }
-    Frame::from_luma(w as u32, h as u32, luma).unwrap()
 }
 
 struct Rig {

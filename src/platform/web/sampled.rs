@@ -229,20 +229,8 @@ mod tests {
 
     use super::*;
     use crate::app::ports::{Hint, ScanOutcome};
+    use crate::platform::web::test_support::{ManualClock, card_frame, unbudgeted};
     use crate::scanner::Frame;
-
-    /// A clock the test moves by hand.
-    #[derive(Debug, Clone, Default)]
-    struct ManualClock(Rc<Cell<u64>>);
-
-    impl Clock for ManualClock {
-        fn unix_secs(&self) -> u64 {
-            1_780_000_000
-        }
-        fn now_ms(&self) -> u64 {
-            self.0.get()
-        }
-    }
 
     /// Counts how often the camera side asked for a frame.
     struct Counting<S> {
@@ -258,39 +246,6 @@ mod tests {
         fn describe(&self) -> String {
             self.inner.describe()
         }
-    }
-
-    /// A real QR code with a QuickCard-like payload, rendered into a grey frame.
-    fn card_frame(text: &str) -> Frame {
-        let code = qrcode::QrCode::new(text.as_bytes()).unwrap();
-        let modules = code.width();
-        let colors = code.to_colors();
-        let scale = 8usize;
-        let quiet = 4usize;
-        let side = (modules + 2 * quiet) * scale;
-        let (w, h) = (640usize, 480usize);
-        let mut luma = vec![255u8; w * h];
-        let (ox, oy) = ((w - side) / 2, (h - side) / 2);
-        for (i, c) in colors.iter().enumerate() {
-            if *c == qrcode::Color::Dark {
-                let (mx, my) = (i % modules + quiet, i / modules + quiet);
-                for dy in 0..scale {
-                    for dx in 0..scale {
-                        luma[(oy + my * scale + dy) * w + ox + mx * scale + dx] = 0;
-                    }
-                }
-            }
-        }
-        Frame::from_luma(w as u32, h as u32, luma).unwrap()
-    }
-
-    /// A scanner that runs every attempt: this crate's tests are unoptimised and machines
-    /// are busy, and the default budget is wall-clock time.
-    fn unbudgeted() -> Scanner {
-        Scanner::new(ScanConfig {
-            budget_ms: None,
-            ..ScanConfig::default()
-        })
     }
 
     fn replay(frames: Vec<Frame>) -> crate::scanner::ReplaySource {
