@@ -1,8 +1,8 @@
-//! Concurrent exchanges are written in groups (`portal/src/group.rs`), and the outcome is the
+//! Concurrent exchanges are written in groups (`portal/src/db/group.rs`), and the outcome is the
 //! same as if they had been written one by one: every session and audit row is there, a card
 //! scanned on two kiosks at once ends up with one open session and both ends flagged, and the
 //! shared rate-limit counters count every hit exactly once; and reads grouped the same way
-//! (`portal/src/exchange_reads.rs`) give each exchange its own kiosk and card holder. Real
+//! (`portal/src/db/exchange_reads.rs`) give each exchange its own kiosk and card holder. Real
 //! server, real database, the requests all in flight at once.
 
 mod common;

@@ -15,8 +15,9 @@ use quickcard::TrustList;
 use zeroize::Zeroizing;
 
 use crate::app::admin_lock::AdminLock;
+use crate::app::flow::sound::Shown;
 use crate::app::i18n::Lang;
-use crate::app::ports::{CameraEvent, Preview};
+use crate::app::ports::{CameraEvent, Cue, Preview, PromptId};
 use crate::app::state::{
     Action, AdminPad, ERROR_SCREEN_MS, ErrorKind, NotReady, SAME_CARD_PAUSE_MS, Screen, Session,
     Settings,
@@ -115,6 +116,8 @@ pub enum Effect {
     Open { url: String },
     /// The Chromebook sign-in page: hand the user to Google; answers [`Input::HandedOver`].
     HandOver(Box<SignInHandoff>),
+    /// Play a cue or a spoken prompt (see [`crate::app::flow::sound`]); no answer.
+    Play(Cue),
 }
 
 impl std::fmt::Debug for Effect {
@@ -142,6 +145,7 @@ impl std::fmt::Debug for Effect {
             Effect::EndApps => f.write_str("EndApps"),
             Effect::Open { .. } => f.write_str("Open"),
             Effect::HandOver(h) => f.debug_tuple("HandOver").field(h).finish(),
+            Effect::Play(cue) => f.debug_tuple("Play").field(cue).finish(),
         }
     }
 }
@@ -185,6 +189,10 @@ pub struct Core {
     /// Wrong admin PINs and the pad's lock; kept when the pad is closed.
     pub(crate) admin_lock: AdminLock,
     pub(crate) quit: bool,
+    /// The last spoken hint and when, so hints that flicker are not all said.
+    pub(crate) hint_heard: Option<(PromptId, u64)>,
+    /// The idle countdown's last second that ticked.
+    pub(crate) countdown_heard: Option<u64>,
     /// When the input being handled happens.
     pub(crate) now: Now,
     /// What the input being handled asks for, in order.
@@ -229,6 +237,8 @@ impl Core {
             admin: None,
             admin_lock: AdminLock::default(),
             quit: false,
+            hint_heard: None,
+            countdown_heard: None,
             now: Now {
                 ms: now_ms,
                 unix_secs: 0,
@@ -247,6 +257,7 @@ impl Core {
     /// Takes one input at `now`; returns what to run, in order.
     pub fn handle(&mut self, now: Now, input: Input) -> Vec<Effect> {
         self.now = now;
+        let shown = Shown::of(&self.screen);
         match input {
             Input::Tick => self.timers(),
             Input::Camera(ev) => self.on_camera(ev),
@@ -268,6 +279,7 @@ impl Core {
             Input::Opened(r) => self.on_opened(r),
             Input::HandedOver(r) => self.on_handed_over(r),
         }
+        self.sound_after(shown);
         std::mem::take(&mut self.effects)
     }
 

@@ -15,7 +15,7 @@ use crate::app::core::{Core, Effect, Input, Now};
 use crate::app::i18n::Lang;
 use crate::app::ports::{
     BoxFuture, Camera, CameraEvent, Clock, Hint, Launcher, PortalApi, Preview, Repaint, Runtime,
-    ScanOutcome, Storage,
+    ScanOutcome, Silent, Sound, Storage,
 };
 use crate::app::state::{Action, AdminPad, CONFIG_CACHE, Screen, Session, Settings};
 use crate::portal_client::KioskConfig;
@@ -43,6 +43,8 @@ impl std::fmt::Debug for Services {
 pub struct Kiosk {
     core: Core,
     services: Services,
+    /// Apart from [`Services`] because a kiosk without it is complete: silent.
+    sound: Box<dyn Sound>,
     tx: mpsc::Sender<Input>,
     rx: mpsc::Receiver<Input>,
 }
@@ -73,9 +75,15 @@ impl Kiosk {
         Kiosk {
             core,
             services,
+            sound: Box::new(Silent),
             tx,
             rx,
         }
+    }
+
+    /// Plays the kiosk's cues through `sound` (the kiosk starts silent).
+    pub fn set_sound(&mut self, sound: Box<dyn Sound>) {
+        self.sound = sound;
     }
 
     // ----- read access for the screens ---------------------------------------------------
@@ -218,6 +226,7 @@ impl Kiosk {
             Effect::HandOver(handoff) => {
                 return Some(Input::HandedOver(s.launcher.sign_in(&handoff)));
             }
+            Effect::Play(cue) => self.sound.play(cue),
         }
         None
     }

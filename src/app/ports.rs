@@ -11,9 +11,8 @@
 //! - [`Clock`]: wall-clock seconds (card dates) and monotonic milliseconds (timers);
 //! - [`Camera`]: frames already scanned, polled without blocking;
 //! - [`Launcher`]: opens an app's launch URL and ends the apps at sign-out;
-//! - [`Storage`]: small named text blobs that survive restarts.
-//!
-//! A sound port would sit here too, next to the camera, when the kiosk learns to beep.
+//! - [`Storage`]: small named text blobs that survive restarts;
+//! - [`Sound`]: short cues and spoken prompts, for children who cannot read the screen.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -150,4 +149,125 @@ impl<L: Launcher + ?Sized> Launcher for std::sync::Arc<L> {
 pub trait Storage {
     fn load(&self, name: &str) -> Option<String>;
     fn save(&self, name: &str, text: &str) -> Result<(), String>;
+}
+
+/// A spoken prompt: one per hint and refusal the kiosk shows, said in the kiosk's language.
+/// "No code in view" has none: the kiosk would otherwise talk to an empty room.
+/// Each is a file `assets/sounds/{en,es}/<file_stem>.wav` (made by `scripts/make-sounds.sh`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum PromptId {
+    ComeCloser,
+    TooDark,
+    TooBright,
+    HoldStill,
+    ShowAll,
+    NotYourCard,
+    WrongPin,
+    TooOld,
+    Swapped,
+    OtherSchool,
+    NotSchoolCard,
+    CardBroken,
+    Erased,
+    AskAdult,
+    NotAllowed,
+    Locked,
+    Unreachable,
+}
+
+impl PromptId {
+    /// Every prompt, so the tests can check that each has its files.
+    pub const ALL: [PromptId; 17] = [
+        PromptId::ComeCloser,
+        PromptId::TooDark,
+        PromptId::TooBright,
+        PromptId::HoldStill,
+        PromptId::ShowAll,
+        PromptId::NotYourCard,
+        PromptId::WrongPin,
+        PromptId::TooOld,
+        PromptId::Swapped,
+        PromptId::OtherSchool,
+        PromptId::NotSchoolCard,
+        PromptId::CardBroken,
+        PromptId::Erased,
+        PromptId::AskAdult,
+        PromptId::NotAllowed,
+        PromptId::Locked,
+        PromptId::Unreachable,
+    ];
+
+    /// The file name without `.wav`.
+    pub fn file_stem(self) -> &'static str {
+        match self {
+            PromptId::ComeCloser => "come_closer",
+            PromptId::TooDark => "too_dark",
+            PromptId::TooBright => "too_bright",
+            PromptId::HoldStill => "hold_still",
+            PromptId::ShowAll => "show_all",
+            PromptId::NotYourCard => "not_your_card",
+            PromptId::WrongPin => "wrong_pin",
+            PromptId::TooOld => "too_old",
+            PromptId::Swapped => "swapped",
+            PromptId::OtherSchool => "other_school",
+            PromptId::NotSchoolCard => "not_school_card",
+            PromptId::CardBroken => "card_broken",
+            PromptId::Erased => "erased",
+            PromptId::AskAdult => "ask_adult",
+            PromptId::NotAllowed => "not_allowed",
+            PromptId::Locked => "locked",
+            PromptId::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// Something to play.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Cue {
+    /// The kiosk is ready for a card.
+    Chime,
+    /// A card was read.
+    GotIt,
+    /// A card was refused (a gentle sound, never a buzzer).
+    TryAgain,
+    /// One second of the idle countdown passed.
+    Tick,
+    /// A spoken prompt, in `Lang`: the language is fixed when the cue is asked for, so a
+    /// switch of language mid-sentence does not change what is being said.
+    Prompt(PromptId, crate::app::i18n::Lang),
+}
+
+impl Cue {
+    /// The four cues that are not speech, so the tests can check that each has its file.
+    pub const SHORT: [Cue; 4] = [Cue::Chime, Cue::GotIt, Cue::TryAgain, Cue::Tick];
+
+    /// The file under `assets/sounds/`, e.g. `cues/chime.wav` or `es/hold_still.wav`.
+    pub fn path(self) -> String {
+        match self {
+            Cue::Chime => "cues/chime.wav".into(),
+            Cue::GotIt => "cues/got_it.wav".into(),
+            Cue::TryAgain => "cues/try_again.wav".into(),
+            Cue::Tick => "cues/tick.wav".into(),
+            Cue::Prompt(p, lang) => format!("{}/{}.wav", lang.code(), p.file_stem()),
+        }
+    }
+}
+
+/// Plays cues. Never blocks the UI, and never fails: a kiosk without a sound device (or
+/// where the browser has not allowed sound yet) is silent, and that is all. Volume and mute
+/// are applied by the implementation; the core only says what to play.
+pub trait Sound {
+    fn play(&self, cue: Cue);
+    /// `volume` from 0 (silent) to 1 (full); `muted` silences without losing the volume.
+    fn set_volume(&self, volume: f32, muted: bool) {
+        let _ = (volume, muted);
+    }
+}
+
+/// No sound: tests, and kiosks without a sound device or a native player.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Silent;
+
+impl Sound for Silent {
+    fn play(&self, _cue: Cue) {}
 }

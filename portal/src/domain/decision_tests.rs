@@ -11,10 +11,7 @@ const ISSUED: u64 = 1_790_000_000;
 const NOW: i64 = 1_800_000_000;
 
 fn claims(role: Role, pin: bool) -> Claims {
-    let flags = Flags {
-        second_factor: pin,
-        ..Flags::default()
-    };
+    let flags = Flags { second_factor: pin };
     Claims::new(
         "stu-0042",
         role,

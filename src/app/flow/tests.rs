@@ -12,9 +12,23 @@ use crate::app::state::{
 use crate::portal_client::{KioskConfig, LaunchReply, PortalError, SessionReply};
 
 const NOW_UNIX: u64 = 1_800_000_000;
-const SCHOOL: &str = "sch-test";
+pub(super) const SCHOOL: &str = "sch-test";
 
-fn at(ms: u64) -> Now {
+/// [`Core::handle`] without the sounds: these tests are about the flows, and the sounds
+/// that follow the screen have their own tests (`sound_tests.rs`).
+pub(super) trait Quiet {
+    fn quiet(&mut self, now: Now, input: Input) -> Vec<Effect>;
+}
+
+impl Quiet for Core {
+    fn quiet(&mut self, now: Now, input: Input) -> Vec<Effect> {
+        let mut fx = self.handle(now, input);
+        fx.retain(|e| !matches!(e, Effect::Play(_)));
+        fx
+    }
+}
+
+pub(super) fn at(ms: u64) -> Now {
     Now {
         ms,
         unix_secs: NOW_UNIX + ms / 1000,
@@ -25,11 +39,11 @@ fn school_key() -> IssuerKey {
     IssuerKey::from_seed([9; 32], "Test school 2026")
 }
 
-fn trusted() -> Vec<TrustedKey> {
+pub(super) fn trusted() -> Vec<TrustedKey> {
     vec![TrustedKey::new(school_key().public(), "Test school")]
 }
 
-fn card(subject: &str, second_factor: bool, expired: bool) -> String {
+pub(super) fn card(subject: &str, second_factor: bool, expired: bool) -> String {
     let (issued, expires) = if expired {
         (NOW_UNIX - 400 * 86_400, NOW_UNIX - 30 * 86_400)
     } else {
@@ -40,7 +54,7 @@ fn card(subject: &str, second_factor: bool, expired: bool) -> String {
     quickcard::sign(&claims, &school_key())
 }
 
-fn settings() -> Settings {
+pub(super) fn settings() -> Settings {
     Settings {
         enrolled: true,
         school_id: Some(SCHOOL.into()),
@@ -51,30 +65,30 @@ fn settings() -> Settings {
 
 /// A kiosk that can scan at time 0 (local trust, so no config is needed first), which got
 /// its first config (revocations) from the portal, so no timer fires for a while.
-fn scanning() -> Core {
+pub(super) fn scanning() -> Core {
     let mut k = Core::new(settings(), 0, None);
     assert_eq!(k.screen(), &Screen::Scanning { hint: None });
     assert!(matches!(
-        k.handle(at(0), Input::Tick)[..],
+        k.quiet(at(0), Input::Tick)[..],
         [Effect::FetchConfig]
     ));
-    let fx = k.handle(at(0), Input::Config(Ok(KioskConfig::default())));
+    let fx = k.quiet(at(0), Input::Config(Ok(KioskConfig::default())));
     assert!(matches!(fx[..], [Effect::SaveConfig(_)]));
     k
 }
 
-fn scanned(outcome: ScanOutcome) -> Input {
+pub(super) fn scanned(outcome: ScanOutcome) -> Input {
     Input::Camera(CameraEvent::Scanned {
         outcome,
         preview: None,
     })
 }
 
-fn show(text: &str) -> Input {
+pub(super) fn show(text: &str) -> Input {
     scanned(ScanOutcome::Card(text.into()))
 }
 
-fn api_error(code: &str) -> PortalError {
+pub(super) fn api_error(code: &str) -> PortalError {
     PortalError::Api {
         status: 403,
         code: code.into(),
@@ -84,7 +98,7 @@ fn api_error(code: &str) -> PortalError {
     }
 }
 
-fn session_reply() -> SessionReply {
+pub(super) fn session_reply() -> SessionReply {
     serde_json::from_str(
         r##"{"token": "tok-maya", "expires_at": 1800003600,
             "user": {"id": "stu-maya", "display_name": "Maya Lopez", "given_name": "Maya",
@@ -99,11 +113,11 @@ fn launch_reply(url: &str) -> LaunchReply {
 }
 
 /// A kiosk with Maya signed in at time 1000; her card is `card`.
-fn signed_in() -> Core {
+pub(super) fn signed_in() -> Core {
     let mut k = scanning();
-    let fx = k.handle(at(1000), show(&card("stu-maya", false, false)));
+    let fx = k.quiet(at(1000), show(&card("stu-maya", false, false)));
     assert!(matches!(fx[..], [Effect::Exchange { generation: 1, .. }]));
-    let fx = k.handle(
+    let fx = k.quiet(
         at(1000),
         Input::Exchanged {
             generation: 1,
@@ -128,17 +142,17 @@ fn config_is_fetched_once_then_cached_and_refreshed() {
     );
     assert_eq!(k.screen(), &Screen::NotReady(NotReady::PortalUnreachable));
     assert!(matches!(
-        k.handle(at(0), Input::Tick)[..],
+        k.quiet(at(0), Input::Tick)[..],
         [Effect::FetchConfig]
     ));
     // In flight: no second request.
-    assert!(k.handle(at(500), Input::Tick).is_empty());
+    assert!(k.quiet(at(500), Input::Tick).is_empty());
     let cfg = KioskConfig {
         school_id: SCHOOL.into(),
         trust: trusted(),
         ..KioskConfig::default()
     };
-    let fx = k.handle(at(600), Input::Config(Ok(cfg.clone())));
+    let fx = k.quiet(at(600), Input::Config(Ok(cfg.clone())));
     match &fx[..] {
         [Effect::SaveConfig(text)] => {
             assert_eq!(serde_json::from_str::<KioskConfig>(text).unwrap(), cfg)
@@ -147,10 +161,10 @@ fn config_is_fetched_once_then_cached_and_refreshed() {
     }
     assert_eq!(k.screen(), &Screen::Scanning { hint: None });
     assert!(
-        k.handle(at(600 + CONFIG_REFRESH_MS - 1), Input::Tick)
+        k.quiet(at(600 + CONFIG_REFRESH_MS - 1), Input::Tick)
             .is_empty()
     );
-    let fx = k.handle(at(600 + CONFIG_REFRESH_MS), Input::Tick);
+    let fx = k.quiet(at(600 + CONFIG_REFRESH_MS), Input::Tick);
     assert!(matches!(fx[..], [Effect::FetchConfig]));
 }
 
@@ -182,23 +196,23 @@ fn config_failures_back_off_and_a_refused_kiosk_stops_asking() {
         0,
         None,
     );
-    k.handle(at(0), Input::Tick);
-    let fx = k.handle(
+    k.quiet(at(0), Input::Tick);
+    let fx = k.quiet(
         at(10),
         Input::Config(Err(PortalError::Unreachable("down".into()))),
     );
     assert!(fx.is_empty());
-    assert!(k.handle(at(1009), Input::Tick).is_empty());
+    assert!(k.quiet(at(1009), Input::Tick).is_empty());
     assert!(matches!(
-        k.handle(at(1010), Input::Tick)[..],
+        k.quiet(at(1010), Input::Tick)[..],
         [Effect::FetchConfig]
     ));
-    k.handle(
+    k.quiet(
         at(1020),
         Input::Config(Err(api_error("kiosk_unauthorized"))),
     );
     assert_eq!(k.screen(), &Screen::NotReady(NotReady::KioskRefused));
-    assert!(k.handle(at(10_000_000), Input::Tick).is_empty());
+    assert!(k.quiet(at(10_000_000), Input::Tick).is_empty());
 }
 
 // ----- card ----------------------------------------------------------------------------------
@@ -206,7 +220,7 @@ fn config_failures_back_off_and_a_refused_kiosk_stops_asking() {
 #[test]
 fn a_good_card_goes_to_the_portal_and_hints_only_change_the_screen() {
     let mut k = scanning();
-    let fx = k.handle(at(5), scanned(ScanOutcome::Hint(Hint::TooDark)));
+    let fx = k.quiet(at(5), scanned(ScanOutcome::Hint(Hint::TooDark)));
     assert!(fx.is_empty());
     assert_eq!(
         k.screen(),
@@ -215,7 +229,7 @@ fn a_good_card_goes_to_the_portal_and_hints_only_change_the_screen() {
         }
     );
     let text = card("stu-maya", false, false);
-    let fx = k.handle(at(10), show(&text));
+    let fx = k.quiet(at(10), show(&text));
     match &fx[..] {
         [
             Effect::Exchange {
@@ -234,23 +248,23 @@ fn a_good_card_goes_to_the_portal_and_hints_only_change_the_screen() {
 fn a_second_factor_card_asks_for_the_pin_first() {
     let mut k = scanning();
     assert!(
-        k.handle(at(10), show(&card("stu-maya", true, false)))
+        k.quiet(at(10), show(&card("stu-maya", true, false)))
             .is_empty()
     );
     assert!(matches!(k.screen(), Screen::PinPad { wrong: None, .. }));
     for d in [1, 2, 3, 4] {
         assert!(
-            k.handle(at(20), Input::Action(Action::PinDigit(d)))
+            k.quiet(at(20), Input::Action(Action::PinDigit(d)))
                 .is_empty()
         );
     }
-    let fx = k.handle(at(30), Input::Action(Action::PinSubmit));
+    let fx = k.quiet(at(30), Input::Action(Action::PinSubmit));
     match &fx[..] {
         [Effect::Exchange { pin: Some(pin), .. }] => assert_eq!(pin.as_str(), "1234"),
         other => panic!("{other:?}"),
     }
     // A wrong PIN comes back to the pad.
-    let fx = k.handle(
+    let fx = k.quiet(
         at(40),
         Input::Exchanged {
             generation: 1,
@@ -282,7 +296,7 @@ fn a_foreign_code_shows_not_a_school_card_once() {
             corners: [crate::scanner::Point { x: 0.0, y: 0.0 }; 4],
         }))
     };
-    assert!(k.handle(at(10), foreign()).is_empty());
+    assert!(k.quiet(at(10), foreign()).is_empty());
     assert_eq!(
         k.screen(),
         &Screen::Error {
@@ -291,13 +305,13 @@ fn a_foreign_code_shows_not_a_school_card_once() {
         }
     );
     // Back to scanning; the same code, still held up, is ignored a while.
-    k.handle(at(10 + ERROR_SCREEN_MS), Input::Tick);
+    k.quiet(at(10 + ERROR_SCREEN_MS), Input::Tick);
     assert_eq!(k.screen(), &Screen::Scanning { hint: None });
-    assert!(k.handle(at(11 + ERROR_SCREEN_MS), foreign()).is_empty());
+    assert!(k.quiet(at(11 + ERROR_SCREEN_MS), foreign()).is_empty());
     assert_eq!(k.screen(), &Screen::Scanning { hint: None });
     let later = 10 + ERROR_SCREEN_MS + SAME_CARD_PAUSE_MS;
-    k.handle(at(later), Input::Tick);
-    k.handle(at(later), foreign());
+    k.quiet(at(later), Input::Tick);
+    k.quiet(at(later), foreign());
     assert!(matches!(
         k.screen(),
         Screen::Error {
@@ -311,7 +325,7 @@ fn a_foreign_code_shows_not_a_school_card_once() {
 fn a_refused_card_never_reaches_the_portal() {
     let mut k = scanning();
     assert!(
-        k.handle(at(10), show(&card("stu-maya", false, true)))
+        k.quiet(at(10), show(&card("stu-maya", false, true)))
             .is_empty()
     );
     assert!(matches!(
@@ -321,15 +335,15 @@ fn a_refused_card_never_reaches_the_portal() {
             ..
         }
     ));
-    assert!(k.handle(at(20), Input::Action(Action::Back)).is_empty());
+    assert!(k.quiet(at(20), Input::Action(Action::Back)).is_empty());
     assert_eq!(k.screen(), &Screen::Scanning { hint: None });
 }
 
 #[test]
 fn an_unreachable_portal_is_retried_and_old_replies_are_dropped() {
     let mut k = scanning();
-    k.handle(at(10), show(&card("stu-maya", false, false)));
-    let fx = k.handle(
+    k.quiet(at(10), show(&card("stu-maya", false, false)));
+    let fx = k.quiet(
         at(20),
         Input::Exchanged {
             generation: 1,
@@ -347,10 +361,10 @@ fn an_unreachable_portal_is_retried_and_old_replies_are_dropped() {
             ..
         }
     ));
-    let fx = k.handle(at(2020), Input::Tick);
+    let fx = k.quiet(at(2020), Input::Tick);
     assert!(matches!(fx[..], [Effect::Exchange { generation: 2, .. }]));
     // The first exchange's late answer changes nothing.
-    let fx = k.handle(
+    let fx = k.quiet(
         at(2030),
         Input::Exchanged {
             generation: 1,
@@ -367,7 +381,7 @@ fn an_unreachable_portal_is_retried_and_old_replies_are_dropped() {
 fn an_app_opens_through_the_launcher() {
     let mut k = signed_in();
     assert_eq!(k.session().unwrap().greeting_name(), "Maya");
-    let fx = k.handle(at(2000), Input::Action(Action::Launch("reading".into())));
+    let fx = k.quiet(at(2000), Input::Action(Action::Launch("reading".into())));
     match &fx[..] {
         [
             Effect::Launch {
@@ -379,7 +393,7 @@ fn an_app_opens_through_the_launcher() {
         other => panic!("{other:?}"),
     }
     assert!(matches!(k.screen(), Screen::Dashboard { opening: Some(n), .. } if n == "Reading"));
-    let fx = k.handle(
+    let fx = k.quiet(
         at(2100),
         Input::Launched {
             generation: 1,
@@ -388,7 +402,7 @@ fn an_app_opens_through_the_launcher() {
     );
     assert!(matches!(&fx[..], [Effect::Open { url }] if url == "https://apps.example/reading"));
     assert!(
-        k.handle(at(2100), Input::Opened(Err("no browser".into())))
+        k.quiet(at(2100), Input::Opened(Err("no browser".into())))
             .is_empty()
     );
     assert_eq!(
@@ -400,7 +414,7 @@ fn an_app_opens_through_the_launcher() {
     );
     // An unknown tile asks nothing.
     assert!(
-        k.handle(at(2200), Input::Action(Action::Launch("nope".into())))
+        k.quiet(at(2200), Input::Action(Action::Launch("nope".into())))
             .is_empty()
     );
 }
@@ -408,7 +422,7 @@ fn an_app_opens_through_the_launcher() {
 #[test]
 fn signing_out_ends_the_apps_and_the_portal_session() {
     let mut k = signed_in();
-    let fx = k.handle(at(3000), Input::Action(Action::SignOut));
+    let fx = k.quiet(at(3000), Input::Action(Action::SignOut));
     match &fx[..] {
         [Effect::EndApps, Effect::EndSession { token }] => assert_eq!(token.as_str(), "tok-maya"),
         other => panic!("{other:?}"),
@@ -420,11 +434,11 @@ fn signing_out_ends_the_apps_and_the_portal_session() {
             until_ms: 3000 + SIGNED_OUT_MS
         }
     );
-    assert!(k.handle(at(3010), Input::SessionEnded(Ok(()))).is_empty());
-    k.handle(at(3000 + SIGNED_OUT_MS), Input::Tick);
+    assert!(k.quiet(at(3010), Input::SessionEnded(Ok(()))).is_empty());
+    k.quiet(at(3000 + SIGNED_OUT_MS), Input::Tick);
     assert_eq!(k.screen(), &Screen::Scanning { hint: None });
     // A launch reply for the ended session is dropped.
-    let fx = k.handle(
+    let fx = k.quiet(
         at(6000),
         Input::Launched {
             generation: 1,
@@ -440,16 +454,16 @@ fn idle_and_an_expired_portal_session_sign_out() {
     let idle = settings().idle_timeout_ms;
     assert_eq!(k.idle_countdown_secs(1000), None);
     assert_eq!(k.idle_countdown_secs(1000 + idle - 1000), Some(1));
-    assert!(k.handle(at(1000 + idle - 1), Input::Tick).is_empty());
-    let fx = k.handle(at(1000 + idle), Input::Tick);
+    assert!(k.quiet(at(1000 + idle - 1), Input::Tick).is_empty());
+    let fx = k.quiet(at(1000 + idle), Input::Tick);
     assert!(matches!(
         fx[..],
         [Effect::EndApps, Effect::EndSession { .. }]
     ));
 
     let mut k = signed_in();
-    k.handle(at(2000), Input::Action(Action::Launch("reading".into())));
-    let fx = k.handle(
+    k.quiet(at(2000), Input::Action(Action::Launch("reading".into())));
+    let fx = k.quiet(
         at(2100),
         Input::Launched {
             generation: 1,
@@ -483,8 +497,8 @@ fn the_chromebook_sign_in_hands_over_or_fails_cleanly() {
         ),
     ] {
         let mut k = scanning();
-        k.handle(at(10), show(&card("stu-maya", false, false)));
-        let fx = k.handle(
+        k.quiet(at(10), show(&card("stu-maya", false, false)));
+        let fx = k.quiet(
             at(20),
             Input::Exchanged {
                 generation: 1,
@@ -493,7 +507,7 @@ fn the_chromebook_sign_in_hands_over_or_fails_cleanly() {
         );
         assert!(matches!(&fx[..], [Effect::HandOver(h)] if h.email == "maya@school.example"));
         let ok = answer.is_ok();
-        assert!(k.handle(at(20), Input::HandedOver(answer)).is_empty());
+        assert!(k.quiet(at(20), Input::HandedOver(answer)).is_empty());
         assert_eq!(k.screen(), &screen);
         assert_eq!(k.session().is_some(), ok);
     }
@@ -506,7 +520,7 @@ fn the_admin_pad_quits_only_with_the_right_pin() {
     let hash = crate::config::hash_pin("2468", &[1; 16]).unwrap();
     let mut k = signed_in();
     k.settings.admin_pin_hash = Some(crate::config::PinHash::new(hash));
-    let press = |k: &mut Core, a: Action| k.handle(at(1500), Input::Action(a));
+    let press = |k: &mut Core, a: Action| k.quiet(at(1500), Input::Action(a));
     assert!(press(&mut k, Action::AdminOpen).is_empty());
     for d in [1, 1, 1, 1] {
         press(&mut k, Action::AdminDigit(d));
