@@ -6,7 +6,7 @@
 # address with the demo kiosk's credential is printed at start).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-PACKAGES=(libclang-dev pkg-config libxkbcommon-x11-0 libgl1 libegl1 fonts-dejavu-core)
+PACKAGES=(libclang-dev libasound2-dev pkg-config libxkbcommon-x11-0 libgl1 libegl1 fonts-dejavu-core)
 missing=()
 for p in "${PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 # xmlsec1 + pysaml2 as the independent SAML checker and service provider, Chromium and its
 # WebDriver for the browser kiosk's tests, Python's prometheus_client as the independent
 # parser of the portal's /metrics page.
-PACKAGES=(libclang-dev pkg-config poppler-utils postgresql xvfb x11-apps imagemagick
+PACKAGES=(libclang-dev libasound2-dev pkg-config poppler-utils postgresql xvfb x11-apps imagemagick
           matchbox-window-manager mesa-vulkan-drivers fonts-dejavu-core
           xmlsec1 python3-pysaml2 openssl systemd nginx dpkg-dev
           chromium chromium-driver python3-prometheus-client)

@@ -18,6 +18,10 @@
 //! command = ["chromium", "--user-data-dir={profile}", "{url}"]
 //! run_as = "quickcard-apps"
 //!
+//! [sound]                             # optional: the grown-ups can change it until a restart
+//! volume = 0.8                        # 0.0 (silent) to 1.0
+//! muted = false
+//!
 //! [enrolment]
 //! kiosk_id = "k-…"
 //! credential_file = "credential"      # relative to this file; mode 0600
@@ -161,10 +165,67 @@ pub struct Config {
     /// Camera index or name, `replay:DIR` for recorded frames, or `none`.
     #[serde(default = "default_camera")]
     pub camera: String,
+    #[serde(default, skip_serializing_if = "SoundConfig::is_default")]
+    pub sound: SoundConfig,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enrolment: Option<Enrolment>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub trust: Vec<TrustedKey>,
+}
+
+/// `[sound]`: the kiosk's volume and mute at start-up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SoundConfig {
+    #[serde(default)]
+    pub volume: Volume,
+    #[serde(default)]
+    pub muted: bool,
+}
+
+impl SoundConfig {
+    fn is_default(&self) -> bool {
+        *self == SoundConfig::default()
+    }
+}
+
+/// A volume written `0.0` to `1.0` in the file, kept in whole percent: so the config stays
+/// comparable (`Eq`) and "louder" and "quieter" land on round steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "f64", into = "f64")]
+pub struct Volume(u8);
+
+impl Volume {
+    /// 0 to 100.
+    pub fn percent(self) -> u8 {
+        self.0
+    }
+}
+
+impl Default for Volume {
+    fn default() -> Self {
+        Volume(80)
+    }
+}
+
+impl TryFrom<f64> for Volume {
+    type Error = String;
+    fn try_from(v: f64) -> Result<Self, Self::Error> {
+        if (0.0..=1.0).contains(&v) {
+            // In range, so the rounded percent fits a u8.
+            Ok(Volume((v * 100.0).round() as u8))
+        } else {
+            Err(format!(
+                "sound volume {v} is out of range: use 0.0 (silent) to 1.0 (full)"
+            ))
+        }
+    }
+}
+
+impl From<Volume> for f64 {
+    fn from(v: Volume) -> f64 {
+        f64::from(v.0) / 100.0
+    }
 }
 
 fn default_idle() -> u64 {
@@ -301,6 +362,7 @@ impl Config {
             admin_pin_hash: None,
             launcher: default_launcher(),
             camera: default_camera(),
+            sound: SoundConfig::default(),
             enrolment: None,
             trust: Vec::new(),
         }

@@ -312,3 +312,35 @@ fn unknown_keys_are_named_with_their_section() {
         );
     }
 }
+
+#[test]
+fn the_sound_section_sets_volume_and_mute_and_refuses_the_rest() {
+    let p = Path::new("kiosk.toml");
+    let base = "portal_url = \"https://portal.example\"\n";
+    // Absent: 80 %, not muted, and a fresh config does not write the section.
+    let c = Config::parse(base, p).unwrap();
+    assert_eq!((c.sound.volume.percent(), c.sound.muted), (80, false));
+    assert!(
+        !Config::new("https://portal.example")
+            .to_toml()
+            .contains("[sound]")
+    );
+
+    let c = Config::parse(&format!("{base}[sound]\nvolume = 0.35\nmuted = true\n"), p).unwrap();
+    assert_eq!((c.sound.volume.percent(), c.sound.muted), (35, true));
+    assert_eq!(Config::parse(&c.to_toml(), p).unwrap(), c);
+    let c = Config::parse(&format!("{base}[sound]\nvolume = 1\n"), p).unwrap();
+    assert_eq!(c.sound.volume.percent(), 100);
+
+    let e = Config::parse(&format!("{base}[sound]\nvolume = 1.5\n"), p)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("out of range") && e.contains("0.0"), "{e}");
+    let e = Config::parse(&format!("{base}[sound]\nvolum = 0.5\n"), p)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("line 3: unknown key `volum` in [sound]") && e.contains("`volume`"),
+        "{e}"
+    );
+}

@@ -13,8 +13,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use quickcard_portal::demo::{DemoOptions, DemoPortal};
 use quickcard_portal::config::idp::DemoSaml;
+use quickcard_portal::demo::{DemoOptions, DemoPortal};
 use serde_json::{Value, json};
 use web_support::{Browser, Driver, free_port, photo_of, runtime, sample_photo, write_y4m};
 

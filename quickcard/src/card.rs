@@ -1,7 +1,7 @@
 //! The card's bytes and text: how claims are laid out, signed and written for a QR code.
 //!
 //! See `FORMAT.md` for the layout. Decoding here only parses; it trusts nothing. Use
-//! [`crate::verify`] to learn whether a card is genuine.
+//! [`crate::verify()`] to learn whether a card is genuine.
 
 use ed25519_dalek::Signature;
 use sha2::{Digest, Sha256};

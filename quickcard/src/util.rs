@@ -80,9 +80,12 @@ pub fn write_new(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
     }
     #[cfg(not(unix))]
     let _ = mode;
-    let mut f = opts.open(path)?;
-    if let Err(e) = f.write_all(bytes).and_then(|()| f.sync_all()) {
-        drop(f);
+    // The file is closed at the end of this block, before a failed one is removed.
+    let written = {
+        let mut f = opts.open(path)?;
+        f.write_all(bytes).and_then(|()| f.sync_all())
+    };
+    if let Err(e) = written {
         let _ = fs::remove_file(path);
         return Err(e);
     }

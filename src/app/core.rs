@@ -118,6 +118,8 @@ pub enum Effect {
     HandOver(Box<SignInHandoff>),
     /// Play a cue or a spoken prompt (see [`crate::app::flow::sound`]); no answer.
     Play(Cue),
+    /// The grown-ups changed the sound: volume 0–100 %, or muted.
+    SetVolume { volume_pct: u8, muted: bool },
 }
 
 impl std::fmt::Debug for Effect {
@@ -146,6 +148,11 @@ impl std::fmt::Debug for Effect {
             Effect::Open { .. } => f.write_str("Open"),
             Effect::HandOver(h) => f.debug_tuple("HandOver").field(h).finish(),
             Effect::Play(cue) => f.debug_tuple("Play").field(cue).finish(),
+            Effect::SetVolume { volume_pct, muted } => f
+                .debug_struct("SetVolume")
+                .field("volume_pct", volume_pct)
+                .field("muted", muted)
+                .finish(),
         }
     }
 }
@@ -193,6 +200,9 @@ pub struct Core {
     pub(crate) hint_heard: Option<(PromptId, u64)>,
     /// The idle countdown's last second that ticked.
     pub(crate) countdown_heard: Option<u64>,
+    /// The sound as the grown-ups set it (from the settings at start).
+    pub(crate) volume_pct: u8,
+    pub(crate) muted: bool,
     /// When the input being handled happens.
     pub(crate) now: Now,
     /// What the input being handled asks for, in order.
@@ -214,6 +224,8 @@ impl Core {
     pub fn new(settings: Settings, now_ms: u64, cached: Option<KioskConfig>) -> Core {
         let mut k = Core {
             lang: settings.lang,
+            volume_pct: settings.volume_pct.min(100),
+            muted: settings.muted,
             school_id: settings.school_id.clone(),
             settings,
             screen: Screen::NotReady(NotReady::PortalUnreachable),
@@ -316,6 +328,10 @@ impl Core {
     /// The latest camera picture and a counter that changes when it does.
     pub fn preview(&self) -> (Option<&Preview>, u64) {
         (self.preview.as_ref(), self.preview_seq)
+    }
+    /// The sound: volume (0–100 %) and whether it is muted.
+    pub fn sound_level(&self) -> (u8, bool) {
+        (self.volume_pct, self.muted)
     }
     /// Whether the "Got it!" cue shows at `now_ms`.
     pub fn got_it(&self, now_ms: u64) -> bool {
@@ -420,7 +436,10 @@ impl Core {
             Action::AdminDigit(_)
             | Action::AdminDelete
             | Action::AdminSubmit
-            | Action::AdminCancel => {}
+            | Action::AdminCancel
+            | Action::VolumeDown
+            | Action::VolumeUp
+            | Action::ToggleMute => {}
         }
     }
 

@@ -83,6 +83,8 @@ impl Kiosk {
 
     /// Plays the kiosk's cues through `sound` (the kiosk starts silent).
     pub fn set_sound(&mut self, sound: Box<dyn Sound>) {
+        let (volume_pct, muted) = self.core.sound_level();
+        sound.set_volume(f32::from(volume_pct) / 100.0, muted);
         self.sound = sound;
     }
 
@@ -227,6 +229,9 @@ impl Kiosk {
                 return Some(Input::HandedOver(s.launcher.sign_in(&handoff)));
             }
             Effect::Play(cue) => self.sound.play(cue),
+            Effect::SetVolume { volume_pct, muted } => {
+                self.sound.set_volume(f32::from(volume_pct) / 100.0, muted)
+            }
         }
         None
     }

@@ -135,6 +135,12 @@ pub enum Msg<'a> {
     /// Too many wrong admin PINs: how long the pad stays locked.
     AdminLocked(Wait),
     LeaveKiosk,
+    /// The sound's volume in percent, or off.
+    SoundLevel(u8, bool),
+    Quieter,
+    Louder,
+    Mute,
+    Unmute,
     SwitchLanguage,
     DemoBanner,
 }
@@ -372,6 +378,12 @@ impl Msg<'_> {
                 )
             }
             Msg::LeaveKiosk => s("Leave kiosk", "Salir del quiosco"),
+            Msg::SoundLevel(_, true) => s("Sound: off", "Sonido: apagado"),
+            Msg::SoundLevel(pct, false) => (format!("Sound: {pct}%"), format!("Sonido: {pct} %")),
+            Msg::Quieter => s("Quieter", "Más bajo"),
+            Msg::Louder => s("Louder", "Más alto"),
+            Msg::Mute => s("Sound off", "Silenciar"),
+            Msg::Unmute => s("Sound on", "Activar sonido"),
             Msg::SwitchLanguage => s("Español", "English"),
             Msg::DemoBanner => s(
                 "Demo mode: sample cards, demo key",
@@ -468,6 +480,12 @@ pub fn every_message() -> Vec<Msg<'static>> {
         AdminLocked(Wait::Seconds(30)),
         AdminLocked(Wait::Minutes(1)),
         LeaveKiosk,
+        SoundLevel(80, false),
+        SoundLevel(80, true),
+        Quieter,
+        Louder,
+        Mute,
+        Unmute,
         SwitchLanguage,
         DemoBanner,
     ]

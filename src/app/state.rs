@@ -39,6 +39,8 @@ pub const UNREACHABLE_RETRIES: u32 = 5;
 pub const CONFIG_REFRESH_MS: u64 = 5 * 60_000;
 /// Longest PIN the pads accept.
 pub const MAX_PIN: usize = 8;
+/// How much one press of "quieter" or "louder" changes the volume, in percent.
+pub const VOLUME_STEP_PCT: u8 = 10;
 /// Where the portal's kiosk config is cached.
 pub const CONFIG_CACHE: &str = "kiosk-config.json";
 
@@ -64,6 +66,10 @@ pub struct Settings {
     pub portal_url: String,
     /// Clock skew allowed when checking card dates.
     pub skew_secs: u64,
+    /// Sound volume at start-up, 0–100 %; the grown-ups can change it until the next start.
+    pub volume_pct: u8,
+    /// No sound at all at start-up.
+    pub muted: bool,
 }
 
 impl Default for Settings {
@@ -79,6 +85,8 @@ impl Default for Settings {
             admin_pin_hash: None,
             portal_url: String::new(),
             skew_secs: 300,
+            volume_pct: 80,
+            muted: false,
         }
     }
 }
@@ -296,6 +304,10 @@ pub enum Action {
     AdminDelete,
     AdminSubmit,
     AdminCancel,
+    /// The grown-ups' sound controls (on the admin pad).
+    VolumeDown,
+    VolumeUp,
+    ToggleMute,
     /// Any touch, click or key: resets the idle timer.
     Activity,
 }

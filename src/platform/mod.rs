@@ -10,6 +10,8 @@
 //! - `native`: a tokio [`Runtime`](crate::app::ports::Runtime) on its own thread, the system
 //!   clock, the scanner in a camera worker thread, a command launcher, files for storage;
 //! - [`web`]: `spawn_local`, `performance.now()`, `getUserMedia`, `localStorage`;
+//! - `sound` (native): the cues and prompts through rodio (the browser build is silent for
+//!   now: its sound port is the no-op [`Silent`](crate::app::ports::Silent));
 //! - `apps` (native): the lab machine's launcher, which opens apps in the apps user's session;
 //! - [`scan_bridge`]: the scanner's answer as the core's camera report, for both targets;
 //! - [`MemoryStorage`]: storage that forgets (tests, the demo).
@@ -21,6 +23,8 @@ pub mod demo_frames;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod native;
 pub mod scan_bridge;
+#[cfg(not(target_arch = "wasm32"))]
+pub mod sound;
 #[cfg(not(target_arch = "wasm32"))]
 pub mod start;
 // The browser build: sampled camera and page-address parsing on every target (tested

@@ -379,6 +379,8 @@ pub fn prepare(args: &RunArgs, repaint: Repaint) -> anyhow::Result<Prepared> {
         };
         settings.lang = cfg.language;
         settings.idle_timeout_ms = cfg.idle_timeout_secs * 1000;
+        settings.volume_pct = cfg.sound.volume.percent();
+        settings.muted = cfg.sound.muted;
         settings.idle_warning_ms = 15_000.min(cfg.idle_timeout_secs * 500);
         settings.school_id = cfg.school_id.clone();
         settings.trust = cfg.trust.clone();
@@ -529,7 +531,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<()> {
         options,
         Box::new(move |cc| {
             let _ = ctx_slot.set(cc.egui_ctx.clone());
-            let kiosk = Kiosk::new(settings, services);
+            let mut kiosk = Kiosk::new(settings, services);
+            kiosk.set_sound(Box::new(crate::platform::sound::NativeSound::start()));
             Ok(Box::new(KioskApp::new(kiosk, locked)))
         }),
     );

@@ -4,8 +4,8 @@
 //! is signed in and asks the app to close; wrong PINs lock the pad for longer and longer
 //! ([`AdminLock`](crate::app::admin_lock::AdminLock)), so a child cannot guess it.
 
-use crate::app::core::Core;
-use crate::app::state::{Action, Digits, MAX_PIN};
+use crate::app::core::{Core, Effect};
+use crate::app::state::{Action, Digits, MAX_PIN, VOLUME_STEP_PCT};
 
 impl Core {
     pub(crate) fn act_admin(&mut self, action: Action) {
@@ -54,7 +54,26 @@ impl Core {
                 }
             }
             Action::SwitchLanguage => self.lang = self.lang.other(),
+            Action::VolumeDown | Action::VolumeUp | Action::ToggleMute => self.set_sound(action),
             _ => {}
         }
+    }
+
+    /// The grown-ups' sound controls. They sit on the admin pad without the PIN: a child who
+    /// finds them can at worst change the volume until the next start, when the kiosk's
+    /// config sets it again.
+    fn set_sound(&mut self, action: Action) {
+        match action {
+            Action::VolumeDown => {
+                self.volume_pct = self.volume_pct.saturating_sub(VOLUME_STEP_PCT);
+            }
+            Action::VolumeUp => self.volume_pct = (self.volume_pct + VOLUME_STEP_PCT).min(100),
+            Action::ToggleMute => self.muted = !self.muted,
+            _ => return,
+        }
+        self.emit(Effect::SetVolume {
+            volume_pct: self.volume_pct,
+            muted: self.muted,
+        });
     }
 }

@@ -1,9 +1,9 @@
 //! What the kiosk says and plays, decided from what the screen just became.
 //!
 //! Sounds follow the screen, not the flows: after each input the core compares the screen
-//! before and after ([`Shown`]) and asks for the cue that goes with the change. So a flow
-//! that learns a new way to reach a screen gets its sound for free, and the flows stay about
-//! cards and sessions. The rules:
+//! before and after (a small `Shown` summary) and asks for the cue that goes with the change.
+//! So a flow that learns a new way to reach a screen gets its sound for free, and the flows
+//! stay about cards and sessions. The rules:
 //!
 //! - ready to scan (from "not ready" or "bye"): the chime;
 //! - a card was read (to the checking screen or the PIN pad): "got it";
@@ -11,6 +11,8 @@
 //! - a new scanning hint: its prompt, but not more often than [`HINT_GAP_MS`], and the same
 //!   one not again within [`HINT_REPEAT_MS`], since hints can flicker from frame to frame;
 //! - each second of the idle countdown: a tick.
+//!
+//! Muted (or at zero volume), nothing is asked for.
 
 use std::mem::Discriminant;
 
@@ -118,6 +120,11 @@ impl Core {
     }
 
     fn play(&mut self, cue: Cue) {
+        // Muted or at zero: nothing is asked for, so a muted kiosk is silent whatever the
+        // device does with its volume.
+        if self.muted || self.volume_pct == 0 {
+            return;
+        }
         self.emit(Effect::Play(cue));
     }
 

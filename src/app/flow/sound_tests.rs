@@ -90,10 +90,10 @@ fn a_card_that_needs_a_pin_says_got_it_and_a_wrong_pin_try_again() {
     }
     // Submitting goes to the checking screen: no second "got it".
     assert_eq!(heard(&mut k, 1200, Input::Action(Action::PinSubmit)), []);
-    let err = PortalError::Api {
-        attempts_left: Some(2),
-        ..api_error("wrong_pin")
-    };
+    let mut err = api_error("wrong_pin");
+    if let PortalError::Api { attempts_left, .. } = &mut err {
+        *attempts_left = Some(2);
+    }
     let got = heard(
         &mut k,
         1300,
@@ -242,4 +242,61 @@ fn the_idle_countdown_ticks_each_second_and_bye_is_followed_by_the_chime() {
     assert_eq!(heard(&mut k, start, Input::Tick), [Cue::Tick]);
     k.handle(at(start + 100), Input::Action(Action::StillHere));
     assert_eq!(heard(&mut k, start + 1100, Input::Tick), []);
+}
+
+#[test]
+fn the_grown_ups_set_the_volume_and_muted_means_silent() {
+    let mut k = scanning();
+    assert_eq!(k.sound_level(), (80, false));
+    // Without the admin pad open, the sound buttons do nothing.
+    assert!(k.handle(at(10), Input::Action(Action::VolumeUp)).is_empty());
+    k.handle(at(20), Input::Action(Action::AdminOpen));
+    let fx = k.handle(at(30), Input::Action(Action::VolumeUp));
+    assert!(matches!(
+        fx[..],
+        [Effect::SetVolume {
+            volume_pct: 90,
+            muted: false
+        }]
+    ));
+    k.handle(at(40), Input::Action(Action::VolumeUp));
+    k.handle(at(50), Input::Action(Action::VolumeUp));
+    assert_eq!(k.sound_level(), (100, false));
+    let fx = k.handle(at(60), Input::Action(Action::ToggleMute));
+    assert!(matches!(
+        fx[..],
+        [Effect::SetVolume {
+            volume_pct: 100,
+            muted: true
+        }]
+    ));
+    k.handle(at(70), Input::Action(Action::AdminCancel));
+    // Muted: a refused card asks for no sound at all.
+    assert_eq!(
+        heard(&mut k, 1000, show(&card("stu-maya", false, true))),
+        []
+    );
+
+    // The kiosk's config can start it muted, or at zero.
+    for (volume_pct, muted) in [(80, true), (0, false)] {
+        let s = Settings {
+            volume_pct,
+            muted,
+            ..settings()
+        };
+        let mut k = Core::new(s, 0, None);
+        k.handle(at(0), Input::Tick);
+        k.handle(at(0), Input::Config(Ok(KioskConfig::default())));
+        assert_eq!(
+            heard(&mut k, 1000, show(&card("stu-maya", false, true))),
+            []
+        );
+    }
+    // Down to zero and not below.
+    let mut k = scanning();
+    k.handle(at(20), Input::Action(Action::AdminOpen));
+    for i in 0..12 {
+        k.handle(at(30 + i), Input::Action(Action::VolumeDown));
+    }
+    assert_eq!(k.sound_level(), (0, false));
 }
