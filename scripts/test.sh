@@ -7,7 +7,8 @@
 # browser tests, the deploy checks and the Debian packages. CI (.ci/run) runs exactly this.
 #
 #   ./scripts/test.sh                # everything
-#   ./scripts/test.sh -p quickcard   # extra arguments go to `cargo nextest run` and `cargo test --doc`
+#   ./scripts/test.sh -p quickcard   # extra arguments go to `cargo nextest run` and
+#                                    # `cargo test --doc`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

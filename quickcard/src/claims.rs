@@ -126,8 +126,9 @@ impl Flags {
 /// The card holder's roster id (`sourcedId`).
 ///
 /// UUID-shaped ids are stored as 16 bytes and shown in lower case; any other id is stored as
-/// its UTF-8 text (at most 64 bytes). Use [`Subject::parse`] and `Subject::to_string` (its `Display`) to
-/// normalise ids everywhere they are compared, so `ABC…` and `abc…` are the same user.
+/// its UTF-8 text (at most 64 bytes). Use [`Subject::parse`] and its `Display`
+/// (`to_string`) to normalise ids everywhere they are compared, so `ABC…` and `abc…` are the
+/// same user.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Subject {
     Uuid([u8; 16]),
