@@ -121,25 +121,19 @@ pub async fn refuse(state: &AppState, entry: AuditEntry, err: ApiError) -> ApiEr
     err
 }
 
-/// Audits a refusal of the decision ([`Refusal`]: its code, detail and flag) and returns
-/// what the caller is told.
-async fn refuse_with(state: &AppState, entry: AuditEntry, refusal: Refusal) -> ApiError {
-    let mut entry = match entry.detail.is_empty() {
-        true => entry.detail(refusal.detail()),
-        // The caller's context goes after the refusal's own detail.
-        false => {
-            let context = entry.detail.clone();
-            let detail = match refusal.detail() {
-                d if d.is_empty() => context,
-                d => format!("{d}; {context}"),
-            };
-            entry.detail(detail)
-        }
-    };
+/// Audits a refusal of the decision ([`Refusal`]: its detail and flag, then the caller's
+/// context) and returns what the caller is told.
+async fn refuse_with(
+    state: &AppState,
+    entry: AuditEntry,
+    refusal: Refusal,
+    with_context: impl Fn(AuditEntry) -> AuditEntry,
+) -> ApiError {
+    let mut entry = entry.detail(refusal.detail());
     if refusal.flagged() {
         entry = entry.flagged();
     }
-    refuse(state, entry, refusal.error()).await
+    refuse(state, with_context(entry), refusal.error()).await
 }
 
 /// Where an exchange comes from: a kiosk, or the Chromebook sign-in page. Everything that
@@ -366,13 +360,13 @@ pub async fn check(
                 error,
                 claimed_user: decoded.as_ref().ok().map(|c| c.claims.subject.to_string()),
             };
-            return Err(refuse_with(state, with_context(entry), refusal).await);
+            return Err(refuse_with(state, entry, refusal, &with_context).await);
         }
     };
     let claims = &card.claims;
     let user_id = claims.subject.to_string();
     let entry = || base().user(&user_id).card(&card.card_id);
-    let refused = |refusal: Refusal| refuse_with(state, with_context(entry()), refusal);
+    let refused = |refusal: Refusal| refuse_with(state, entry(), refusal, &with_context);
 
     over_limit(state, card_hits.unwrap_or(0), rl.card_max, retry, || {
         with_context(
